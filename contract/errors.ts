@@ -1,0 +1,143 @@
+// Every failure the app can report, with a stable code and its words in French and English.
+// The code is what programs branch on; the messages are what the agent reads.
+
+export type Locale = 'fr' | 'en';
+
+type Params = Record<string, string | number>;
+type Message = (p: Params) => string;
+
+const catalog = {
+  'input.invalid': {
+    fr: (p) => `Données invalides : ${p.details}`,
+    en: (p) => `Invalid data: ${p.details}`,
+  },
+  'operation.unknown': {
+    fr: (p) => `Opération inconnue : ${p.operation}`,
+    en: (p) => `Unknown operation: ${p.operation}`,
+  },
+  'sender.forbidden': {
+    fr: () => 'Appel refusé : il ne vient pas de la fenêtre de l’application.',
+    en: () => 'Call refused: it does not come from the application window.',
+  },
+  'client.notFound': {
+    fr: (p) => `Client introuvable : ${p.code}`,
+    en: (p) => `Client not found: ${p.code}`,
+  },
+  'attempt.notFound': {
+    fr: (p) => `Tentative introuvable : ${p.id}`,
+    en: (p) => `Attempt not found: ${p.id}`,
+  },
+  'attempt.alreadyVoided': {
+    fr: () => 'Cette tentative est déjà annulée.',
+    en: () => 'This attempt is already voided.',
+  },
+  'attempt.notAuthor': {
+    fr: () => 'Seul l’agent qui a enregistré cette tentative peut l’annuler.',
+    en: () => 'Only the agent who recorded this attempt can void it.',
+  },
+  'attempt.undoExpired': {
+    fr: (p) => `Le délai d’annulation (${p.seconds} s) est dépassé : annulez-la avec un motif.`,
+    en: (p) => `The undo window (${p.seconds} s) has passed: void it with a reason.`,
+  },
+  'void.reasonRequired': {
+    fr: () => 'Un motif est obligatoire pour annuler une tentative.',
+    en: () => 'A reason is required to void an attempt.',
+  },
+  'agent.notSet': {
+    fr: () => 'Aucun agent n’est défini : saisissez votre nom dans les paramètres.',
+    en: () => 'No agent is set: enter your name in the settings.',
+  },
+  'import.tooLarge': {
+    fr: (p) => `Fichier trop volumineux (${p.size} octets, maximum ${p.max}).`,
+    en: (p) => `File too large (${p.size} bytes, maximum ${p.max}).`,
+  },
+  'import.encoding': {
+    fr: () => 'Le fichier n’est pas en UTF-8 : enregistrez-le en « CSV UTF-8 » puis réessayez.',
+    en: () => 'The file is not UTF-8: save it as "CSV UTF-8" and try again.',
+  },
+  'import.noHeader': {
+    fr: () => 'En-tête introuvable : la première ligne doit nommer les colonnes (dont « Code client » et « Nom »).',
+    en: () => 'No header found: the first line must name the columns (including "Code client" and "Nom").',
+  },
+  'import.missingColumn': {
+    fr: (p) => `Colonne obligatoire absente : ${p.column}`,
+    en: (p) => `Required column missing: ${p.column}`,
+  },
+  'import.malformed': {
+    fr: (p) => `Fichier CSV illisible ligne ${p.line} : ${p.details}`,
+    en: (p) => `Unreadable CSV file at line ${p.line}: ${p.details}`,
+  },
+  'import.line.missingCode': {
+    fr: () => 'code client manquant',
+    en: () => 'missing client code',
+  },
+  'import.line.missingName': {
+    fr: () => 'nom manquant',
+    en: () => 'missing name',
+  },
+  'import.line.duplicateCode': {
+    fr: (p) => `code client en double (déjà vu ligne ${p.first})`,
+    en: (p) => `duplicate client code (already seen at line ${p.first})`,
+  },
+  'import.line.tooLong': {
+    fr: (p) => `valeur trop longue dans la colonne « ${p.column} »`,
+    en: (p) => `value too long in column "${p.column}"`,
+  },
+  'import.line.columnCount': {
+    fr: (p) => `nombre de colonnes incorrect (${p.found} au lieu de ${p.expected})`,
+    en: (p) => `wrong number of columns (${p.found} instead of ${p.expected})`,
+  },
+  'import.line.quoting': {
+    fr: () => 'guillemets mal fermés',
+    en: () => 'badly closed quotes',
+  },
+  'sync.notConfigured': {
+    fr: () => 'La synchronisation n’est pas configurée.',
+    en: () => 'Synchronisation is not configured.',
+  },
+  'sync.unavailable': {
+    fr: (p) => `Synchronisation impossible : ${p.details}`,
+    en: (p) => `Synchronisation failed: ${p.details}`,
+  },
+  'internal': {
+    fr: () => 'Erreur interne : l’opération n’a pas été enregistrée. Réessayez ; si cela persiste, prévenez le support.',
+    en: () => 'Internal error: nothing was saved. Try again; if it persists, contact support.',
+  },
+} satisfies Record<string, Record<Locale, Message>>;
+
+export type ErrorCode = keyof typeof catalog;
+export const errorCodes = Object.keys(catalog) as ErrorCode[];
+
+/** What crosses every boundary (IPC, HTTP bridge) when an operation fails. */
+export interface DeskErrorPayload {
+  code: ErrorCode;
+  message: Record<Locale, string>;
+  params?: Params;
+}
+
+export function errorPayload(code: ErrorCode, params: Params = {}): DeskErrorPayload {
+  const entry: Record<Locale, Message> = catalog[code];
+  return { code, message: { fr: entry.fr(params), en: entry.en(params) }, params };
+}
+
+export function localizeError(code: ErrorCode, locale: Locale, params: Params = {}): string {
+  const entry: Record<Locale, Message> = catalog[code];
+  return entry[locale](params);
+}
+
+/** Thrown by domain code; turned into a DeskErrorPayload at the boundary. */
+export class DeskError extends Error {
+  readonly code: ErrorCode;
+  readonly params: Params;
+  constructor(code: ErrorCode, params: Params = {}) {
+    super(localizeError(code, 'en', params));
+    this.name = 'DeskError';
+    this.code = code;
+    this.params = params;
+  }
+  toPayload(): DeskErrorPayload {
+    return errorPayload(this.code, this.params);
+  }
+}
+
+export type Result<T> = { ok: true; value: T } | { ok: false; error: DeskErrorPayload };

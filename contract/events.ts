@@ -1,0 +1,32 @@
+// Messages main pushes to the renderer without being asked: progress and background state.
+
+import type { ImportProgress, SyncState } from './model.ts';
+
+export interface DeskEvents {
+  importProgress: ImportProgress;
+  syncState: SyncState;
+  /** A menu accelerator was used; the renderer runs the same action as the button. */
+  menuCommand: MenuCommand;
+}
+
+export const menuCommands = [
+  'focusSearch',
+  'recordSuccess',
+  'recordFailure',
+  'undoLast',
+  'showShortcuts',
+  'openSettings',
+  'exportHistory',
+  'importClients',
+  'syncNow',
+] as const;
+export type MenuCommand = (typeof menuCommands)[number];
+
+export type DeskEventName = keyof DeskEvents;
+export const eventNames: DeskEventName[] = ['importProgress', 'syncState', 'menuCommand'];
+
+export function eventChannelOf(name: DeskEventName): string {
+  return `desk-event:${name}`;
+}
+
+export type Unsubscribe = () => void;

@@ -1,0 +1,158 @@
+// The business objects as every process sees them. Plain data: they cross IPC and HTTP unchanged.
+
+import type { Locale } from './errors.ts';
+
+/** Result of one notification attempt. */
+export type AttemptStatus = 'success' | 'failure';
+
+/** Synthetic status of a client, from its latest non-voided attempt. */
+export type ClientStatus = 'never' | AttemptStatus;
+
+export type StatusFilter = 'all' | ClientStatus;
+
+/** Well-known channels; any short free text is accepted too, as in the original need. */
+export const knownChannels = ['phone', 'whatsapp', 'email', 'sms', 'visit'] as const;
+export type KnownChannel = (typeof knownChannels)[number];
+export const defaultChannel: KnownChannel = 'phone';
+
+export interface Agent {
+  id: string;
+  name: string;
+}
+
+export interface ClientSummary {
+  code: string;
+  name: string;
+  phones: string[];
+  city: string | null;
+  status: ClientStatus;
+  lastAttemptAt: string | null;
+  lastAgentName: string | null;
+  attemptCount: number;
+}
+
+export interface Client extends ClientSummary {
+  email: string | null;
+  address: string | null;
+  /** Columns kept from imports that have no field of their own. */
+  extra: Record<string, string>;
+  lastAgentId: string | null;
+  lastAttemptId: string | null;
+  updatedAt: string;
+}
+
+export interface ClientPage {
+  items: ClientSummary[];
+  /** Number of matches, counted up to `totalCap`; `totalIsCapped` says the real number is larger. */
+  total: number;
+  totalIsCapped: boolean;
+  offset: number;
+}
+
+export interface AttemptVoid {
+  at: string;
+  agentId: string;
+  agentName: string;
+  reason: string;
+  /** 'undo': taken back by its author within seconds; 'void': cancelled later, with a reason. */
+  kind: 'undo' | 'void';
+}
+
+export interface Attempt {
+  id: string;
+  clientCode: string;
+  agentId: string;
+  agentName: string;
+  /** When it happened, UTC ISO 8601 with milliseconds. */
+  occurredAt: string;
+  /** The device's offset from UTC at that moment, in minutes (Paris in summer: 120). */
+  utcOffsetMin: number;
+  status: AttemptStatus;
+  channel: string;
+  note: string | null;
+  deviceId: string;
+  void: AttemptVoid | null;
+}
+
+export interface AttemptOutcome {
+  attempt: Attempt;
+  client: Client;
+}
+
+export interface HistoryPage {
+  items: Attempt[];
+  /** Pass back as `before` to get the next (older) page; null at the end. */
+  nextCursor: string | null;
+}
+
+export interface TodayCounts {
+  attempts: number;
+  successes: number;
+  failures: number;
+}
+
+export interface ImportRejectedLine {
+  line: number;
+  code: string;
+  message: Record<Locale, string>;
+}
+
+export interface ImportReport {
+  total: number;
+  inserted: number;
+  updated: number;
+  rejected: ImportRejectedLine[];
+  /** True when more rejected lines existed than are listed. */
+  rejectedTruncated: boolean;
+}
+
+export interface ImportProgress {
+  importId: string;
+  linesRead: number;
+  bytesRead: number;
+  bytesTotal: number;
+}
+
+export interface HistoryExport {
+  fileName: string;
+  csv: string;
+  rowCount: number;
+}
+
+export interface Settings {
+  agent: Agent | null;
+  deviceId: string;
+  locale: Locale;
+  singleKeyShortcuts: boolean;
+  lastChannel: string;
+  clientCount: number;
+}
+
+export type SyncPhase = 'disabled' | 'idle' | 'syncing' | 'offline' | 'error';
+
+export interface DeadLetter {
+  seq: number;
+  kind: 'attempt' | 'void';
+  recordId: string;
+  clientCode: string | null;
+  reason: string;
+  failedAt: string;
+}
+
+export interface SyncState {
+  phase: SyncPhase;
+  serverUrl: string | null;
+  online: boolean;
+  pending: number;
+  deadLetters: number;
+  lastSyncAt: string | null;
+  lastError: string | null;
+  nextAttemptAt: string | null;
+}
+
+export interface SyncSettingsView {
+  serverUrl: string | null;
+  hasToken: boolean;
+  /** Where the token is kept: the OS keychain (safeStorage) or, lacking one, the local database. */
+  tokenStorage: 'safeStorage' | 'plain' | 'none';
+}

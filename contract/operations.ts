@@ -1,0 +1,147 @@
+// The one list of operations the renderer may ask for. Each has an IPC channel, a run-time schema
+// for its input (checked in main before anything runs) and a result type. Main, preload, the web
+// bridge, the renderer and the tests all read this file; nothing else defines a channel.
+
+import { z } from 'zod';
+import type {
+  AttemptOutcome,
+  Client,
+  ClientPage,
+  DeadLetter,
+  HistoryExport,
+  HistoryPage,
+  ImportReport,
+  Settings,
+  SyncSettingsView,
+  SyncState,
+  TodayCounts,
+} from './model.ts';
+import type { Result } from './errors.ts';
+
+export const limits = {
+  query: 100,
+  clientCode: 64,
+  channel: 40,
+  note: 1000,
+  reason: 500,
+  agentName: 80,
+  pageSize: 200,
+  historyPageSize: 200,
+  demoClients: 200_000,
+  importBytes: 64 * 1024 * 1024,
+  fileName: 255,
+  url: 2048,
+  token: 512,
+  totalCap: 10_000,
+  undoSeconds: 10,
+} as const;
+
+const trimmed = (max: number) => z.string().trim().max(max);
+const clientCode = z.string().trim().min(1).max(limits.clientCode);
+const attemptId = z.uuid();
+const isoDate = z.iso.datetime({ offset: true });
+const day = z.iso.date();
+
+export const schemas = {
+  getSettings: z.strictObject({}),
+  updateSettings: z.strictObject({
+    agentName: trimmed(limits.agentName).min(1).optional(),
+    locale: z.enum(['fr', 'en']).optional(),
+    singleKeyShortcuts: z.boolean().optional(),
+    lastChannel: trimmed(limits.channel).min(1).optional(),
+  }),
+  searchClients: z.strictObject({
+    query: z.string().max(limits.query).default(''),
+    status: z.enum(['all', 'never', 'success', 'failure']).default('all'),
+    offset: z.int().min(0).max(1_000_000).default(0),
+    limit: z.int().min(1).max(limits.pageSize).default(50),
+  }),
+  getClient: z.strictObject({ code: clientCode }),
+  recordAttempt: z.strictObject({
+    clientCode,
+    status: z.enum(['success', 'failure']),
+    channel: trimmed(limits.channel).min(1).optional(),
+    note: trimmed(limits.note).optional(),
+  }),
+  undoAttempt: z.strictObject({ attemptId }),
+  voidAttempt: z.strictObject({
+    attemptId,
+    reason: trimmed(limits.reason).min(1),
+  }),
+  listHistory: z.strictObject({
+    clientCode,
+    before: z.string().max(200).optional(),
+    limit: z.int().min(1).max(limits.historyPageSize).default(50),
+  }),
+  importClients: z.strictObject({
+    fileName: z.string().max(limits.fileName).default('clients.csv'),
+    content: z.string().max(limits.importBytes),
+    importId: z.string().max(64).optional(),
+  }),
+  exportHistory: z.strictObject({
+    from: day.optional(),
+    to: day.optional(),
+    agentId: z.string().max(64).optional(),
+    status: z.enum(['success', 'failure']).optional(),
+  }),
+  todayCounts: z.strictObject({}),
+  seedDemoClients: z.strictObject({ count: z.int().min(1).max(limits.demoClients) }),
+  getSyncState: z.strictObject({}),
+  syncNow: z.strictObject({}),
+  getSyncSettings: z.strictObject({}),
+  updateSyncSettings: z.strictObject({
+    serverUrl: z.url({ protocol: /^https?$/ }).max(limits.url).nullable(),
+    token: z.string().trim().max(limits.token).nullable().optional(),
+  }),
+  listDeadLetters: z.strictObject({}),
+  retryDeadLetters: z.strictObject({}),
+} satisfies Record<string, z.ZodType>;
+
+export type OperationName = keyof typeof schemas;
+export type OperationInput<K extends OperationName> = z.input<(typeof schemas)[K]>;
+export type ParsedInput<K extends OperationName> = z.output<(typeof schemas)[K]>;
+
+/** What each operation gives back when it succeeds. */
+export interface OperationOutputs {
+  getSettings: Settings;
+  updateSettings: Settings;
+  searchClients: ClientPage;
+  getClient: Client;
+  recordAttempt: AttemptOutcome;
+  undoAttempt: AttemptOutcome;
+  voidAttempt: AttemptOutcome;
+  listHistory: HistoryPage;
+  importClients: ImportReport;
+  exportHistory: HistoryExport;
+  todayCounts: TodayCounts;
+  seedDemoClients: { inserted: number };
+  getSyncState: SyncState;
+  syncNow: SyncState;
+  getSyncSettings: SyncSettingsView;
+  updateSyncSettings: SyncSettingsView;
+  listDeadLetters: DeadLetter[];
+  retryDeadLetters: { requeued: number };
+}
+
+export type OperationOutput<K extends OperationName> = OperationOutputs[K];
+
+export const operationNames = Object.keys(schemas) as OperationName[];
+
+/** IPC channel of an operation: one namespace, so main can refuse anything else outright. */
+export function channelOf(name: OperationName): string {
+  return `desk:${name}`;
+}
+
+export function isOperationName(value: unknown): value is OperationName {
+  return typeof value === 'string' && Object.hasOwn(schemas, value);
+}
+
+/** The server-side implementation: parsed input in, plain value out (or a thrown DeskError). */
+export type DeskHandlers = {
+  [K in OperationName]: (input: ParsedInput<K>) => Promise<OperationOutput<K>> | OperationOutput<K>;
+};
+
+/** What the renderer calls: raw input in, a Result out; never throws for a business failure. */
+export type DeskApi = {
+  [K in OperationName]: (input: OperationInput<K>) => Promise<Result<OperationOutput<K>>>;
+};

@@ -1,0 +1,238 @@
+// Notification attempts: recording one, taking it back, voiding it, reading a client's history.
+// Each write is one transaction: the attempt (or void), the client's status and the outbox entry.
+
+import type { Kysely, Selectable } from 'kysely';
+import {
+  DeskError,
+  defaultChannel,
+  limits,
+  type Agent,
+  type Attempt,
+  type AttemptOutcome,
+  type AttemptRecord,
+  type AttemptStatus,
+  type HistoryPage,
+  type VoidRecord,
+} from '../contract/index.ts';
+import { getClient } from './clients.ts';
+import { utcOffsetMinutes, type Clock } from './clock.ts';
+import { uuidv7 } from './ids.ts';
+import { enqueueAttempt, enqueueVoid } from './outbox.ts';
+import type { AttemptTable, Database, VoidTable } from './schema.ts';
+import { applyNewAttempt, recomputeClientStatus } from './status.ts';
+import { writeTransaction } from './tx.ts';
+
+/** Who is acting, on which device, at what time: filled in by the app, never typed by the agent. */
+export interface ActingContext {
+  agent: Agent;
+  deviceId: string;
+  clock: Clock;
+}
+
+type AttemptRow = Selectable<AttemptTable> & {
+  void_agent_id: string | null;
+  void_agent_name: string | null;
+  voided_at: string | null;
+  void_reason: string | null;
+  void_kind: VoidTable['kind'] | null;
+};
+
+function toAttempt(row: AttemptRow): Attempt {
+  return {
+    id: row.id,
+    clientCode: row.client_code,
+    agentId: row.agent_id,
+    agentName: row.agent_name,
+    occurredAt: row.occurred_at,
+    utcOffsetMin: row.utc_offset_min,
+    status: row.status,
+    channel: row.channel,
+    note: row.note,
+    deviceId: row.device_id,
+    void:
+      row.voided_at === null
+        ? null
+        : {
+            at: row.voided_at,
+            agentId: row.void_agent_id ?? '',
+            agentName: row.void_agent_name ?? '',
+            reason: row.void_reason ?? '',
+            kind: row.void_kind ?? 'void',
+          },
+  };
+}
+
+function attemptsWithVoids(db: Kysely<Database>) {
+  return db
+    .selectFrom('attempts')
+    .leftJoin('voids', 'voids.attempt_id', 'attempts.id')
+    .selectAll('attempts')
+    .select([
+      'voids.agent_id as void_agent_id',
+      'voids.agent_name as void_agent_name',
+      'voids.voided_at as voided_at',
+      'voids.reason as void_reason',
+      'voids.kind as void_kind',
+    ]);
+}
+
+export async function getAttempt(db: Kysely<Database>, id: string): Promise<Attempt> {
+  const row = await attemptsWithVoids(db).where('attempts.id', '=', id).executeTakeFirst();
+  if (!row) throw new DeskError('attempt.notFound', { id });
+  return toAttempt(row);
+}
+
+export function recordFromAttempt(attempt: Attempt): AttemptRecord {
+  const { void: _void, ...record } = attempt;
+  return record;
+}
+
+/**
+ * Inserts an attempt record unless its id is known, and moves the client's status if it is the
+ * latest. The one path for both a click here and a colleague's attempt pulled from the server.
+ * Returns false when the attempt was already there. Call inside a transaction.
+ */
+export async function insertAttemptRecord(trx: Kysely<Database>, record: AttemptRecord): Promise<boolean> {
+  const row = {
+    id: record.id,
+    client_code: record.clientCode,
+    agent_id: record.agentId,
+    agent_name: record.agentName,
+    occurred_at: record.occurredAt,
+    utc_offset_min: record.utcOffsetMin,
+    status: record.status,
+    channel: record.channel,
+    note: record.note,
+    device_id: record.deviceId,
+  };
+  const inserted = await trx.insertInto('attempts').values(row).onConflict((oc) => oc.column('id').doNothing()).executeTakeFirst();
+  if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) return false;
+  const voided = await trx.selectFrom('voids').select('attempt_id').where('attempt_id', '=', record.id).executeTakeFirst();
+  if (!voided) await applyNewAttempt(trx, row);
+  return true;
+}
+
+/** Inserts a void unless the attempt is already voided; recomputes the client's status. */
+export async function insertVoidRecord(trx: Kysely<Database>, record: VoidRecord, clientCode: string): Promise<boolean> {
+  const inserted = await trx
+    .insertInto('voids')
+    .values({
+      attempt_id: record.attemptId,
+      agent_id: record.agentId,
+      agent_name: record.agentName,
+      voided_at: record.voidedAt,
+      utc_offset_min: record.utcOffsetMin,
+      reason: record.reason,
+      kind: record.kind,
+      device_id: record.deviceId,
+    })
+    .onConflict((oc) => oc.column('attempt_id').doNothing())
+    .executeTakeFirst();
+  if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) return false;
+  await recomputeClientStatus(trx, clientCode);
+  return true;
+}
+
+export interface RecordAttemptInput {
+  clientCode: string;
+  status: AttemptStatus;
+  channel?: string | undefined;
+  note?: string | undefined;
+}
+
+export async function recordAttempt(db: Kysely<Database>, ctx: ActingContext, input: RecordAttemptInput): Promise<AttemptOutcome> {
+  const at = ctx.clock.now();
+  const note = input.note?.trim();
+  const record: AttemptRecord = {
+    id: uuidv7({ msecs: at.getTime() }),
+    clientCode: input.clientCode,
+    agentId: ctx.agent.id,
+    agentName: ctx.agent.name,
+    occurredAt: at.toISOString(),
+    utcOffsetMin: utcOffsetMinutes(at),
+    status: input.status,
+    channel: input.channel?.trim() || defaultChannel,
+    note: note ? note : null,
+    deviceId: ctx.deviceId,
+  };
+  return writeTransaction(db, async (trx) => {
+    await getClient(trx, record.clientCode); // unknown client: a clear error, nothing written
+    await insertAttemptRecord(trx, record);
+    await enqueueAttempt(trx, record, record.occurredAt);
+    return { attempt: { ...record, void: null }, client: await getClient(trx, record.clientCode) };
+  });
+}
+
+async function voidAs(
+  db: Kysely<Database>,
+  ctx: ActingContext,
+  attemptId: string,
+  kind: 'undo' | 'void',
+  reason: string,
+): Promise<AttemptOutcome> {
+  const at = ctx.clock.now();
+  return writeTransaction(db, async (trx) => {
+    const attempt = await getAttempt(trx, attemptId);
+    if (attempt.void) throw new DeskError('attempt.alreadyVoided');
+    if (attempt.agentId !== ctx.agent.id) throw new DeskError('attempt.notAuthor');
+    if (kind === 'undo' && at.getTime() - Date.parse(attempt.occurredAt) > limits.undoSeconds * 1000) {
+      throw new DeskError('attempt.undoExpired', { seconds: limits.undoSeconds });
+    }
+    const record: VoidRecord = {
+      attemptId,
+      agentId: ctx.agent.id,
+      agentName: ctx.agent.name,
+      voidedAt: at.toISOString(),
+      utcOffsetMin: utcOffsetMinutes(at),
+      reason,
+      kind,
+      deviceId: ctx.deviceId,
+    };
+    await insertVoidRecord(trx, record, attempt.clientCode);
+    await enqueueVoid(trx, record, record.voidedAt);
+    return { attempt: await getAttempt(trx, attemptId), client: await getClient(trx, attempt.clientCode) };
+  });
+}
+
+/** The author takes back a mis-click within seconds; no reason asked. It stays in the history. */
+export function undoAttempt(db: Kysely<Database>, ctx: ActingContext, attemptId: string): Promise<AttemptOutcome> {
+  return voidAs(db, ctx, attemptId, 'undo', 'Annulation immédiate par l’agent');
+}
+
+export function voidAttempt(db: Kysely<Database>, ctx: ActingContext, attemptId: string, reason: string): Promise<AttemptOutcome> {
+  const trimmed = reason.trim();
+  if (!trimmed) throw new DeskError('void.reasonRequired');
+  return voidAs(db, ctx, attemptId, 'void', trimmed);
+}
+
+// A history cursor is the last row's "occurredAt|id": stable while new attempts keep arriving.
+function parseCursor(cursor: string): { occurredAt: string; id: string } | null {
+  const [occurredAt, id] = cursor.split('|');
+  return occurredAt && id ? { occurredAt, id } : null;
+}
+
+export async function listHistory(
+  db: Kysely<Database>,
+  input: { clientCode: string; before?: string | undefined; limit: number },
+): Promise<HistoryPage> {
+  await getClient(db, input.clientCode);
+  let query = attemptsWithVoids(db).where('attempts.client_code', '=', input.clientCode);
+  if (input.before) {
+    const cursor = parseCursor(input.before);
+    if (!cursor) throw new DeskError('input.invalid', { details: 'before' });
+    query = query.where((eb) =>
+      eb.or([
+        eb('attempts.occurred_at', '<', cursor.occurredAt),
+        eb.and([eb('attempts.occurred_at', '=', cursor.occurredAt), eb('attempts.id', '<', cursor.id)]),
+      ]),
+    );
+  }
+  const rows = await query
+    .orderBy('attempts.occurred_at', 'desc')
+    .orderBy('attempts.id', 'desc')
+    .limit(input.limit + 1)
+    .execute();
+  const items = rows.slice(0, input.limit).map(toAttempt);
+  const last = items.at(-1);
+  return { items, nextCursor: rows.length > input.limit && last ? `${last.occurredAt}|${last.id}` : null };
+}

@@ -1,0 +1,197 @@
+// Clients: finding them, reading one, and writing them (import, demo data, sync).
+
+import { sql, type Kysely, type Selectable } from 'kysely';
+import {
+  DeskError,
+  foldText,
+  limits,
+  phoneSearchForms,
+  type Client,
+  type ClientPage,
+  type ClientSummary,
+  type StatusFilter,
+} from '../contract/index.ts';
+import type { ClientTable, Database } from './schema.ts';
+
+const summaryColumns = [
+  'code',
+  'name',
+  'phones',
+  'city',
+  'last_status',
+  'last_attempt_at',
+  'last_agent_name',
+  'attempt_count',
+] as const;
+
+type SummaryRow = Pick<Selectable<ClientTable>, (typeof summaryColumns)[number]>;
+
+function parsePhones(json: string): string[] {
+  const value: unknown = JSON.parse(json);
+  return Array.isArray(value) ? value.map(String) : [];
+}
+
+export function toClientSummary(row: SummaryRow): ClientSummary {
+  return {
+    code: row.code,
+    name: row.name,
+    phones: parsePhones(row.phones),
+    city: row.city,
+    status: row.last_status ?? 'never',
+    lastAttemptAt: row.last_attempt_at,
+    lastAgentName: row.last_agent_name,
+    attemptCount: row.attempt_count,
+  };
+}
+
+export function toClient(row: Selectable<ClientTable>): Client {
+  return {
+    ...toClientSummary(row),
+    email: row.email,
+    address: row.address,
+    extra: JSON.parse(row.extra) as Record<string, string>,
+    lastAgentId: row.last_agent_id,
+    lastAttemptId: row.last_attempt_id,
+    updatedAt: row.updated_at,
+  };
+}
+
+export async function getClient(db: Kysely<Database>, code: string): Promise<Client> {
+  const row = await db.selectFrom('clients').selectAll().where('code', '=', code).executeTakeFirst();
+  if (!row) throw new DeskError('client.notFound', { code });
+  return toClient(row);
+}
+
+export async function clientExists(db: Kysely<Database>, code: string): Promise<boolean> {
+  const row = await db.selectFrom('clients').select('code').where('code', '=', code).executeTakeFirst();
+  return row !== undefined;
+}
+
+export async function countClients(db: Kysely<Database>): Promise<number> {
+  const row = await db.selectFrom('clients').select((eb) => eb.fn.countAll<number>().as('n')).executeTakeFirstOrThrow();
+  return Number(row.n);
+}
+
+/** A query that looks like a phone number ("06 06 09", "+33 6…") is searched as its digits. */
+function searchTerms(query: string): string[] {
+  if (/^[\d\s+().-]+$/.test(query) && /\d/.test(query)) {
+    const digits = query.replace(/\D/g, '');
+    return [digits.startsWith('0033') ? `0${digits.slice(4)}` : digits];
+  }
+  return foldText(query).split(' ').filter(Boolean);
+}
+
+function ftsPhrase(term: string): string {
+  return `"${term.replaceAll('"', '""')}"`;
+}
+
+function escapeLike(term: string): string {
+  return term.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+export interface SearchInput {
+  query: string;
+  status: StatusFilter;
+  offset: number;
+  limit: number;
+}
+
+/**
+ * Terms of three letters or more go through the trigram index (substring, accent-insensitive);
+ * a query made only of shorter terms is a prefix of the name or the code, which the b-tree answers.
+ */
+export async function searchClients(db: Kysely<Database>, input: SearchInput): Promise<ClientPage> {
+  const terms = searchTerms(input.query);
+  const long = terms.filter((t) => t.length >= 3);
+  const short = terms.filter((t) => t.length < 3);
+
+  let base = db.selectFrom('clients');
+  if (input.status === 'never') base = base.where('last_status', 'is', null);
+  else if (input.status !== 'all') base = base.where('last_status', '=', input.status);
+
+  if (long.length > 0) {
+    const match = long.map(ftsPhrase).join(' AND ');
+    base = base.where(sql<boolean>`clients.rowid IN (SELECT rowid FROM clients_fts WHERE clients_fts MATCH ${match})`);
+    for (const term of short) {
+      base = base.where(sql<boolean>`search_text LIKE ${`%${escapeLike(term)}%`} ESCAPE '\\'`);
+    }
+  } else if (short.length > 0) {
+    const prefix = short.join(' ');
+    base = base.where((eb) =>
+      eb.or([
+        eb.and([eb('name_key', '>=', prefix), eb('name_key', '<', `${prefix}\uffff`)]),
+        eb.and([eb('code', '>=', prefix), eb('code', '<', `${prefix}\uffff`)]),
+      ]),
+    );
+  }
+
+  const rows = await base
+    .select([...summaryColumns])
+    .orderBy('name_key')
+    .orderBy('code')
+    .limit(input.limit)
+    .offset(input.offset)
+    .execute();
+
+  const counted = await db
+    .selectFrom(base.select(sql<number>`1`.as('one')).limit(limits.totalCap + 1).as('matches'))
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  const n = Number(counted.n);
+
+  return {
+    items: rows.map(toClientSummary),
+    total: Math.min(n, limits.totalCap),
+    totalIsCapped: n > limits.totalCap,
+    offset: input.offset,
+  };
+}
+
+/** What an import, the demo generator or a sync pull knows about a client. */
+export interface ClientInput {
+  code: string;
+  name: string;
+  phones: string[];
+  email: string | null;
+  city: string | null;
+  address: string | null;
+  extra: Record<string, string>;
+}
+
+export function searchTextOf(client: ClientInput): string {
+  const parts = [
+    foldText(client.name),
+    client.code.toLowerCase(),
+    ...client.phones.flatMap(phoneSearchForms),
+    client.email ? foldText(client.email) : '',
+    client.city ? foldText(client.city) : '',
+  ];
+  return parts.filter(Boolean).join(' ');
+}
+
+export type UpsertOutcome = 'inserted' | 'updated';
+
+/**
+ * Inserts a client or updates the one with the same code. The synthetic status is left alone:
+ * it belongs to the attempts, not to the file the client came from. Call inside a transaction.
+ */
+export async function upsertClient(db: Kysely<Database>, client: ClientInput, at: string): Promise<UpsertOutcome> {
+  const fields = {
+    name: client.name,
+    phones: JSON.stringify(client.phones),
+    email: client.email,
+    city: client.city,
+    address: client.address,
+    extra: JSON.stringify(client.extra),
+    name_key: foldText(client.name),
+    search_text: searchTextOf(client),
+    updated_at: at,
+  };
+  const existed = await clientExists(db, client.code);
+  await db
+    .insertInto('clients')
+    .values({ code: client.code, ...fields, created_at: at })
+    .onConflict((oc) => oc.column('code').doUpdateSet(fields))
+    .execute();
+  return existed ? 'updated' : 'inserted';
+}

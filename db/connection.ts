@@ -1,0 +1,68 @@
+// Opens the local database: PRAGMAs for durability, migrations, and the device's identity.
+
+import BetterSqlite3 from 'better-sqlite3';
+import { Kysely, SqliteDialect } from 'kysely';
+import { Migrator } from 'kysely/migration';
+import { uuidv7 } from './ids.ts';
+import { migrationProvider } from './migrations/index.ts';
+import type { Database } from './schema.ts';
+
+export interface LocalDatabase {
+  db: Kysely<Database>;
+  /** The raw handle, for the few things Kysely does not do (backup, integrity_check, pragmas). */
+  sqlite: BetterSqlite3.Database;
+  deviceId: string;
+  file: string;
+  close(): Promise<void>;
+}
+
+export interface OpenOptions {
+  /** Milliseconds to wait on a lock held by the sync worker's connection. */
+  busyTimeoutMs?: number;
+  readonly?: boolean;
+}
+
+export function applyPragmas(sqlite: BetterSqlite3.Database, busyTimeoutMs = 5000): void {
+  sqlite.pragma('journal_mode = WAL');
+  // FULL: a recorded click is on disk before the agent sees it recorded, even on power loss.
+  sqlite.pragma('synchronous = FULL');
+  sqlite.pragma('foreign_keys = ON');
+  sqlite.pragma(`busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
+  sqlite.pragma('temp_store = MEMORY');
+  sqlite.pragma('cache_size = -16000');
+}
+
+export async function migrate(db: Kysely<Database>): Promise<void> {
+  const migrator = new Migrator({ db, provider: migrationProvider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) {
+    const failed = results?.find((r) => r.status === 'Error');
+    throw new Error(`Migration ${failed?.migrationName ?? '?'} failed: ${String(error)}`, { cause: error });
+  }
+}
+
+export async function openDatabase(file: string, options: OpenOptions = {}): Promise<LocalDatabase> {
+  const sqlite = new BetterSqlite3(file, { readonly: options.readonly ?? false });
+  applyPragmas(sqlite, options.busyTimeoutMs);
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  try {
+    if (!options.readonly) await migrate(db);
+    const deviceId = options.readonly ? readDeviceId(sqlite) : ensureDeviceId(sqlite);
+    return { db, sqlite, deviceId, file, close: () => db.destroy() };
+  } catch (error) {
+    await db.destroy();
+    throw error;
+  }
+}
+
+function readDeviceId(sqlite: BetterSqlite3.Database): string {
+  const row = sqlite.prepare(`SELECT value FROM meta WHERE key = 'device_id'`).get() as { value: string } | undefined;
+  if (!row) throw new Error('This database has no device id: open it once read-write first.');
+  return row.value;
+}
+
+/** The device id is made once, with the database, and never changes: attempts carry it. */
+function ensureDeviceId(sqlite: BetterSqlite3.Database): string {
+  sqlite.prepare(`INSERT OR IGNORE INTO meta (key, value) VALUES ('device_id', ?)`).run(uuidv7());
+  return readDeviceId(sqlite);
+}

@@ -1,0 +1,141 @@
+// The operations of the contract, implemented on the local database. Main's IPC handlers, the web
+// bridge, the benchmark and the tests all call these same functions: there is no second path.
+
+import { Readable } from 'node:stream';
+import {
+  DeskError,
+  type Agent,
+  type DeskEventName,
+  type DeskEvents,
+  type DeskHandlers,
+  type Settings,
+  type SyncSettingsView,
+  type SyncState,
+} from '../contract/index.ts';
+import { listHistory, recordAttempt, undoAttempt, voidAttempt, type ActingContext } from './attempts.ts';
+import { countClients, getClient, searchClients } from './clients.ts';
+import { systemClock, type Clock } from './clock.ts';
+import type { LocalDatabase } from './connection.ts';
+import { seedDemoClients } from './demo.ts';
+import { exportHistory } from './export.ts';
+import { importClients } from './import.ts';
+import { countOutbox, listDeadLetters, retryDeadLetters } from './outbox.ts';
+import { loadSettings, saveSettings } from './settings.ts';
+import { todayCounts } from './stats.ts';
+
+export type EmitEvent = <E extends DeskEventName>(event: E, payload: DeskEvents[E]) => void;
+
+/** What the sync worker's host offers the UI. Without a server the app runs on `localOnlySync`. */
+export interface SyncControl {
+  state(): Promise<SyncState>;
+  syncNow(): Promise<SyncState>;
+  settings(): Promise<SyncSettingsView>;
+  configure(input: { serverUrl: string | null; token?: string | null | undefined }): Promise<SyncSettingsView>;
+  /** Called after the outbox changed (a click, a void, a retry) so that a push can start soon. */
+  nudge(): void;
+}
+
+export function localOnlySync(local: LocalDatabase): SyncControl {
+  const state = async (): Promise<SyncState> => {
+    const { pending, dead } = await countOutbox(local.db);
+    return {
+      phase: 'disabled',
+      serverUrl: null,
+      online: false,
+      pending,
+      deadLetters: dead,
+      lastSyncAt: null,
+      lastError: null,
+      nextAttemptAt: null,
+    };
+  };
+  return {
+    state,
+    syncNow: async () => {
+      throw new DeskError('sync.notConfigured');
+    },
+    settings: async () => ({ serverUrl: null, hasToken: false, tokenStorage: 'none' }),
+    configure: async () => {
+      throw new DeskError('sync.notConfigured');
+    },
+    nudge: () => undefined,
+  };
+}
+
+export interface DeskOptions {
+  clock?: Clock;
+  emit?: EmitEvent;
+  sync?: SyncControl;
+}
+
+export function createDeskHandlers(local: LocalDatabase, options: DeskOptions = {}): DeskHandlers {
+  const { db, deviceId } = local;
+  const clock = options.clock ?? systemClock;
+  const emit: EmitEvent = options.emit ?? (() => undefined);
+  const sync = options.sync ?? localOnlySync(local);
+
+  async function acting(): Promise<ActingContext> {
+    const { agent } = await loadSettings(db);
+    if (!agent) throw new DeskError('agent.notSet');
+    return { agent, deviceId, clock };
+  }
+
+  async function currentAgent(): Promise<Agent | null> {
+    return (await loadSettings(db)).agent;
+  }
+
+  async function settings(): Promise<Settings> {
+    const s = await loadSettings(db);
+    return { ...s, deviceId, clientCount: await countClients(db) };
+  }
+
+  return {
+    getSettings: () => settings(),
+    updateSettings: async (input) => {
+      await saveSettings(db, input);
+      return settings();
+    },
+    searchClients: (input) => searchClients(db, input),
+    getClient: ({ code }) => getClient(db, code),
+    recordAttempt: async (input) => {
+      const outcome = await recordAttempt(db, await acting(), input);
+      sync.nudge();
+      return outcome;
+    },
+    undoAttempt: async ({ attemptId }) => {
+      const outcome = await undoAttempt(db, await acting(), attemptId);
+      sync.nudge();
+      return outcome;
+    },
+    voidAttempt: async ({ attemptId, reason }) => {
+      const outcome = await voidAttempt(db, await acting(), attemptId, reason);
+      sync.nudge();
+      return outcome;
+    },
+    listHistory: (input) => listHistory(db, input),
+    importClients: ({ content, importId }) => {
+      const bytesTotal = Buffer.byteLength(content);
+      const id = importId ?? 'import';
+      return importClients(db, Readable.from([content]), {
+        at: clock.now().toISOString(),
+        bytesTotal,
+        onProgress: (p) => emit('importProgress', { importId: id, ...p }),
+      });
+    },
+    exportHistory: (input) => exportHistory(db, input, clock.now()),
+    todayCounts: async () => todayCounts(db, (await currentAgent())?.id ?? null, clock.now()),
+    seedDemoClients: async ({ count }) => ({
+      inserted: await seedDemoClients(db, count, clock.now().toISOString()),
+    }),
+    getSyncState: () => sync.state(),
+    syncNow: () => sync.syncNow(),
+    getSyncSettings: () => sync.settings(),
+    updateSyncSettings: (input) => sync.configure(input),
+    listDeadLetters: () => listDeadLetters(db),
+    retryDeadLetters: async () => {
+      const requeued = await retryDeadLetters(db);
+      sync.nudge();
+      return { requeued };
+    },
+  };
+}

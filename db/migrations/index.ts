@@ -1,0 +1,13 @@
+// Migrations are imported, not read from a folder, so they survive bundling into the app.
+// Append new ones; never edit one that has shipped.
+
+import type { Migration, MigrationProvider } from 'kysely/migration';
+import * as m0001 from './0001_initial.ts';
+
+const migrations: Record<string, Migration> = {
+  '0001_initial': m0001,
+};
+
+export const migrationProvider: MigrationProvider = {
+  getMigrations: async () => migrations,
+};

@@ -1,0 +1,60 @@
+// The outbox: what this device still has to tell the server. Written in the same transaction as
+// the attempt or void it carries, so a record is either both stored and queued, or neither.
+
+import type { Kysely } from 'kysely';
+import type { AttemptRecord, DeadLetter, VoidRecord } from '../contract/index.ts';
+import type { Database } from './schema.ts';
+
+export async function enqueueAttempt(trx: Kysely<Database>, record: AttemptRecord, at: string): Promise<void> {
+  await trx
+    .insertInto('outbox')
+    .values({ kind: 'attempt', record_id: record.id, payload: JSON.stringify(record), created_at: at, state: 'pending' })
+    .execute();
+}
+
+export async function enqueueVoid(trx: Kysely<Database>, record: VoidRecord, at: string): Promise<void> {
+  await trx
+    .insertInto('outbox')
+    .values({ kind: 'void', record_id: record.attemptId, payload: JSON.stringify(record), created_at: at, state: 'pending' })
+    .execute();
+}
+
+export async function countOutbox(db: Kysely<Database>): Promise<{ pending: number; dead: number }> {
+  const rows = await db
+    .selectFrom('outbox')
+    .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
+    .groupBy('state')
+    .execute();
+  const count = (state: string) => Number(rows.find((r) => r.state === state)?.n ?? 0);
+  return { pending: count('pending'), dead: count('dead') };
+}
+
+export async function listDeadLetters(db: Kysely<Database>): Promise<DeadLetter[]> {
+  const rows = await db
+    .selectFrom('outbox')
+    .select(['seq', 'kind', 'record_id', 'payload', 'last_error', 'failed_at', 'created_at'])
+    .where('state', '=', 'dead')
+    .orderBy('seq')
+    .execute();
+  return rows.map((r) => {
+    const payload = JSON.parse(r.payload) as Partial<AttemptRecord>;
+    return {
+      seq: r.seq,
+      kind: r.kind,
+      recordId: r.record_id,
+      clientCode: payload.clientCode ?? null,
+      reason: r.last_error ?? '',
+      failedAt: r.failed_at ?? r.created_at,
+    };
+  });
+}
+
+/** Puts dead letters back in the queue, e.g. once the missing client exists on the server. */
+export async function retryDeadLetters(db: Kysely<Database>): Promise<number> {
+  const result = await db
+    .updateTable('outbox')
+    .set({ state: 'pending', last_error: null, failed_at: null })
+    .where('state', '=', 'dead')
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows);
+}

@@ -1,0 +1,78 @@
+// Row shapes of the local database, as Kysely sees them. Times are UTC ISO 8601 strings with
+// milliseconds ('2026-11-26T09:30:00.000Z'), which sort the same as text and as time.
+
+import type { Generated } from 'kysely';
+
+export interface MetaTable {
+  key: string;
+  value: string;
+}
+
+export interface ClientTable {
+  code: string;
+  name: string;
+  /** JSON array of the phone numbers as written in the source. */
+  phones: string;
+  email: string | null;
+  city: string | null;
+  address: string | null;
+  /** JSON object of imported columns that have no field of their own. */
+  extra: string;
+  /** Folded name, for ordering and prefix search. */
+  name_key: string;
+  /** Folded name, code, phone digits, email and city: what the trigram index searches. */
+  search_text: string;
+  last_status: 'success' | 'failure' | null;
+  last_attempt_at: string | null;
+  last_attempt_id: string | null;
+  last_agent_id: string | null;
+  last_agent_name: string | null;
+  attempt_count: Generated<number>;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface AttemptTable {
+  id: string;
+  client_code: string;
+  agent_id: string;
+  agent_name: string;
+  occurred_at: string;
+  utc_offset_min: number;
+  status: 'success' | 'failure';
+  channel: string;
+  note: string | null;
+  device_id: string;
+}
+
+export interface VoidTable {
+  attempt_id: string;
+  agent_id: string;
+  agent_name: string;
+  voided_at: string;
+  utc_offset_min: number;
+  reason: string;
+  kind: 'undo' | 'void';
+  device_id: string;
+}
+
+export interface OutboxTable {
+  seq: Generated<number>;
+  kind: 'attempt' | 'void';
+  record_id: string;
+  /** JSON of the record as the sync protocol sends it. */
+  payload: string;
+  created_at: string;
+  state: 'pending' | 'dead';
+  tries: Generated<number>;
+  last_error: string | null;
+  failed_at: string | null;
+}
+
+export interface Database {
+  meta: MetaTable;
+  clients: ClientTable;
+  attempts: AttemptTable;
+  voids: VoidTable;
+  outbox: OutboxTable;
+}

@@ -1,0 +1,77 @@
+// The device's settings, kept in the meta table next to its identity.
+
+import type { Kysely } from 'kysely';
+import { defaultChannel, type Agent, type Locale } from '../contract/index.ts';
+import { uuidv7 } from './ids.ts';
+import type { Database } from './schema.ts';
+
+type MetaKey =
+  | 'device_id'
+  | 'agent_id'
+  | 'agent_name'
+  | 'locale'
+  | 'single_key_shortcuts'
+  | 'last_channel'
+  | (string & {});
+
+export async function readMeta(db: Kysely<Database>): Promise<Map<MetaKey, string>> {
+  const rows = await db.selectFrom('meta').select(['key', 'value']).execute();
+  return new Map(rows.map((r) => [r.key, r.value]));
+}
+
+export async function getMeta(db: Kysely<Database>, key: MetaKey): Promise<string | null> {
+  const row = await db.selectFrom('meta').select('value').where('key', '=', key).executeTakeFirst();
+  return row?.value ?? null;
+}
+
+export async function setMeta(db: Kysely<Database>, entries: Partial<Record<MetaKey, string | null>>): Promise<void> {
+  for (const [key, value] of Object.entries(entries)) {
+    if (value === undefined) continue;
+    if (value === null) await db.deleteFrom('meta').where('key', '=', key).execute();
+    else
+      await db
+        .insertInto('meta')
+        .values({ key, value })
+        .onConflict((oc) => oc.column('key').doUpdateSet({ value }))
+        .execute();
+  }
+}
+
+export interface LocalSettings {
+  agent: Agent | null;
+  locale: Locale;
+  singleKeyShortcuts: boolean;
+  lastChannel: string;
+}
+
+export function settingsFromMeta(meta: Map<MetaKey, string>): LocalSettings {
+  const agentId = meta.get('agent_id');
+  const agentName = meta.get('agent_name');
+  return {
+    agent: agentId && agentName ? { id: agentId, name: agentName } : null,
+    locale: meta.get('locale') === 'en' ? 'en' : 'fr',
+    singleKeyShortcuts: meta.get('single_key_shortcuts') !== 'false',
+    lastChannel: meta.get('last_channel') ?? defaultChannel,
+  };
+}
+
+export async function loadSettings(db: Kysely<Database>): Promise<LocalSettings> {
+  return settingsFromMeta(await readMeta(db));
+}
+
+/** Naming the agent the first time gives them an id; renaming keeps it, so history stays theirs. */
+export async function saveSettings(
+  db: Kysely<Database>,
+  changes: { agentName?: string; locale?: Locale; singleKeyShortcuts?: boolean; lastChannel?: string },
+): Promise<void> {
+  const entries: Partial<Record<MetaKey, string>> = {};
+  if (changes.agentName !== undefined) {
+    const current = await getMeta(db, 'agent_id');
+    if (!current) entries.agent_id = uuidv7();
+    entries.agent_name = changes.agentName;
+  }
+  if (changes.locale !== undefined) entries.locale = changes.locale;
+  if (changes.singleKeyShortcuts !== undefined) entries.single_key_shortcuts = String(changes.singleKeyShortcuts);
+  if (changes.lastChannel !== undefined) entries.last_channel = changes.lastChannel;
+  await setMeta(db, entries);
+}

@@ -1,0 +1,32 @@
+// Today's figures for the agent at this workstation: what the status bar shows.
+
+import { sql, type Kysely } from 'kysely';
+import type { TodayCounts } from '../contract/index.ts';
+import type { Database } from './schema.ts';
+
+/** Local midnight to local midnight, as UTC instants: "today" is the agent's day, not UTC's. */
+export function localDayBounds(at: Date): { from: string; to: string } {
+  const start = new Date(at.getFullYear(), at.getMonth(), at.getDate());
+  const end = new Date(at.getFullYear(), at.getMonth(), at.getDate() + 1);
+  return { from: start.toISOString(), to: end.toISOString() };
+}
+
+export async function todayCounts(db: Kysely<Database>, agentId: string | null, at: Date): Promise<TodayCounts> {
+  if (!agentId) return { attempts: 0, successes: 0, failures: 0 };
+  const { from, to } = localDayBounds(at);
+  const row = await db
+    .selectFrom('attempts')
+    .select([
+      (eb) => eb.fn.countAll<number>().as('attempts'),
+      sql<number>`coalesce(sum(status = 'success'), 0)`.as('successes'),
+      sql<number>`coalesce(sum(status = 'failure'), 0)`.as('failures'),
+    ])
+    .where('agent_id', '=', agentId)
+    .where('occurred_at', '>=', from)
+    .where('occurred_at', '<', to)
+    .where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom('voids').select(sql`1`.as('one')).whereRef('voids.attempt_id', '=', 'attempts.id'))),
+    )
+    .executeTakeFirstOrThrow();
+  return { attempts: Number(row.attempts), successes: Number(row.successes), failures: Number(row.failures) };
+}
