@@ -59,7 +59,12 @@ export async function loadSettings(db: Kysely<Database>): Promise<LocalSettings>
   return settingsFromMeta(await readMeta(db));
 }
 
-/** Naming the agent the first time gives them an id; renaming keeps it, so history stays theirs. */
+/**
+ * Naming the agent the first time gives them a local id; renaming keeps it, so history stays theirs.
+ * The 'local:' prefix marks an identity made on this device before any server enrolled it: once a
+ * server is configured the agent takes the server's id, and the server attributes the earlier
+ * 'local:' attempts of this device to the token's agent (docs/sync-protocol.md).
+ */
 export async function saveSettings(
   db: Kysely<Database>,
   changes: { agentName?: string; locale?: Locale; singleKeyShortcuts?: boolean; lastChannel?: string },
@@ -67,7 +72,7 @@ export async function saveSettings(
   const entries: Partial<Record<MetaKey, string>> = {};
   if (changes.agentName !== undefined) {
     const current = await getMeta(db, 'agent_id');
-    if (!current) entries.agent_id = uuidv7();
+    if (!current) entries.agent_id = `local:${uuidv7()}`;
     entries.agent_name = changes.agentName;
   }
   if (changes.locale !== undefined) entries.locale = changes.locale;

@@ -1,0 +1,135 @@
+// The sync protocol between a device and the central server, version 1. Both sides validate with
+// these schemas; docs/sync-protocol.md explains the rules around them.
+
+import { z } from 'zod';
+import type { Locale } from './errors.ts';
+import { limits } from './operations.ts';
+import { attemptRecordSchema, voidRecordSchema } from './records.ts';
+
+export const protocolVersion = 1;
+/** Every request carries it; the server answers 400 protocol.unsupported to any other. */
+export const protocolHeader = 'x-desk-protocol';
+
+export const pushLimits = {
+  maxItems: 500,
+  maxBodyBytes: 2 * 1024 * 1024,
+} as const;
+
+export const pullLimits = {
+  defaultLimit: 1000,
+  maxLimit: 5000,
+} as const;
+
+export const clientRecordSchema = z.strictObject({
+  code: z.string().min(1).max(limits.clientCode),
+  name: z.string().min(1).max(200),
+  phones: z.array(z.string().max(40)).max(10),
+  email: z.string().max(200).nullable(),
+  city: z.string().max(120).nullable(),
+  address: z.string().max(300).nullable(),
+  extra: z.record(z.string().max(100), z.string().max(1000)),
+  updatedAt: z.iso.datetime({ offset: false, precision: 3 }),
+});
+export type ClientRecord = z.infer<typeof clientRecordSchema>;
+
+export const pushItemSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('attempt'), record: attemptRecordSchema }),
+  z.strictObject({ kind: z.literal('void'), record: voidRecordSchema }),
+]);
+export type PushItem = z.infer<typeof pushItemSchema>;
+
+/** POST /v1/push */
+export const pushRequestSchema = z.strictObject({
+  protocol: z.literal(protocolVersion),
+  deviceId: z.string().min(1).max(64),
+  items: z.array(pushItemSchema).min(1).max(pushLimits.maxItems),
+});
+export type PushRequest = z.infer<typeof pushRequestSchema>;
+
+export type PushOutcome = 'applied' | 'duplicate' | 'rejected';
+
+export interface ProtocolErrorBody {
+  code: ProtocolErrorCode;
+  message: Record<Locale, string>;
+}
+
+export interface PushItemResult {
+  kind: 'attempt' | 'void';
+  /** The attempt id (for a void: the voided attempt's id). */
+  id: string;
+  outcome: PushOutcome;
+  error?: ProtocolErrorBody;
+}
+
+export interface PushResponse {
+  results: PushItemResult[];
+  serverTime: string;
+}
+
+export type ChangeItem =
+  | { kind: 'client'; record: ClientRecord }
+  | { kind: 'attempt'; record: z.infer<typeof attemptRecordSchema> & { receivedAt: string } }
+  | { kind: 'void'; record: z.infer<typeof voidRecordSchema> & { receivedAt: string } };
+
+/** GET /v1/changes?cursor=…&limit=… ; cursor '0' or absent: from the beginning. */
+export const pullQuerySchema = z.strictObject({
+  cursor: z.string().regex(/^\d{1,19}$/).default('0'),
+  limit: z.coerce.number().int().min(1).max(pullLimits.maxLimit).default(pullLimits.defaultLimit),
+});
+
+export interface PullResponse {
+  changes: ChangeItem[];
+  /** Opaque to the device: store it and send it back. Never goes backwards. */
+  nextCursor: string;
+  hasMore: boolean;
+  serverTime: string;
+}
+
+/** GET /v1/me: who the token belongs to. */
+export interface MeResponse {
+  agentId: string;
+  agentName: string;
+  serverTime: string;
+}
+
+const protocolCatalog = {
+  'auth.missing': { fr: 'Jeton d’accès manquant.', en: 'Access token missing.', status: 401 },
+  'auth.invalid': { fr: 'Jeton d’accès invalide.', en: 'Invalid access token.', status: 401 },
+  'auth.revoked': { fr: 'Ce jeton d’accès a été révoqué.', en: 'This access token has been revoked.', status: 401 },
+  'agent.mismatch': {
+    fr: 'Cet enregistrement appartient à un autre agent que celui du jeton.',
+    en: 'This record belongs to another agent than the token’s.',
+    status: 403,
+  },
+  'protocol.unsupported': {
+    fr: 'Version de protocole non prise en charge : mettez l’application à jour.',
+    en: 'Unsupported protocol version: update the application.',
+    status: 400,
+  },
+  'body.invalid': { fr: 'Requête mal formée.', en: 'Malformed request.', status: 422 },
+  'body.tooLarge': { fr: 'Requête trop volumineuse.', en: 'Request too large.', status: 413 },
+  'rate.limited': { fr: 'Trop de requêtes : réessayez plus tard.', en: 'Too many requests: try again later.', status: 429 },
+  'client.unknown': { fr: 'Client inconnu du serveur.', en: 'Client unknown to the server.', status: 422 },
+  'attempt.unknown': { fr: 'Tentative inconnue du serveur.', en: 'Attempt unknown to the server.', status: 422 },
+  'attempt.conflict': {
+    fr: 'Une autre tentative porte déjà cet identifiant.',
+    en: 'Another attempt already has this id.',
+    status: 409,
+  },
+  'not.found': { fr: 'Adresse inconnue.', en: 'Unknown address.', status: 404 },
+  'server.unavailable': { fr: 'Serveur indisponible.', en: 'Server unavailable.', status: 503 },
+  'server.error': { fr: 'Erreur interne du serveur.', en: 'Internal server error.', status: 500 },
+} as const satisfies Record<string, { fr: string; en: string; status: number }>;
+
+export type ProtocolErrorCode = keyof typeof protocolCatalog;
+
+export function protocolError(code: ProtocolErrorCode, details?: string): ProtocolErrorBody & { status: number } {
+  const entry = protocolCatalog[code];
+  const suffix = details ? ` (${details})` : '';
+  return { code, message: { fr: entry.fr + suffix, en: entry.en + suffix }, status: entry.status };
+}
+
+/** The body of every 4xx/5xx answer. */
+export interface ErrorResponse {
+  error: ProtocolErrorBody;
+}
