@@ -17,6 +17,7 @@ import type {
   TodayCounts,
 } from './model.ts';
 import type { Result } from './errors.ts';
+import type { ChannelOperationName } from './channels.ts';
 
 export const limits = {
   query: 100,
@@ -127,10 +128,12 @@ export type OperationOutput<K extends OperationName> = OperationOutputs[K];
 
 export const operationNames = Object.keys(schemas) as OperationName[];
 
-/** IPC channel of an operation: one namespace, so main can refuse anything else outright. */
-export function channelOf(name: OperationName): string {
-  return `desk:${name}`;
-}
+// The channel names live in channels.ts (zod-free, bundled by the preload). Both lists must agree:
+// a missing or extra name on either side is a compile error here.
+export { channelOf } from './channels.ts';
+type SameNames<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+type AssertTrue<T extends true> = T;
+export type OperationListsAgree = AssertTrue<SameNames<OperationName, ChannelOperationName>>;
 
 export function isOperationName(value: unknown): value is OperationName {
   return typeof value === 'string' && Object.hasOwn(schemas, value);

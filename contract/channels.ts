@@ -1,0 +1,30 @@
+// The operation names and their IPC channels, without zod: the sandboxed preload bundles this file
+// and must stay small. operations.ts checks at compile time that this list and its schemas agree.
+
+export const operationNameList = [
+  'getSettings',
+  'updateSettings',
+  'searchClients',
+  'getClient',
+  'recordAttempt',
+  'undoAttempt',
+  'voidAttempt',
+  'listHistory',
+  'importClients',
+  'exportHistory',
+  'todayCounts',
+  'seedDemoClients',
+  'getSyncState',
+  'syncNow',
+  'getSyncSettings',
+  'updateSyncSettings',
+  'listDeadLetters',
+  'retryDeadLetters',
+] as const;
+
+export type ChannelOperationName = (typeof operationNameList)[number];
+
+/** IPC channel of an operation: one namespace, so main can refuse anything else outright. */
+export function channelOf(name: ChannelOperationName): string {
+  return `desk:${name}`;
+}
