@@ -69,10 +69,21 @@ export interface OutboxTable {
   failed_at: string | null;
 }
 
+/** Pulled records waiting for the client or attempt they refer to (db/sync-apply.ts). */
+export interface SyncParkedTable {
+  kind: 'attempt' | 'void';
+  record_id: string;
+  /** The client code (for an attempt) or attempt id (for a void) that must arrive first. */
+  waits_for: string;
+  payload: string;
+  parked_at: string;
+}
+
 export interface Database {
   meta: MetaTable;
   clients: ClientTable;
   attempts: AttemptTable;
   voids: VoidTable;
   outbox: OutboxTable;
+  sync_parked: SyncParkedTable;
 }

@@ -3,9 +3,11 @@
 
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import * as m0001 from './0001_initial.ts';
+import * as m0002 from './0002_sync_parked.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
+  '0002_sync_parked': m0002,
 };
 
 export const migrationProvider: MigrationProvider = {
