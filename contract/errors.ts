@@ -91,6 +91,10 @@ const catalog = {
     fr: () => 'guillemets mal fermés',
     en: () => 'badly closed quotes',
   },
+  'import.line.lineTooLong': {
+    fr: (p) => `ligne trop longue (plus de ${p.max} caractères) : un séparateur ou un retour à la ligne manque`,
+    en: (p) => `line too long (over ${p.max} characters): a separator or a line break is missing`,
+  },
   'sync.notConfigured': {
     fr: () => 'La synchronisation n’est pas configurée.',
     en: () => 'Synchronisation is not configured.',
@@ -98,6 +102,10 @@ const catalog = {
   'sync.unavailable': {
     fr: (p) => `Synchronisation impossible : ${p.details}`,
     en: (p) => `Synchronisation failed: ${p.details}`,
+  },
+  'bridge.unreachable': {
+    fr: (p) => `Le service local ne répond pas (${p.details}) : l’opération n’a peut-être pas été enregistrée. Rechargez la page.`,
+    en: (p) => `The local service is not answering (${p.details}): the operation may not have been saved. Reload the page.`,
   },
   'internal': {
     fr: () => 'Erreur interne : l’opération n’a pas été enregistrée. Réessayez ; si cela persiste, prévenez le support.',

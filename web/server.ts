@@ -1,0 +1,234 @@
+// `npm run web`: the built renderer and the real domain operations, served to a browser on this
+// machine. Every operation goes through contract/dispatch.ts, exactly as main's IPC does, on the
+// same local database code (db/desk.ts); only the transport differs.
+
+import { existsSync, mkdirSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
+import { dispatch, errorPayload, limits, type DeskErrorPayload, type OperationName } from '../contract/index.ts';
+import type { Clock } from '../db/clock.ts';
+import { openDatabase, type LocalDatabase } from '../db/connection.ts';
+import { createDeskHandlers, localOnlySync } from '../db/desk.ts';
+import { buildBridgeScript } from './bridge-bundle.ts';
+import { createEventStreamHub } from './event-stream.ts';
+import { allowedHosts, checkOrigin, newSecret, secretHeader, secretMatches, secretQueryParam } from './guard.ts';
+import { bridgeScriptPath, injectBridge, readStaticFile } from './static-files.ts';
+
+export const defaultPort = 5174;
+export const databaseFileName = 'notification-desk.db';
+export const defaultRendererDir = resolve(import.meta.dirname, '..', 'out', 'renderer');
+/** An import's content travels as a JSON string: leave room for the quoting around the 64 MiB. */
+export const bodyLimitBytes = limits.importBytes + 1024 * 1024;
+
+export interface WebServerOptions {
+  dataDir: string;
+  /** 0 picks a free port. */
+  port?: number;
+  rendererDir?: string;
+  /** Demo clients to create when the database has no client yet. */
+  demoClients?: number;
+  /** Sets the agent's name, so the first-run question does not come up. */
+  agentName?: string;
+  clock?: Clock;
+}
+
+export interface WebServer {
+  url: string;
+  port: number;
+  secret: string;
+  local: LocalDatabase;
+  close(): Promise<void>;
+}
+
+/** A setup problem the agent can fix; the CLI prints its message and exits 1. */
+export class WebSetupError extends Error {
+  override name = 'WebSetupError';
+}
+
+// Sent with every answer, the event stream included: no framing, no sniffing, no referrer, no
+// cross-origin reads of our files (the bridge script included).
+const securityHeaders: Record<string, string> = {
+  'X-Content-Type-Options': 'nosniff',
+  'Referrer-Policy': 'no-referrer',
+  'X-Frame-Options': 'DENY',
+  'Content-Security-Policy': "frame-ancestors 'none'",
+  'Cross-Origin-Resource-Policy': 'same-origin',
+  'Cross-Origin-Opener-Policy': 'same-origin',
+};
+
+function failure(code: Parameters<typeof errorPayload>[0], params: Record<string, string | number> = {}): { ok: false; error: DeskErrorPayload } {
+  return { ok: false, error: errorPayload(code, params) };
+}
+
+function httpStatusOf(result: { ok: boolean; error?: DeskErrorPayload }): number {
+  if (result.ok) return 200;
+  switch (result.error?.code) {
+    case 'operation.unknown':
+      return 404;
+    case 'input.invalid':
+      return 400;
+    case 'internal':
+      return 500;
+    default:
+      // A business refusal (unknown client, expired undo…) is an answer, not a transport failure.
+      return 200;
+  }
+}
+
+/** Fastify's parser messages are English only; the agent-facing payload names the problem in both. */
+function bodyProblem(error: FastifyError): string {
+  switch (error.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return '(corps) : JSON illisible / unreadable JSON';
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return '(corps) : Content-Type attendu application/json / expected application/json';
+    default:
+      return `(requête) : ${error.message}`;
+  }
+}
+
+function pathOf(url: string): string {
+  const q = url.indexOf('?');
+  return q < 0 ? url : url.slice(0, q);
+}
+
+function queryParam(url: string, name: string): string | null {
+  const q = url.indexOf('?');
+  return q < 0 ? null : new URLSearchParams(url.slice(q + 1)).get(name);
+}
+
+export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
+  const rendererDir = resolve(options.rendererDir ?? defaultRendererDir);
+  const indexFile = join(rendererDir, 'index.html');
+  if (!existsSync(indexFile)) {
+    throw new WebSetupError(
+      `Interface introuvable : ${indexFile} n’existe pas. Construisez-la d’abord avec « npx electron-vite build ». ` +
+        `(Renderer not built: run "npx electron-vite build" first.)`,
+    );
+  }
+  mkdirSync(options.dataDir, { recursive: true });
+  const local = await openDatabase(join(options.dataDir, databaseFileName));
+  const hub = createEventStreamHub();
+  const app = Fastify({ logger: false, bodyLimit: bodyLimitBytes, forceCloseConnections: true, return503OnClosing: true });
+  try {
+    const handlers = createDeskHandlers(local, {
+      emit: (event, payload) => hub.emit(event, payload),
+      sync: localOnlySync(local),
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
+    // Start-up changes take the same validated path as the page's calls.
+    const prepare = async (operation: OperationName, input: unknown): Promise<void> => {
+      const result = await dispatch(handlers, operation, input);
+      if (!result.ok) throw new WebSetupError(`${result.error.message.fr} (${result.error.message.en})`);
+    };
+    if (options.agentName !== undefined) await prepare('updateSettings', { agentName: options.agentName });
+    if (options.demoClients !== undefined) {
+      const settings = await handlers.getSettings({});
+      if (settings.clientCount === 0) await prepare('seedDemoClients', { count: options.demoClients });
+    }
+
+    const secret = newSecret();
+    const bridgeScript = await buildBridgeScript();
+    let hosts = new Set<string>();
+
+    // Only JSON reaches the API: a form or text/plain post (what another site could send without
+    // asking) is refused before anything is parsed.
+    app.removeContentTypeParser('text/plain');
+
+    app.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
+      const refusal = checkOrigin(
+        {
+          host: request.headers.host,
+          origin: request.headers.origin,
+          fetchSite: request.headers['sec-fetch-site'] as string | undefined,
+        },
+        hosts,
+      );
+      const path = pathOf(request.url);
+      const needsSecret = path.startsWith('/desk/');
+      const given = request.headers[secretHeader] ?? queryParam(request.url, secretQueryParam);
+      if (refusal || (needsSecret && !secretMatches(secret, given))) {
+        return reply.code(403).headers(securityHeaders).send(failure('sender.forbidden'));
+      }
+    });
+    app.addHook('onSend', async (_request, reply, payload) => {
+      reply.headers(securityHeaders);
+      return payload;
+    });
+
+    app.setErrorHandler((error: FastifyError, request, reply) => {
+      if (error.code === 'FST_ERR_CTP_BODY_TOO_LARGE') {
+        const size = Number(request.headers['content-length'] ?? 0) || `> ${bodyLimitBytes}`;
+        return reply.code(413).send(failure('import.tooLarge', { size, max: bodyLimitBytes }));
+      }
+      const status = error.statusCode ?? 500;
+      if (status >= 400 && status < 500) {
+        return reply.code(status).send(failure('input.invalid', { details: bodyProblem(error) }));
+      }
+      console.error('[web] request failed', error);
+      return reply.code(500).send(failure('internal'));
+    });
+
+    app.post<{ Params: { operation: string } }>('/desk/api/:operation', async (request, reply) => {
+      const result = await dispatch(handlers, request.params.operation, request.body, (operation, error) =>
+        console.error(`[web] ${operation} failed`, error),
+      );
+      return reply.code(httpStatusOf(result)).type('application/json; charset=utf-8').send(result);
+    });
+
+    app.get('/desk/events', (request, reply) => {
+      reply.hijack();
+      hub.attach(reply.raw, securityHeaders);
+      request.raw.on('close', () => reply.raw.end());
+    });
+
+    app.get(bridgeScriptPath, async (_request, reply) =>
+      reply.type('text/javascript; charset=utf-8').header('Cache-Control', 'no-store').send(bridgeScript),
+    );
+
+    const sendIndex = async (_request: FastifyRequest, reply: FastifyReply) => {
+      const html = injectBridge(await readFile(indexFile, 'utf8'), secret);
+      // It carries this run's secret: never kept by a cache.
+      return reply.type('text/html; charset=utf-8').header('Cache-Control', 'no-store').send(html);
+    };
+    app.get('/', sendIndex);
+    app.get('/index.html', sendIndex);
+
+    app.get('/*', async (request, reply) => {
+      const file = await readStaticFile(rendererDir, pathOf(request.url));
+      if (!file) return reply.code(404).type('text/plain; charset=utf-8').send('Introuvable / Not found');
+      return reply.type(file.contentType).header('Cache-Control', 'no-cache').send(file.body);
+    });
+
+    app.setNotFoundHandler((_request, reply) =>
+      reply.code(404).type('text/plain; charset=utf-8').send('Introuvable / Not found'),
+    );
+
+    await app.listen({ host: '127.0.0.1', port: options.port ?? defaultPort });
+    const port = (app.server.address() as AddressInfo).port;
+    hosts = allowedHosts(port);
+
+    let closed = false;
+    return {
+      url: `http://127.0.0.1:${port}/`,
+      port,
+      secret,
+      local,
+      close: async () => {
+        if (closed) return;
+        closed = true;
+        hub.closeAll();
+        await app.close();
+        await local.close();
+      },
+    };
+  } catch (error) {
+    hub.closeAll();
+    await app.close().catch(() => undefined);
+    await local.close();
+    throw error;
+  }
+}
