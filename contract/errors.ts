@@ -103,6 +103,18 @@ const catalog = {
     fr: (p) => `Synchronisation impossible : ${p.details}`,
     en: (p) => `Synchronisation failed: ${p.details}`,
   },
+  'sync.tokenRequired': {
+    fr: () => 'Saisissez le jeton d’accès fourni par votre responsable.',
+    en: () => 'Enter the access token your supervisor gave you.',
+  },
+  'sync.tokenRejected': {
+    fr: () => 'Le serveur refuse ce jeton d’accès (inconnu ou révoqué) : demandez-en un nouveau à votre responsable.',
+    en: () => 'The server refuses this access token (unknown or revoked): ask your supervisor for a new one.',
+  },
+  'sync.protocolMismatch': {
+    fr: () => 'Le serveur parle une autre version du protocole de synchronisation : mettez l’application à jour.',
+    en: () => 'The server speaks another version of the sync protocol: update the application.',
+  },
   'bridge.unreachable': {
     fr: (p) => `Le service local ne répond pas (${p.details}) : l’opération n’a peut-être pas été enregistrée. Rechargez la page.`,
     en: (p) => `The local service is not answering (${p.details}): the operation may not have been saved. Reload the page.`,
