@@ -11,7 +11,8 @@ const usage = `Usage : npm run web -- --data DOSSIER [--demo N] [--agent NOM] [-
   --data DOSSIER  dossier des données (créé si besoin) ; la base est DOSSIER/notification-desk.db
   --demo N        crée N clients de démonstration au premier démarrage (base sans client), 1 à ${limits.demoClients}
   --agent NOM     nom de l’agent (évite la question du premier démarrage)
-  --port P        port sur 127.0.0.1 (défaut ${defaultPort} ; 0 = un port libre)`;
+  --port P        port sur 127.0.0.1 (défaut ${defaultPort} ; 0 = un port libre)
+L’interface servie est out/renderer (npx electron-vite build), ou le dossier DESK_RENDERER_DIR.`;
 
 function fail(message: string): never {
   console.error(message);
@@ -51,8 +52,11 @@ async function main(): Promise<void> {
 
   const port = integerOption('port', values.port, 0, 65535);
   const demoClients = integerOption('demo', values.demo, 1, limits.demoClients);
+  // Another build of the interface (a packaged copy, the tests' minimal page) may be served instead.
+  const rendererDir = process.env.DESK_RENDERER_DIR;
   const server = await startWebServer({
     dataDir: resolve(values.data),
+    ...(rendererDir ? { rendererDir: resolve(rendererDir) } : {}),
     ...(port !== undefined ? { port } : {}),
     ...(demoClients !== undefined ? { demoClients } : {}),
     ...(values.agent !== undefined ? { agentName: values.agent } : {}),

@@ -10,7 +10,7 @@ import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } fr
 import { dispatch, errorPayload, limits, type DeskErrorPayload, type OperationName } from '../contract/index.ts';
 import type { Clock } from '../db/clock.ts';
 import { openDatabase, type LocalDatabase } from '../db/connection.ts';
-import { createDeskHandlers, localOnlySync } from '../db/desk.ts';
+import { createDeskHandlers, localOnlySync, type EmitEvent } from '../db/desk.ts';
 import { buildBridgeScript } from './bridge-bundle.ts';
 import { createEventStreamHub } from './event-stream.ts';
 import { allowedHosts, checkOrigin, newSecret, secretHeader, secretMatches, secretQueryParam } from './guard.ts';
@@ -39,6 +39,10 @@ export interface WebServer {
   port: number;
   secret: string;
   local: LocalDatabase;
+  /** Pushes an event to every open page, as main does over IPC (used by hosts and tests). */
+  emit: EmitEvent;
+  /** How many pages are listening to events right now. */
+  eventStreams(): number;
   close(): Promise<void>;
 }
 
@@ -198,7 +202,10 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     app.get('/index.html', sendIndex);
 
     app.get('/*', async (request, reply) => {
-      const file = await readStaticFile(rendererDir, pathOf(request.url));
+      const path = pathOf(request.url);
+      const file = await readStaticFile(rendererDir, path);
+      // Browsers ask for an icon on their own; without one, say "nothing" rather than log a 404.
+      if (!file && path === '/favicon.ico') return reply.code(204).send();
       if (!file) return reply.code(404).type('text/plain; charset=utf-8').send('Introuvable / Not found');
       return reply.type(file.contentType).header('Cache-Control', 'no-cache').send(file.body);
     });
@@ -217,6 +224,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       port,
       secret,
       local,
+      emit: (event, payload) => hub.emit(event, payload),
+      eventStreams: () => hub.size(),
       close: async () => {
         if (closed) return;
         closed = true;
