@@ -1,0 +1,195 @@
+// The HTTP face of the server: /health and the /v1 protocol routes, with the checks every request
+// goes through in this order: rate limit (per token) -> token -> protocol header -> body -> handler.
+// Nothing is kept between requests but the rate-limit counters: instances can be added freely.
+
+import { createHash } from 'node:crypto';
+import rateLimit from '@fastify/rate-limit';
+import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import type { z } from 'zod';
+import {
+  protocolHeader,
+  protocolVersion,
+  pullQuerySchema,
+  pushLimits,
+  pushRequestSchema,
+  type MeResponse,
+} from '../contract/sync-protocol.ts';
+import { authenticate, type CallerIdentity } from './auth.ts';
+import { ProtocolFailure } from './failure.ts';
+import { readChanges } from './pull.ts';
+import { applyPush } from './push.ts';
+import { databaseAnswers, type ServerDatabase } from './storage/database.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    caller: CallerIdentity | null;
+    deviceId: string | null;
+  }
+}
+
+/** Optional header naming the device on requests without a body (pull, me): logs and last seen. */
+export const deviceHeader = 'x-desk-device';
+
+export interface RateLimitOptions {
+  max: number;
+  timeWindowMs: number;
+}
+
+/** Ten requests a second per token, sustained: a device syncing flat out stays well below. */
+export const defaultRateLimit: RateLimitOptions = { max: 600, timeWindowMs: 60_000 };
+
+export interface AppOptions {
+  logger?: boolean | Record<string, unknown>;
+  rateLimit?: RateLimitOptions;
+  clock?: { now(): Date };
+}
+
+/** Never log a token: not the header, not a field that happens to carry one. */
+const redactPaths = [
+  'req.headers.authorization',
+  'request.headers.authorization',
+  'headers.authorization',
+  'authorization',
+  'token',
+  '*.token',
+  '*.*.token',
+];
+
+function loggerOption(logger: AppOptions['logger']): FastifyServerOptions['logger'] {
+  if (!logger) return false;
+  const given = logger === true ? {} : logger;
+  const givenRedact = (given as { redact?: unknown }).redact;
+  const extraPaths = Array.isArray(givenRedact) ? (givenRedact as string[]) : [];
+  return { level: 'info', ...given, redact: { paths: [...redactPaths, ...extraPaths], censor: '[redacted]' } };
+}
+
+function describeIssues(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path.length ? issue.path.join('.') : 'body'}: ${issue.message}`)
+    .join('; ');
+}
+
+const unavailableCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', '57P01', '57P02', '57P03', '53300', 'SQLITE_BUSY']);
+
+/** Any error, as the protocol error the device will read. */
+export function toFailure(error: unknown): ProtocolFailure {
+  if (error instanceof ProtocolFailure) return error;
+  const e = error as { code?: string; statusCode?: number; message?: string };
+  switch (e.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new ProtocolFailure('body.tooLarge', `max ${pushLimits.maxBodyBytes} bytes`);
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new ProtocolFailure('body.invalid', 'JSON');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new ProtocolFailure('body.invalid', 'body: empty');
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new ProtocolFailure('body.invalid', 'Content-Type: application/json');
+  }
+  if (e.statusCode === 429) return new ProtocolFailure('rate.limited');
+  if (e.statusCode === 413) return new ProtocolFailure('body.tooLarge', `max ${pushLimits.maxBodyBytes} bytes`);
+  if (error instanceof SyntaxError) return new ProtocolFailure('body.invalid', 'JSON');
+  if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) return new ProtocolFailure('body.invalid');
+  if (e.code && unavailableCodes.has(e.code)) return new ProtocolFailure('server.unavailable');
+  if (/timeout exceeded when trying to connect|Connection terminated/i.test(e.message ?? '')) return new ProtocolFailure('server.unavailable');
+  return new ProtocolFailure('server.error');
+}
+
+function rateLimitKey(authorization: string | undefined, ip: string): string {
+  // A hash, so that the counters kept in memory never hold a token.
+  return authorization ? `t:${createHash('sha256').update(authorization).digest('base64url')}` : `ip:${ip}`;
+}
+
+export async function buildApp(sdb: ServerDatabase, options: AppOptions = {}): Promise<FastifyInstance> {
+  const clock = options.clock ?? { now: () => new Date() };
+  const limit = options.rateLimit ?? defaultRateLimit;
+  const app = Fastify({
+    logger: loggerOption(options.logger),
+    // Fastify's own two lines per request are replaced by ours (onResponse below).
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: pushLimits.maxBodyBytes,
+    return503OnClosing: true,
+  });
+  app.decorateRequest('caller', null);
+  app.decorateRequest('deviceId', null);
+
+  app.setErrorHandler((error, request, reply) => {
+    const failure = toFailure(error);
+    if (failure.statusCode >= 500) request.log.error({ err: error }, 'request failed');
+    void reply.code(failure.statusCode).send(failure.toResponse());
+  });
+  app.setNotFoundHandler((_request, reply) => {
+    const failure = new ProtocolFailure('not.found');
+    void reply.code(failure.statusCode).send(failure.toResponse());
+  });
+
+  // One line per request, with who and which device, never the token.
+  app.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      {
+        method: request.method,
+        route: request.routeOptions.url ?? null,
+        status: reply.statusCode,
+        durationMs: Math.round(reply.elapsedTime * 10) / 10,
+        agentId: request.caller?.agentId ?? null,
+        deviceId: request.deviceId,
+      },
+      'request',
+    );
+  });
+
+  app.get('/health', async (_request, reply) => {
+    if (await databaseAnswers(sdb.db)) return { status: 'ok', protocol: protocolVersion };
+    const failure = new ProtocolFailure('server.unavailable');
+    return reply.code(failure.statusCode).send(failure.toResponse());
+  });
+
+  await app.register(
+    async (v1) => {
+      await v1.register(rateLimit, {
+        max: limit.max,
+        timeWindow: limit.timeWindowMs,
+        hook: 'onRequest',
+        keyGenerator: (request) => rateLimitKey(request.headers.authorization, request.ip),
+        errorResponseBuilder: () => new ProtocolFailure('rate.limited'),
+      });
+
+      // preParsing: after the rate limit, before the body is read, so an unauthenticated caller
+      // learns nothing about its body and costs no parsing.
+      v1.addHook('preParsing', async (request) => {
+        request.caller = await authenticate(sdb.db, request.headers.authorization, clock.now());
+        const version = request.headers[protocolHeader];
+        if (version !== String(protocolVersion)) {
+          throw new ProtocolFailure('protocol.unsupported', `${protocolHeader}: ${String(version ?? '-').slice(0, 20)}`);
+        }
+        const device = request.headers[deviceHeader];
+        if (typeof device === 'string' && device.length > 0 && device.length <= 64) request.deviceId = device;
+      });
+
+      v1.get('/me', async (request): Promise<MeResponse> => {
+        const caller = request.caller!;
+        return { agentId: caller.agentId, agentName: caller.agentName, serverTime: clock.now().toISOString() };
+      });
+
+      v1.post('/push', async (request) => {
+        const body: unknown = request.body;
+        if (body && typeof body === 'object' && 'protocol' in body && body.protocol !== protocolVersion) {
+          throw new ProtocolFailure('protocol.unsupported', `protocol: ${JSON.stringify(body.protocol).slice(0, 20)}`);
+        }
+        const parsed = pushRequestSchema.safeParse(body);
+        if (!parsed.success) throw new ProtocolFailure('body.invalid', describeIssues(parsed.error));
+        request.deviceId = parsed.data.deviceId;
+        return applyPush(sdb, request.caller!, parsed.data, clock.now());
+      });
+
+      v1.get('/changes', async (request) => {
+        const parsed = pullQuerySchema.safeParse(request.query);
+        if (!parsed.success) throw new ProtocolFailure('body.invalid', describeIssues(parsed.error));
+        return readChanges(sdb.db, parsed.data.cursor, parsed.data.limit, clock.now());
+      });
+    },
+    { prefix: '/v1' },
+  );
+
+  return app;
+}

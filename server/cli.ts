@@ -1,0 +1,173 @@
+// npm run server -- [--db FILE|URL] [--port N] [--host H]        starts the server
+// npm run server -- admin <command> --db FILE|URL …             administers its database
+// Messages for the administrator are in French; logs are JSON lines (pino) on stdout.
+
+import { parseArgs } from 'node:util';
+import { AdminError, createAgent, importClients, issueToken, listAgents, listDevices, revokeToken, startServer } from './index.ts';
+import { describeLocation } from './storage/database.ts';
+
+const usage = `Utilisation :
+  npm run server -- [--db ./data/server.db | --db postgres://…] [--port 8787] [--host 127.0.0.1]
+  npm run server -- admin create-agent   --db … --name "Awa Diallo"
+  npm run server -- admin create-token   --db … --agent ID_AGENT
+  npm run server -- admin revoke-token   --db … --token JETON|ID|PRÉFIXE
+  npm run server -- admin import-clients --db … FICHIER.csv
+  npm run server -- admin list-devices   --db …
+  npm run server -- admin list-agents    --db …
+La base peut aussi venir de la variable DESK_SERVER_DB.`;
+
+class UsageError extends Error {}
+
+function fail(message: string): never {
+  throw new UsageError(message);
+}
+
+function readArgs(args: string[], options: Record<string, { type: 'string' }>) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    return fail(`Argument non reconnu : ${(error as Error).message}`);
+  }
+}
+
+function database(value: string | undefined, fallback?: string): string {
+  const db = value ?? process.env.DESK_SERVER_DB ?? fallback;
+  if (!db) fail('Précisez la base avec --db (fichier SQLite ou URL postgres://).');
+  return db;
+}
+
+async function serve(args: string[]): Promise<void> {
+  const { values, positionals } = readArgs(args, { db: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' } });
+  if (positionals.length > 0) fail(`Argument inattendu : ${positionals[0]}`);
+  const port = Number(values.port ?? process.env.PORT ?? 8787);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`Port invalide : ${values.port}`);
+  const db = database(values.db, './data/server.db');
+  const server = await startServer({ db, port, host: values.host ?? '127.0.0.1', logger: true });
+  server.app.log.info({ db: describeLocation(db) }, 'Notification Desk server ready');
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    server.app.log.info({ signal }, 'stopping');
+    server.close().then(
+      () => process.exit(0),
+      () => process.exit(1),
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+}
+
+function table(rows: Record<string, string | number | null>[]): string {
+  if (rows.length === 0) return '(aucun)';
+  const keys = Object.keys(rows[0]!);
+  const width = (k: string) => Math.max(k.length, ...rows.map((r) => String(r[k] ?? '—').length));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(width(keys[i]!))).join('  ').trimEnd();
+  return [line(keys), ...rows.map((r) => line(keys.map((k) => String(r[k] ?? '—'))))].join('\n');
+}
+
+async function admin(args: string[]): Promise<void> {
+  const [command, ...rest] = args;
+  const { values, positionals } = readArgs(rest, {
+    db: { type: 'string' },
+    name: { type: 'string' },
+    token: { type: 'string' },
+    agent: { type: 'string' },
+  });
+  switch (command) {
+    case 'create-agent': {
+      if (!values.name) fail('Précisez le nom de l’agent avec --name "Prénom Nom".');
+      const issued = await createAgent(database(values.db), values.name);
+      console.log(`Agent créé : ${issued.agentName} (${issued.agentId})`);
+      console.log(`Jeton d’accès (affiché une seule fois, à saisir dans l’application) :\n${issued.token}`);
+      return;
+    }
+    case 'create-token': {
+      if (!values.agent) fail('Précisez l’identifiant de l’agent avec --agent.');
+      const issued = await issueToken(database(values.db), values.agent);
+      console.log(`Nouveau jeton pour ${issued.agentName} (affiché une seule fois) :\n${issued.token}`);
+      return;
+    }
+    case 'revoke-token': {
+      const given = values.token ?? positionals[0];
+      if (!given) fail('Précisez le jeton à révoquer avec --token (jeton entier, identifiant ou début du jeton).');
+      const revoked = await revokeToken(database(values.db), given);
+      console.log(
+        revoked.alreadyRevoked
+          ? `Ce jeton de ${revoked.agentName} était déjà révoqué.`
+          : `Jeton ${revoked.tokenId} de ${revoked.agentName} révoqué : il ne fonctionne plus.`,
+      );
+      return;
+    }
+    case 'import-clients': {
+      const file = positionals[0];
+      if (!file) fail('Précisez le fichier CSV des clients.');
+      if (positionals.length > 1) fail(`Argument inattendu : ${positionals[1]}`);
+      const report = await importClients(database(values.db), file);
+      console.log(`${report.total} lignes lues : ${report.inserted} clients ajoutés, ${report.updated} mis à jour, ${report.rejected.length + (report.rejectedTruncated ? '+' : '')} lignes refusées.`);
+      for (const line of report.rejected.slice(0, 50)) console.log(`  ligne ${line.line} : ${line.message.fr}`);
+      if (report.rejected.length > 50) console.log(`  … et ${report.rejected.length - 50} autres.`);
+      return;
+    }
+    case 'list-devices': {
+      const devices = await listDevices(database(values.db));
+      console.log(
+        table(
+          devices.map((d) => ({
+            poste: d.deviceId,
+            agent: d.agentName,
+            'vu la première fois': d.firstSeen,
+            'vu la dernière fois': d.lastSeen,
+            tentatives: d.attemptsPushed,
+            annulations: d.voidsPushed,
+          })),
+        ),
+      );
+      return;
+    }
+    case 'list-agents': {
+      const agents = await listAgents(database(values.db));
+      console.log(
+        table(
+          agents.flatMap((a) =>
+            (a.tokens.length ? a.tokens : [null]).map((t) => ({
+              agent: a.name,
+              'id agent': a.agentId,
+              jeton: t ? `${t.prefix}…` : null,
+              'id jeton': t?.tokenId ?? null,
+              'dernier usage': t?.lastUsedAt ?? null,
+              révoqué: t?.revokedAt ?? null,
+            })),
+          ),
+        ),
+      );
+      return;
+    }
+    default:
+      fail(command ? `Commande d’administration inconnue : ${command}` : 'Précisez une commande d’administration.');
+  }
+}
+
+async function main(argv: string[]): Promise<void> {
+  if (argv[0] === '--help' || argv[0] === '-h' || argv[0] === 'help') {
+    console.log(usage);
+    return;
+  }
+  if (argv[0] === 'admin') await admin(argv.slice(1));
+  else await serve(argv[0] === 'serve' ? argv.slice(1) : argv);
+}
+
+main(process.argv.slice(2)).catch((error: unknown) => {
+  if (error instanceof UsageError) {
+    console.error(`${error.message}\n\n${usage}`);
+    process.exitCode = 2;
+  } else if (error instanceof AdminError) {
+    console.error(`Erreur : ${error.message}`);
+    process.exitCode = 1;
+  } else {
+    const e = error as { message?: string; code?: string };
+    const detail = e.code === 'ENOENT' ? 'fichier introuvable' : e.code === 'ECONNREFUSED' ? 'base de données injoignable' : e.message;
+    console.error(`Erreur : ${detail ?? String(error)}`);
+    process.exitCode = 1;
+  }
+});

@@ -1,0 +1,59 @@
+// The change log that devices pull, and why its order is the commit order.
+//
+// A pull hands out rows with seq > cursor, so a row must never become visible after a row with a
+// larger seq: a device that already moved its cursor past it would never see it. A database
+// sequence does not promise that (transaction A takes 5, B takes 6, B commits, a pull returns 6,
+// then A commits 5: lost). Here every writer takes its numbers by incrementing ONE counter row,
+// as the last step of its transaction. The row lock is held until commit, so the next writer
+// gets its numbers only once the previous one has committed (or rolled back, which also undoes
+// its increment: no gaps). PostgreSQL makes a transaction visible before it releases its locks,
+// so a reader that sees seq N also sees every seq below N. On SQLite writers are serialised by
+// the database lock anyway; the same code holds there.
+// The cost is that writers serialise for the few statements after the counter: kept short.
+
+import { sql, type Kysely } from 'kysely';
+import type { ChangeKind, ServerSchema } from './schema.ts';
+
+export interface Change {
+  kind: ChangeKind;
+  ref: string;
+}
+
+/** Appends changes in the given order. Call last in a write transaction. */
+export async function appendChanges(trx: Kysely<ServerSchema>, changes: Change[]): Promise<void> {
+  if (changes.length === 0) return;
+  const row = await trx
+    .updateTable('counters')
+    .set({ value: sql`value + ${changes.length}` })
+    .where('name', '=', 'changes')
+    .returning('value')
+    .executeTakeFirstOrThrow();
+  const last = Number(row.value);
+  const first = last - changes.length + 1;
+  const rows = changes.map((c, i) => ({ seq: first + i, kind: c.kind, ref: c.ref }));
+  // A client's earlier entries are superseded: a pull always sends its current row.
+  const clientRefs = changes.filter((c) => c.kind === 'client').map((c) => c.ref);
+  for (let i = 0; i < clientRefs.length; i += 500) {
+    await trx.deleteFrom('changes').where('kind', '=', 'client').where('ref', 'in', clientRefs.slice(i, i + 500)).where('seq', '<', first).execute();
+  }
+  for (let i = 0; i < rows.length; i += 500) {
+    await trx.insertInto('changes').values(rows.slice(i, i + 500)).execute();
+  }
+}
+
+export interface ChangeRow {
+  seq: number;
+  kind: ChangeKind;
+  ref: string;
+}
+
+export async function readChangesAfter(db: Kysely<ServerSchema>, cursor: number, limit: number): Promise<ChangeRow[]> {
+  const rows = await db
+    .selectFrom('changes')
+    .select(['seq', 'kind', 'ref'])
+    .where('seq', '>', cursor)
+    .orderBy('seq')
+    .limit(limit)
+    .execute();
+  return rows.map((r) => ({ seq: Number(r.seq), kind: r.kind, ref: r.ref }));
+}

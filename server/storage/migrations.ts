@@ -1,0 +1,108 @@
+// The server's migrations, imported (never read from a folder) and written with Kysely's schema
+// builder in the types both SQLite and PostgreSQL understand, so one list serves both.
+// Append new ones; never edit one that has shipped.
+
+import { sql, type Kysely } from 'kysely';
+import type { Migration, MigrationProvider } from 'kysely/migration';
+
+const m0001: Migration = {
+  async up(db: Kysely<any>): Promise<void> {
+    await db.schema
+      .createTable('agents')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .execute();
+
+    await db.schema
+      .createTable('tokens')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('hash', 'text', (c) => c.notNull().unique())
+      .addColumn('prefix', 'text', (c) => c.notNull())
+      .addColumn('agent_id', 'text', (c) => c.notNull().references('agents.id'))
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('last_used_at', 'text')
+      .addColumn('revoked_at', 'text')
+      .execute();
+    await db.schema.createIndex('tokens_by_prefix').on('tokens').columns(['prefix']).execute();
+    await db.schema.createIndex('tokens_by_agent').on('tokens').columns(['agent_id']).execute();
+
+    await db.schema
+      .createTable('devices')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('agent_id', 'text', (c) => c.notNull().references('agents.id'))
+      .addColumn('first_seen', 'text', (c) => c.notNull())
+      .addColumn('last_seen', 'text', (c) => c.notNull())
+      .addColumn('attempts_pushed', 'integer', (c) => c.notNull().defaultTo(0))
+      .addColumn('voids_pushed', 'integer', (c) => c.notNull().defaultTo(0))
+      .execute();
+
+    await db.schema
+      .createTable('clients')
+      .addColumn('code', 'text', (c) => c.primaryKey())
+      .addColumn('name', 'text', (c) => c.notNull())
+      .addColumn('phones', 'text', (c) => c.notNull().defaultTo('[]'))
+      .addColumn('email', 'text')
+      .addColumn('city', 'text')
+      .addColumn('address', 'text')
+      .addColumn('extra', 'text', (c) => c.notNull().defaultTo('{}'))
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('updated_at', 'text', (c) => c.notNull())
+      .execute();
+
+    await db.schema
+      .createTable('attempts')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('client_code', 'text', (c) => c.notNull().references('clients.code'))
+      .addColumn('agent_id', 'text', (c) => c.notNull().references('agents.id'))
+      .addColumn('agent_name', 'text', (c) => c.notNull())
+      .addColumn('occurred_at', 'text', (c) => c.notNull())
+      .addColumn('utc_offset_min', 'integer', (c) => c.notNull().check(sql`utc_offset_min BETWEEN -840 AND 840`))
+      .addColumn('status', 'text', (c) => c.notNull().check(sql`status IN ('success', 'failure')`))
+      .addColumn('channel', 'text', (c) => c.notNull())
+      .addColumn('note', 'text')
+      .addColumn('device_id', 'text', (c) => c.notNull())
+      .addColumn('sent_agent_id', 'text', (c) => c.notNull())
+      .addColumn('received_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('attempts_by_client').on('attempts').columns(['client_code', 'occurred_at']).execute();
+    await db.schema.createIndex('attempts_by_agent').on('attempts').columns(['agent_id', 'occurred_at']).execute();
+
+    await db.schema
+      .createTable('voids')
+      .addColumn('attempt_id', 'text', (c) => c.primaryKey().references('attempts.id'))
+      .addColumn('agent_id', 'text', (c) => c.notNull().references('agents.id'))
+      .addColumn('agent_name', 'text', (c) => c.notNull())
+      .addColumn('voided_at', 'text', (c) => c.notNull())
+      .addColumn('utc_offset_min', 'integer', (c) => c.notNull())
+      .addColumn('reason', 'text', (c) => c.notNull())
+      .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind IN ('undo', 'void')`))
+      .addColumn('device_id', 'text', (c) => c.notNull())
+      .addColumn('sent_agent_id', 'text', (c) => c.notNull())
+      .addColumn('received_at', 'text', (c) => c.notNull())
+      .execute();
+
+    await db.schema
+      .createTable('changes')
+      .addColumn('seq', 'bigint', (c) => c.primaryKey())
+      .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind IN ('client', 'attempt', 'void')`))
+      .addColumn('ref', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('changes_by_ref').on('changes').columns(['kind', 'ref']).execute();
+
+    await db.schema
+      .createTable('counters')
+      .addColumn('name', 'text', (c) => c.primaryKey())
+      .addColumn('value', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.insertInto('counters').values({ name: 'changes', value: 0 }).execute();
+  },
+};
+
+const migrations: Record<string, Migration> = {
+  '0001_initial': m0001,
+};
+
+export const serverMigrations: MigrationProvider = {
+  getMigrations: async () => migrations,
+};

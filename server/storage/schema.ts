@@ -1,0 +1,103 @@
+// Row shapes of the central server's database, as Kysely sees them. The same tables on SQLite and
+// PostgreSQL: times are UTC ISO 8601 text with milliseconds, so they compare and sort alike on both.
+
+export interface AgentTable {
+  id: string;
+  name: string;
+  created_at: string;
+}
+
+export interface TokenTable {
+  id: string;
+  /** sha256 of the token, hex. The token itself is shown once to the administrator and never stored. */
+  hash: string;
+  /** The token's first characters, so an administrator can tell tokens apart and revoke one. */
+  prefix: string;
+  agent_id: string;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+export interface DeviceTable {
+  id: string;
+  /** The agent whose token the device last used. */
+  agent_id: string;
+  first_seen: string;
+  last_seen: string;
+  attempts_pushed: number;
+  voids_pushed: number;
+}
+
+export interface ClientTable {
+  code: string;
+  name: string;
+  /** JSON array of phone numbers. */
+  phones: string;
+  email: string | null;
+  city: string | null;
+  address: string | null;
+  /** JSON object of the extra imported columns. */
+  extra: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface AttemptTable {
+  id: string;
+  client_code: string;
+  /** Always the server agent of the token that pushed it. */
+  agent_id: string;
+  agent_name: string;
+  occurred_at: string;
+  utc_offset_min: number;
+  status: 'success' | 'failure';
+  channel: string;
+  note: string | null;
+  device_id: string;
+  /** The agentId as the device sent it ('local:…' before enrolment), kept for audit. */
+  sent_agent_id: string;
+  /** The server's own receipt time. */
+  received_at: string;
+}
+
+export interface VoidTable {
+  attempt_id: string;
+  agent_id: string;
+  agent_name: string;
+  voided_at: string;
+  utc_offset_min: number;
+  reason: string;
+  kind: 'undo' | 'void';
+  device_id: string;
+  sent_agent_id: string;
+  received_at: string;
+}
+
+export type ChangeKind = 'client' | 'attempt' | 'void';
+
+/** The change log that pulls read, in commit order (see changes.ts). */
+export interface ChangeTable {
+  /** bigint: PostgreSQL hands it back as a string, SQLite as a number; always read through Number(). */
+  seq: number | string;
+  kind: ChangeKind;
+  /** Client code, attempt id, or the voided attempt's id. */
+  ref: string;
+}
+
+/** One row, 'changes': the last sequence number handed out. Its row lock orders the writers. */
+export interface CounterTable {
+  name: string;
+  value: number | string;
+}
+
+export interface ServerSchema {
+  agents: AgentTable;
+  tokens: TokenTable;
+  devices: DeviceTable;
+  clients: ClientTable;
+  attempts: AttemptTable;
+  voids: VoidTable;
+  changes: ChangeTable;
+  counters: CounterTable;
+}
