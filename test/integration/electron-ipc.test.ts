@@ -177,7 +177,7 @@ describe('events and menu', () => {
   it('sends menu commands to the window on the contract event channel', () => {
     const item = fake
       .menuTemplate()
-      .flatMap((m: { submenu?: unknown[] }) => m.submenu ?? [])
+      .flatMap((m: { submenu?: { id?: string }[] }) => m.submenu ?? [])
       .find((i: { id?: string }) => i.id === 'recordSuccess') as { click: () => void };
     item.click();
     expect(window.webContents.sent).toEqual([{ channel: eventChannelOf('menuCommand'), args: ['recordSuccess'] }]);

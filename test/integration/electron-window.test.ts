@@ -1,0 +1,163 @@
+// The agent's window and the app's lifecycle: security options, a page that cannot leave itself or
+// open anything, no browser permission ever granted, one instance per user.
+
+import { existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+
+vi.mock('electron', async () => (await import('../helpers/fake-electron.ts')).electronModule);
+
+import { contentSecurityPolicy } from '../../contract/csp.ts';
+import { resolveAppPage } from '../../main/app-page.ts';
+import { databaseFileName, startDesktopApp, type DesktopApp } from '../../main/app.ts';
+import { developmentCsp } from '../../main/hardening.ts';
+import { fake, resetFakeElectron, type FakeBrowserWindow } from '../helpers/fake-electron.ts';
+import { tempDir } from '../helpers/local-db.ts';
+
+let dir: string;
+let desktop: DesktopApp | null;
+
+async function start(devServerUrl?: string): Promise<FakeBrowserWindow> {
+  desktop = await startDesktopApp({ mainDir: join(dir, 'out', 'main'), devServerUrl });
+  const window = fake.state.windows[0];
+  if (!desktop || !window) throw new Error('the app did not open its window');
+  return window;
+}
+
+beforeEach(() => {
+  resetFakeElectron();
+  dir = tempDir('desk-window-');
+  fake.app.userDataDir = dir;
+  desktop = null;
+});
+
+afterEach(async () => {
+  if (desktop && !fake.app.quitted) {
+    fake.app.quit();
+    await desktop.closed;
+  }
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('window', () => {
+  it('is sandboxed, isolated, without Node, webviews or spellcheck, with the bundled preload', async () => {
+    const window = await start();
+    const prefs = window.options.webPreferences;
+    expect(prefs).toMatchObject({
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      nodeIntegrationInSubFrames: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      spellcheck: false,
+    });
+    expect(prefs.preload).toBe(join(dir, 'out', 'preload', 'index.cjs'));
+    expect(window.options.title).toBe('Notification Desk');
+    expect(window.visible).toBe(true);
+  });
+
+  it('stays on the app page: navigation and redirects elsewhere are prevented', async () => {
+    const window = await start();
+    const contents = window.webContents;
+    const page = pathToFileURL(join(dir, 'out', 'renderer', 'index.html')).href;
+    for (const eventName of ['will-navigate', 'will-redirect', 'will-frame-navigate']) {
+      expect(contents.dispatchPreventable(eventName, 'https://evil.example/')).toBe(true);
+      expect(contents.dispatchPreventable(eventName, 'file:///etc/passwd')).toBe(true);
+      expect(contents.dispatchPreventable(eventName, `${page}/../other.html`)).toBe(true);
+      expect(contents.dispatchPreventable(eventName, 'javascript:alert(1)')).toBe(true);
+      expect(contents.dispatchPreventable(eventName, `${page}#/clients/C-001`)).toBe(false);
+    }
+  });
+
+  it('opens no window and attaches no webview', async () => {
+    const contents = (await start()).webContents;
+    expect(contents.windowOpenHandler?.({ url: 'https://example.com/' })).toEqual({ action: 'deny' });
+    expect(contents.windowOpenHandler?.({ url: pathToFileURL(join(dir, 'out', 'renderer', 'index.html')).href })).toEqual({
+      action: 'deny',
+    });
+    expect(contents.dispatchPreventable('will-attach-webview', '')).toBe(true);
+  });
+
+  it('grants no permission, whatever is asked', async () => {
+    await start();
+    const session = fake.session;
+    for (const permission of ['media', 'geolocation', 'notifications', 'clipboard-read', 'openExternal', 'fullscreen']) {
+      const granted = await new Promise<boolean>((resolve) => session.permissionRequestHandler?.(null, permission, resolve, {}));
+      expect(granted, permission).toBe(false);
+      expect(session.permissionCheckHandler?.(null, permission, 'file://', {}), permission).toBe(false);
+    }
+    expect(session.devicePermissionHandler?.({ deviceType: 'usb' })).toBe(false);
+    const streams = await new Promise((resolve) => session.displayMediaRequestHandler?.({}, resolve));
+    expect(streams).toBeNull();
+  });
+
+  it('does not add a CSP header to the bundled page (its <meta> carries the policy)', async () => {
+    await start();
+    expect(fake.session.headersReceivedListener).toBeNull();
+  });
+});
+
+describe('development server', () => {
+  it('loads the dev server and sends a CSP header on its http responses', async () => {
+    const window = await start('http://localhost:5173/');
+    expect(window.loadedUrl).toBe('http://localhost:5173/');
+    const listener = fake.session.headersReceivedListener;
+    if (!listener) throw new Error('no header listener');
+    const answer = await new Promise<{ responseHeaders?: Record<string, string[]> }>((resolve) =>
+      listener({ url: 'http://localhost:5173/', responseHeaders: { 'content-security-policy': ['default-src *'] } }, resolve),
+    );
+    expect(answer.responseHeaders).toEqual({ 'Content-Security-Policy': [developmentCsp('http://localhost:5173/')] });
+    const untouched = await new Promise((resolve) => listener({ url: 'file:///x', responseHeaders: {} }, resolve));
+    expect(untouched).toEqual({});
+  });
+
+  it('loosens the production policy only for Vite (inline preamble and styles, its websocket)', () => {
+    const dev = developmentCsp('http://localhost:5173/');
+    expect(dev).toContain("script-src 'self' 'unsafe-inline'");
+    expect(dev).toContain("style-src 'self' 'unsafe-inline'");
+    expect(dev).toContain("connect-src 'self' ws://localhost:5173");
+    const untouched = (policy: string) =>
+      policy.split('; ').filter((d) => !/^(script|style|connect)-src /.test(d));
+    expect(untouched(dev)).toEqual(untouched(contentSecurityPolicy));
+  });
+
+  it('is ignored by a packaged build', async () => {
+    fake.app.isPackaged = true;
+    const window = await start('http://localhost:5173/');
+    expect(window.loadedUrl).toBe(pathToFileURL(join(dir, 'out', 'renderer', 'index.html')).href);
+    expect(fake.session.headersReceivedListener).toBeNull();
+  });
+
+  it('recognises only its own origin as the app', () => {
+    const page = resolveAppPage({ mainDir: '/x/out/main', isPackaged: false, devServerUrl: 'http://localhost:5173' });
+    expect(page.isAppUrl('http://localhost:5173/#/settings')).toBe(true);
+    expect(page.isAppUrl('http://localhost:5174/')).toBe(false);
+    expect(page.isAppUrl('https://localhost:5173/')).toBe(false);
+    expect(page.isAppUrl('not a url')).toBe(false);
+  });
+});
+
+describe('single instance', () => {
+  it('a second launch quits at once, opens no window and leaves the database alone', async () => {
+    fake.app.singleInstanceLock = false;
+    const started = await startDesktopApp({ mainDir: join(dir, 'out', 'main') });
+    expect(started).toBeNull();
+    expect(fake.app.quitCalls).toBe(1);
+    expect(fake.state.windows).toHaveLength(0);
+    expect(fake.ipcMain.handlers.size).toBe(0);
+    expect(existsSync(join(dir, databaseFileName))).toBe(false);
+  });
+
+  it('the running instance brings its window forward when a second one starts', async () => {
+    const window = await start();
+    window.minimize();
+    fake.app.emit('second-instance', {}, ['notification-desk'], dir, {});
+    expect(window.isMinimized()).toBe(false);
+    expect(window.focusCount).toBe(1);
+    expect(fake.state.windows).toHaveLength(1);
+  });
+});
