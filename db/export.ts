@@ -24,8 +24,20 @@ function localDayEnd(day: string): string {
   return new Date(y, m - 1, d + 1).toISOString();
 }
 
+/** 'YYYY-MM-DD' of the local calendar day at `at`: the file is named after the supervisor's day. */
+function localDay(at: Date): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}`;
+}
+
+/** Wall-clock time where the attempt was made, from its own UTC offset: what the agent saw. */
+function deviceTime(occurredAt: string, offsetMin: number): string {
+  return new Date(Date.parse(occurredAt) + offsetMin * 60_000).toISOString().slice(0, 19).replace('T', ' ');
+}
+
 const header = [
   'Date (UTC)',
+  'Date (heure de l’appareil)',
   'Décalage UTC (min)',
   'Code client',
   'Nom du client',
@@ -70,6 +82,7 @@ export async function exportHistory(db: Kysely<Database>, filter: ExportFilter, 
 
   const lines = rows.map((r) => [
     r.occurred_at,
+    deviceTime(r.occurred_at, r.utc_offset_min),
     r.utc_offset_min,
     r.client_code,
     r.client_name,
@@ -85,7 +98,7 @@ export async function exportHistory(db: Kysely<Database>, filter: ExportFilter, 
     r.void_reason ?? '',
   ]);
   const csv = '\uFEFF' + stringify([header, ...lines], { delimiter: ';', record_delimiter: '\r\n' });
-  const stamp = at.toISOString().slice(0, 10);
+  const stamp = localDay(at);
   const range = filter.from || filter.to ? `_${filter.from ?? 'debut'}_${filter.to ?? 'fin'}` : '';
   return { fileName: `historique-notifications${range}_${stamp}.csv`, csv, rowCount: rows.length };
 }
