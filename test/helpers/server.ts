@@ -254,3 +254,36 @@ export function voidRecord(overrides: Partial<VoidRecord> & Pick<VoidRecord, 'at
     ...overrides,
   };
 }
+
+export interface TableCounts {
+  agents: number;
+  tokens: number;
+  devices: number;
+  clients: number;
+  attempts: number;
+  voids: number;
+  changes: number;
+}
+
+/** Rows per table, read through a connection of the test's own: "nothing written" is checked here. */
+export async function countRows(db: string): Promise<TableCounts> {
+  const { openServerDatabase } = await import('../../server/storage/database.ts');
+  const sdb = await openServerDatabase(db, { poolSize: 1, migrate: false });
+  try {
+    const count = async (table: keyof TableCounts) => {
+      const row = await sdb.db.selectFrom(table).select((eb) => eb.fn.countAll().as('n')).executeTakeFirstOrThrow();
+      return Number(row.n);
+    };
+    return {
+      agents: await count('agents'),
+      tokens: await count('tokens'),
+      devices: await count('devices'),
+      clients: await count('clients'),
+      attempts: await count('attempts'),
+      voids: await count('voids'),
+      changes: await count('changes'),
+    };
+  } finally {
+    await sdb.close();
+  }
+}
