@@ -12,6 +12,8 @@ export default defineConfig({
       rollupOptions: {
         input: {
           index: resolve(import.meta.dirname, 'main/index.ts'),
+          // The sync worker thread (main/sync-host.ts starts it from next to index.js).
+          'sync-worker': resolve(import.meta.dirname, 'sync/worker.ts'),
         },
       },
     },

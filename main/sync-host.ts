@@ -1,10 +1,20 @@
-// Host of the sync worker, owned by engineer D2. Until the worker lands, the desk runs local-only:
-// every click is recorded and queued in the outbox, and nothing is sent anywhere.
+// Host of the sync worker in the app's main process: starts the worker thread, answers the UI's
+// sync operations over messages, keeps the access token sealed with the OS keychain
+// (ctx.safeStorage) and relays the worker's state to the window. Needs nothing else from Electron,
+// so tests run it in plain Node with the real worker. Without a server the desk works on its own.
 
 // Loads Electron's global `Electron` namespace for the SafeStorage type below.
 import type {} from 'electron';
+import { Worker } from 'node:worker_threads';
+import { DeskError, type SyncSettingsView, type SyncState } from '../contract/index.ts';
 import type { LocalDatabase } from '../db/connection.ts';
-import { localOnlySync, type EmitEvent, type SyncControl } from '../db/desk.ts';
+import type { EmitEvent, SyncControl } from '../db/desk.ts';
+import { countOutbox } from '../db/outbox.ts';
+import { clearSyncConfig, getLastSyncAt, readSyncConfig, type StoredSyncConfig } from '../db/sync-meta.ts';
+import { writeTransaction } from '../db/tx.ts';
+import { fetchTokenAgent, saveEnrolment } from '../sync/enrol.ts';
+import type { SchedulerTiming, SyncTarget } from '../sync/scheduler.ts';
+import type { HostMessage, WorkerMessage, WorkerStartData } from '../sync/worker-messages.ts';
 
 export interface SyncHostContext {
   local: LocalDatabase;
@@ -15,9 +25,189 @@ export interface SyncHostContext {
 
 export interface SyncHost {
   control: SyncControl;
+  /** Electron's online/offline events: back online retries at once instead of on the backoff. */
+  setOnline(online: boolean): void;
   stop(): Promise<void>;
 }
 
-export async function startSyncHost(ctx: SyncHostContext): Promise<SyncHost> {
-  return { control: localOnlySync(ctx.local), stop: async () => {} };
+export interface SyncHostOptions {
+  timing?: Partial<SchedulerTiming>;
+  /** For GET /v1/me at enrolment. */
+  fetch?: typeof fetch;
+  workerUrl?: URL;
+}
+
+/** Built: next to main's bundle. From source (tests): the TypeScript entry, run by Node directly. */
+function defaultWorkerUrl(): URL {
+  const here = import.meta.url;
+  return here.endsWith('.ts') ? new URL('../sync/worker.ts', here) : new URL('./sync-worker.js', here);
+}
+
+const stopTimeoutMs = 10_000;
+const restartDelayMs = 5_000;
+
+export async function startSyncHost(ctx: SyncHostContext, options: SyncHostOptions = {}): Promise<SyncHost> {
+  const { local } = ctx;
+
+  function seal(token: string): Pick<StoredSyncConfig, 'token' | 'tokenStorage'> & { tokenStorage: 'safeStorage' | 'plain' } {
+    if (ctx.safeStorage.isEncryptionAvailable()) {
+      return { token: ctx.safeStorage.encryptString(token).toString('base64'), tokenStorage: 'safeStorage' };
+    }
+    // No keychain (some Linux desktops): kept in the database, and the settings say so.
+    return { token, tokenStorage: 'plain' };
+  }
+
+  function reveal(stored: StoredSyncConfig): string | null {
+    if (!stored.token) return null;
+    if (stored.tokenStorage !== 'safeStorage') return stored.token;
+    try {
+      return ctx.safeStorage.decryptString(Buffer.from(stored.token, 'base64'));
+    } catch (error) {
+      // Another OS user or a reset keychain: the token must be entered again.
+      console.error('[sync] the stored access token cannot be unsealed', error);
+      return null;
+    }
+  }
+
+  async function currentTarget(): Promise<SyncTarget | null> {
+    const stored = await readSyncConfig(local.db);
+    const token = reveal(stored);
+    return stored.serverUrl && token ? { serverUrl: stored.serverUrl, token } : null;
+  }
+
+  let target = await currentTarget();
+  let lastState: SyncState | null = null;
+  let worker: Worker | null = null;
+  let stopping = false;
+  let restarts = 0;
+  let nextRequest = 1;
+  const waiting = new Map<number, { resolve(state: SyncState): void; reject(error: unknown): void }>();
+  let stopped: (() => void) | null = null;
+
+  async function fallbackState(): Promise<SyncState> {
+    const { pending, dead } = await countOutbox(local.db);
+    return {
+      phase: target ? 'idle' : 'disabled',
+      serverUrl: target?.serverUrl ?? null,
+      online: false,
+      pending,
+      deadLetters: dead,
+      lastSyncAt: await getLastSyncAt(local.db),
+      lastError: null,
+      nextAttemptAt: null,
+    };
+  }
+
+  function publish(state: SyncState): void {
+    lastState = state;
+    ctx.emit('syncState', state);
+  }
+
+  function post(message: HostMessage): void {
+    worker?.postMessage(message);
+  }
+
+  function spawn(): void {
+    const data: WorkerStartData = { file: local.file, target, timing: options.timing };
+    const w = new Worker(options.workerUrl ?? defaultWorkerUrl(), { workerData: data, name: 'desk-sync' });
+    worker = w;
+    w.on('message', (message: WorkerMessage) => {
+      switch (message.type) {
+        case 'state':
+          restarts = 0;
+          publish(message.state);
+          break;
+        case 'syncNowDone': {
+          const request = waiting.get(message.id);
+          waiting.delete(message.id);
+          if (message.state) request?.resolve(message.state);
+          else request?.reject(new DeskError('sync.unavailable', { details: message.error ?? '?' }));
+          break;
+        }
+        case 'failed':
+          console.error('[sync] the sync worker could not start:', message.message);
+          break;
+        case 'stopped':
+          stopped?.();
+          break;
+      }
+    });
+    w.on('error', (error) => console.error('[sync] the sync worker failed', error));
+    w.on('exit', (code) => {
+      if (worker === w) worker = null;
+      for (const request of waiting.values()) request.reject(new DeskError('sync.unavailable', { details: `worker exit ${code}` }));
+      waiting.clear();
+      if (stopping) {
+        stopped?.();
+        return;
+      }
+      // The window keeps working on its own database; sync comes back after a pause.
+      restarts += 1;
+      void fallbackState().then((state) =>
+        publish({ ...state, phase: 'error', lastError: `Le processus de synchronisation s’est arrêté (code ${code}) : redémarrage automatique.` }),
+      );
+      if (restarts <= 5) setTimeout(() => !stopping && !worker && spawn(), restartDelayMs * restarts).unref();
+    });
+  }
+
+  async function settings(): Promise<SyncSettingsView> {
+    const stored = await readSyncConfig(local.db);
+    return {
+      serverUrl: stored.serverUrl,
+      hasToken: stored.token !== null,
+      tokenStorage: stored.token ? (stored.tokenStorage ?? 'plain') : 'none',
+    };
+  }
+
+  const control: SyncControl = {
+    state: async () => lastState ?? fallbackState(),
+    syncNow: async () => {
+      if (!target) throw new DeskError('sync.notConfigured');
+      if (!worker) throw new DeskError('sync.unavailable', { details: 'worker' });
+      const id = nextRequest++;
+      return new Promise<SyncState>((resolve, reject) => {
+        waiting.set(id, { resolve, reject });
+        post({ type: 'syncNow', id });
+      });
+    },
+    settings,
+    configure: async ({ serverUrl, token }) => {
+      if (serverUrl === null) {
+        await writeTransaction(local.db, (trx) => clearSyncConfig(trx));
+        target = null;
+        post({ type: 'configure', target: null });
+        return settings();
+      }
+      const given = token?.trim() || null;
+      // No new token: keep the one already stored (moving to another address of the same server).
+      const effective = given ?? (token === null ? null : reveal(await readSyncConfig(local.db)));
+      if (!effective) throw new DeskError('sync.tokenRequired');
+      const me = await fetchTokenAgent(serverUrl, effective, { fetch: options.fetch, deviceId: local.deviceId });
+      const sealed = seal(effective);
+      await saveEnrolment(local.db, { serverUrl, sealedToken: sealed.token!, tokenStorage: sealed.tokenStorage, agent: me });
+      target = { serverUrl, token: effective };
+      post({ type: 'configure', target });
+      return settings();
+    },
+    nudge: () => post({ type: 'nudge' }),
+  };
+
+  spawn();
+
+  return {
+    control,
+    setOnline: (online) => post({ type: 'online', online }),
+    stop: async () => {
+      if (stopping) return;
+      stopping = true;
+      const w = worker;
+      if (!w) return;
+      const done = new Promise<void>((resolve) => (stopped = resolve));
+      post({ type: 'stop' });
+      const timeout = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), stopTimeoutMs).unref());
+      if ((await Promise.race([done, timeout])) === 'timeout') console.error('[sync] the sync worker did not stop in time: terminated');
+      // Its database connection is closed by now (or it is stuck): idle sockets must not keep it alive.
+      await w.terminate();
+    },
+  };
 }

@@ -1,0 +1,78 @@
+// What the device remembers about its server, in the meta table: where it is, the access token
+// (sealed by the OS keychain when there is one), how far the pull has read, when it last synced.
+
+import type { Kysely } from 'kysely';
+import type { Database } from './schema.ts';
+import { getMeta, readMeta, setMeta } from './settings.ts';
+
+export type TokenStorage = 'safeStorage' | 'plain';
+
+export interface StoredSyncConfig {
+  serverUrl: string | null;
+  /** base64 of the keychain-sealed token, or the token itself when storage is 'plain'. */
+  token: string | null;
+  tokenStorage: TokenStorage | null;
+}
+
+const keys = {
+  serverUrl: 'sync_server_url',
+  token: 'sync_token',
+  tokenStorage: 'sync_token_storage',
+  cursor: 'sync_cursor',
+  cursorServer: 'sync_cursor_server',
+  lastSyncAt: 'sync_last_at',
+} as const;
+
+export async function readSyncConfig(db: Kysely<Database>): Promise<StoredSyncConfig> {
+  const meta = await readMeta(db);
+  const storage = meta.get(keys.tokenStorage);
+  return {
+    serverUrl: meta.get(keys.serverUrl) ?? null,
+    token: meta.get(keys.token) ?? null,
+    tokenStorage: storage === 'safeStorage' || storage === 'plain' ? storage : null,
+  };
+}
+
+/**
+ * Saves the server and token. The pull cursor belongs to one server: pointing the device at
+ * another one starts its pull from the beginning (records already here are ignored on arrival).
+ */
+export async function saveSyncConfig(
+  trx: Kysely<Database>,
+  config: { serverUrl: string; token: string; tokenStorage: TokenStorage },
+): Promise<void> {
+  const cursorServer = await getMeta(trx, keys.cursorServer);
+  await setMeta(trx, {
+    [keys.serverUrl]: config.serverUrl,
+    [keys.token]: config.token,
+    [keys.tokenStorage]: config.tokenStorage,
+    ...(cursorServer !== config.serverUrl ? { [keys.cursor]: '0', [keys.cursorServer]: config.serverUrl } : {}),
+  });
+}
+
+/** Turns sync off. The cursor stays, so coming back to the same server does not pull everything again. */
+export async function clearSyncConfig(trx: Kysely<Database>): Promise<void> {
+  await setMeta(trx, { [keys.serverUrl]: null, [keys.token]: null, [keys.tokenStorage]: null });
+}
+
+export async function getPullCursor(db: Kysely<Database>): Promise<string> {
+  return (await getMeta(db, keys.cursor)) ?? '0';
+}
+
+/** Call in the transaction that applies the page the cursor comes from. */
+export async function setPullCursor(trx: Kysely<Database>, cursor: string): Promise<void> {
+  await setMeta(trx, { [keys.cursor]: cursor });
+}
+
+export async function getLastSyncAt(db: Kysely<Database>): Promise<string | null> {
+  return getMeta(db, keys.lastSyncAt);
+}
+
+export async function setLastSyncAt(db: Kysely<Database>, at: string): Promise<void> {
+  await setMeta(db, { [keys.lastSyncAt]: at });
+}
+
+/** The agent the server knows the token by becomes this device's agent: new attempts carry it. */
+export async function adoptServerAgent(trx: Kysely<Database>, agent: { id: string; name: string }): Promise<void> {
+  await setMeta(trx, { agent_id: agent.id, agent_name: agent.name });
+}

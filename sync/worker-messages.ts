@@ -1,0 +1,24 @@
+// What the app's main process and the sync worker say to each other.
+
+import type { SyncState } from '../contract/index.ts';
+import type { SchedulerTiming, SyncTarget } from './scheduler.ts';
+
+export interface WorkerStartData {
+  /** The device's database file: the worker opens its own connection to it. */
+  file: string;
+  target: SyncTarget | null;
+  timing?: Partial<SchedulerTiming>;
+}
+
+export type HostMessage =
+  | { type: 'configure'; target: SyncTarget | null }
+  | { type: 'nudge' }
+  | { type: 'online'; online: boolean }
+  | { type: 'syncNow'; id: number }
+  | { type: 'stop' };
+
+export type WorkerMessage =
+  | { type: 'state'; state: SyncState }
+  | { type: 'syncNowDone'; id: number; state: SyncState | null; error?: string }
+  | { type: 'stopped' }
+  | { type: 'failed'; message: string };
