@@ -1,0 +1,137 @@
+import { useEffect, useState } from 'react';
+import { ClientFile } from './components/ClientFile.tsx';
+import { ClientList } from './components/ClientList.tsx';
+import { FirstRun } from './components/FirstRun.tsx';
+import { Onboarding } from './components/Onboarding.tsx';
+import { StatusBar } from './components/StatusBar.tsx';
+import { Toasts } from './components/Toasts.tsx';
+import { ExportDialog } from './dialogs/ExportDialog.tsx';
+import { ImportDialog } from './dialogs/ImportDialog.tsx';
+import { SettingsDialog } from './dialogs/SettingsDialog.tsx';
+import { ShortcutsDialog } from './dialogs/ShortcutsDialog.tsx';
+import { VoidDialog } from './dialogs/VoidDialog.tsx';
+import { messageOf } from './desk.ts';
+import { useDeskEvents, useDocumentLanguage, useGlobalShortcuts } from './hooks.ts';
+import { defaultLocale, useT } from './i18n/index.ts';
+import { dictionaryOf } from './i18n/index.ts';
+import { reportError } from './report.ts';
+import { startClock } from './store/clock.ts';
+import { useSearchStore } from './store/search.ts';
+import { useSettingsStore } from './store/settings.ts';
+import { useSyncStore } from './store/sync.ts';
+import { useTodayStore } from './store/today.ts';
+import { useWorkspaceStore } from './store/workspace.ts';
+
+export function App() {
+  const settings = useSettingsStore((s) => s.settings);
+  const [failure, setFailure] = useState<string | null>(null);
+  useDocumentLanguage();
+  useDeskEvents();
+
+  useEffect(() => startClock(), []);
+  useEffect(() => {
+    useSettingsStore
+      .getState()
+      .load()
+      .then((loaded) => {
+        if (!useWorkspaceStore.getState().note) useWorkspaceStore.getState().setChannel(loaded.lastChannel);
+      })
+      .catch((error: unknown) => setFailure(messageOf(error, defaultLocale)));
+  }, []);
+
+  if (failure) {
+    return (
+      <main className="fatal" role="alert">
+        <h1>{dictionaryOf(defaultLocale).errors.title}</h1>
+        <p>{failure}</p>
+        <button type="button" className="btn btn-primary" onClick={() => window.location.reload()}>
+          {dictionaryOf(defaultLocale).errors.reload}
+        </button>
+      </main>
+    );
+  }
+  if (!settings) return <Loading />;
+  if (!settings.agent) {
+    return (
+      <>
+        <FirstRun />
+        <Toasts />
+      </>
+    );
+  }
+  return <Workspace />;
+}
+
+function Loading() {
+  const t = useT();
+  return (
+    <main className="loading" aria-busy="true">
+      <p>{t.app.loading}</p>
+    </main>
+  );
+}
+
+function Workspace() {
+  const t = useT();
+  const dialog = useWorkspaceStore((s) => s.dialog);
+  const openDialog = useWorkspaceStore((s) => s.openDialog);
+  const clientCount = useSettingsStore((s) => s.settings?.clientCount ?? 0);
+  useGlobalShortcuts();
+
+  useEffect(() => {
+    useSearchStore.getState().run().catch(reportError);
+    useTodayStore.getState().refresh().catch(reportError);
+    useSyncStore.getState().load().catch(reportError);
+  }, []);
+
+  return (
+    <>
+      <div className="shell" inert={dialog !== null}>
+        <header className="topbar">
+          <h1 className="app-title">{t.app.title}</h1>
+          <div className="toolbar" role="toolbar" aria-label={t.app.toolbar}>
+            <button type="button" className="btn btn-quiet" onClick={() => openDialog({ kind: 'import' })}>
+              {t.app.importClients}
+            </button>
+            <button type="button" className="btn btn-quiet" onClick={() => openDialog({ kind: 'export' })}>
+              {t.app.exportHistory}
+            </button>
+            <button type="button" className="btn btn-quiet" onClick={() => openDialog({ kind: 'settings' })}>
+              {t.app.settings}
+            </button>
+            <button type="button" className="btn btn-quiet" aria-keyshortcuts="?" onClick={() => openDialog({ kind: 'shortcuts' })}>
+              {t.app.shortcuts} <kbd aria-hidden="true">?</kbd>
+            </button>
+          </div>
+        </header>
+        <div className="panes">
+          <nav className="pane-list" aria-label={t.app.clientsNav}>
+            <ClientList />
+          </nav>
+          <main className="pane-file">{clientCount === 0 ? <Onboarding /> : <ClientFile />}</main>
+        </div>
+        <StatusBar />
+      </div>
+      <Toasts />
+      <DialogHost />
+    </>
+  );
+}
+
+function DialogHost() {
+  const dialog = useWorkspaceStore((s) => s.dialog);
+  const close = useWorkspaceStore((s) => s.closeDialog);
+  if (!dialog) return null;
+  switch (dialog.kind) {
+    case 'shortcuts':
+      return <ShortcutsDialog onClose={close} />;
+    case 'settings':
+      return <SettingsDialog onClose={close} {...(dialog.section ? { section: dialog.section } : {})} />;
+    case 'import':
+      return <ImportDialog onClose={close} />;
+    case 'export':
+      return <ExportDialog onClose={close} />;
+    case 'void':
+      return <VoidDialog attempt={dialog.attempt} onClose={close} />;
+  }
+}

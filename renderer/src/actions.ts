@@ -1,0 +1,119 @@
+// What the agent does, across stores: one call to window.desk, then every view that shows the
+// result is updated from the answer itself (list row, client file, history, today's counts).
+
+import type { AttemptStatus, AttemptOutcome, Attempt } from '../../contract/model.ts';
+import { call, errorCodeOf } from './desk.ts';
+import { currentT } from './i18n/index.ts';
+import { reportError, runReported } from './report.ts';
+import { useFileStore } from './store/file.ts';
+import { useSearchStore } from './store/search.ts';
+import { useSettingsStore } from './store/settings.ts';
+import { useSyncStore } from './store/sync.ts';
+import { useToastStore } from './store/toasts.ts';
+import { useTodayStore } from './store/today.ts';
+import { undoWindowMs, useWorkspaceStore } from './store/workspace.ts';
+
+let undoToastId: number | null = null;
+
+export function applyOutcome(outcome: AttemptOutcome): void {
+  useFileStore.getState().applyOutcome(outcome);
+  useSearchStore.getState().patchClient(outcome.client);
+  // Counts and the outbox are aggregates: one small query each rather than guessing them here.
+  useTodayStore.getState().refresh().catch(reportError);
+  useSyncStore.getState().load().catch(reportError);
+}
+
+export async function recordAttempt(status: AttemptStatus): Promise<void> {
+  const workspace = useWorkspaceStore.getState();
+  const clientCode = useFileStore.getState().code;
+  if (!clientCode || workspace.busy) return; // a double click records once
+  workspace.setBusy(true);
+  try {
+    const note = workspace.note.trim();
+    const outcome = await call('recordAttempt', {
+      clientCode,
+      status,
+      channel: workspace.channel,
+      ...(note ? { note } : {}),
+    });
+    applyOutcome(outcome);
+    useWorkspaceStore.getState().setNote('');
+    openUndoWindow(outcome.attempt);
+  } finally {
+    useWorkspaceStore.getState().setBusy(false);
+  }
+}
+
+function openUndoWindow(attempt: Attempt): void {
+  const t = currentT();
+  const toasts = useToastStore.getState();
+  if (undoToastId !== null) toasts.dismiss(undoToastId);
+  useWorkspaceStore.getState().openUndo({
+    attemptId: attempt.id,
+    clientCode: attempt.clientCode,
+    expiresAt: Date.now() + undoWindowMs,
+  });
+  undoToastId = toasts.push({
+    kind: 'success',
+    text: t.record.recorded,
+    action: { label: t.record.undo, run: () => runReported(undoLast) },
+    timeoutMs: undoWindowMs,
+  });
+}
+
+/** Ctrl+Z, the toast's button or the menu: takes back the last attempt while its window is open. */
+export async function undoLast(): Promise<void> {
+  const undo = useWorkspaceStore.getState().undo;
+  if (!undo) return;
+  const t = currentT();
+  if (Date.now() > undo.expiresAt) {
+    useWorkspaceStore.getState().closeUndo(undo.attemptId);
+    useToastStore.getState().push({ kind: 'info', text: t.record.undoExpired });
+    return;
+  }
+  useWorkspaceStore.getState().closeUndo(undo.attemptId);
+  if (undoToastId !== null) useToastStore.getState().dismiss(undoToastId);
+  undoToastId = null;
+  try {
+    applyOutcome(await call('undoAttempt', { attemptId: undo.attemptId }));
+  } catch (error) {
+    if (errorCodeOf(error) === 'attempt.alreadyVoided') return; // undone elsewhere: nothing left to do
+    throw error;
+  }
+  useToastStore.getState().push({ kind: 'info', text: t.record.undone });
+}
+
+export async function voidAttempt(attemptId: string, reason: string): Promise<void> {
+  const outcome = await call('voidAttempt', { attemptId, reason });
+  useWorkspaceStore.getState().closeUndo(attemptId);
+  applyOutcome(outcome);
+  useToastStore.getState().push({ kind: 'info', text: currentT().voidDialog.done });
+}
+
+/** The channel picked is remembered for the next attempt, on this device. */
+export function chooseChannel(channel: string): void {
+  if (useWorkspaceStore.getState().channel === channel) return;
+  useWorkspaceStore.getState().setChannel(channel);
+  useSettingsStore.getState().update({ lastChannel: channel }).catch(reportError);
+}
+
+export function openClient(code: string): void {
+  useFileStore.getState().open(code).catch(reportError);
+}
+
+/** After an import or a demo seed: the list and the count change, the open file may too. */
+export async function refreshAfterClientsChanged(): Promise<void> {
+  await Promise.all([useSearchStore.getState().run(), useSettingsStore.getState().load()]);
+  const code = useFileStore.getState().code;
+  if (code) await useFileStore.getState().open(code);
+}
+
+export function focusSearch(): void {
+  const input = document.getElementById(searchInputId);
+  if (input instanceof HTMLInputElement) {
+    input.focus();
+    input.select();
+  }
+}
+
+export const searchInputId = 'client-search';

@@ -1,0 +1,83 @@
+import type { ReactNode } from 'react';
+import { formatDateTime } from '../format.ts';
+import { useT } from '../i18n/index.ts';
+import { useFileStore } from '../store/file.ts';
+import { History } from './History.tsx';
+import { RecordPanel } from './RecordPanel.tsx';
+import { RelativeTime } from './RelativeTime.tsx';
+import { StatusBadge } from './StatusBadge.tsx';
+
+export function ClientFile() {
+  const t = useT();
+  const client = useFileStore((s) => s.client);
+  const loading = useFileStore((s) => s.loading);
+
+  if (!client) {
+    return <p className="file-empty">{loading ? t.file.loading : t.file.empty}</p>;
+  }
+
+  const extra = Object.entries(client.extra);
+  return (
+    <article className="client-file" aria-labelledby="file-title">
+      <header className="file-head">
+        <h2 id="file-title">{client.name}</h2>
+        <p className="file-code">
+          <span className="muted">{t.file.code} </span>
+          <span className="mono">{client.code}</span>
+        </p>
+      </header>
+
+      <div className="file-columns">
+        <section className="file-contact" aria-labelledby="contact-heading">
+          <h3 id="contact-heading">{t.file.contact}</h3>
+          <dl>
+            <Field label={t.file.phones}>
+              {client.phones.length === 0
+                ? t.file.none
+                : client.phones.map((phone) => (
+                    <span key={phone} className="phone mono">
+                      {phone}
+                    </span>
+                  ))}
+            </Field>
+            <Field label={t.file.email}>{client.email ?? t.file.none}</Field>
+            <Field label={t.file.city}>{client.city ?? t.file.none}</Field>
+            <Field label={t.file.address}>{client.address ?? t.file.none}</Field>
+            {extra.map(([key, value]) => (
+              <Field key={key} label={key}>
+                {value}
+              </Field>
+            ))}
+          </dl>
+        </section>
+
+        <section className={`status-panel status-${client.status}`} aria-labelledby="status-heading">
+          <h3 id="status-heading">{t.file.statusLabel}</h3>
+          <p className="status-value">
+            <StatusBadge status={client.status} />
+            {client.status !== 'never' && client.lastAttemptAt && (
+              <span className="status-when">
+                {' '}
+                {t.file.statusBy(formatDateTime(t, client.lastAttemptAt), client.lastAgentName ?? '')}{' '}
+                (<RelativeTime iso={client.lastAttemptAt} focusable />)
+              </span>
+            )}
+          </p>
+          <p className="status-count">{t.file.attemptCount(client.attemptCount)}</p>
+        </section>
+      </div>
+
+      <RecordPanel />
+      <History />
+    </article>
+  );
+}
+
+function Field({ label, children }: { label: string; children: ReactNode }) {
+  return (
+    <div className="dl-row">
+      <dt>{label}</dt>
+      <dd>{children}</dd>
+    </div>
+  );
+}

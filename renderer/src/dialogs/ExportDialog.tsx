@@ -1,0 +1,94 @@
+import { useState } from 'react';
+import { Modal } from '../components/Modal.tsx';
+import { call, messageOf } from '../desk.ts';
+import { localDay } from '../format.ts';
+import { useLocale, useT } from '../i18n/index.ts';
+import { useSettingsStore } from '../store/settings.ts';
+import { useToastStore } from '../store/toasts.ts';
+
+/** Hands a CSV to the agent as a download: a Blob and <a download>, never a navigation. */
+export function saveTextFile(fileName: string, text: string, type = 'text/csv;charset=utf-8'): void {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const link = document.createElement('a');
+  link.href = url;
+  link.download = fileName;
+  link.rel = 'noopener';
+  document.body.append(link);
+  link.click();
+  link.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+function firstOfMonth(at: Date): string {
+  return localDay(new Date(at.getFullYear(), at.getMonth(), 1));
+}
+
+export function ExportDialog({ onClose }: { onClose(): void }) {
+  const t = useT();
+  const locale = useLocale();
+  const agentId = useSettingsStore((s) => s.settings?.agent?.id ?? null);
+  const [from, setFrom] = useState(() => firstOfMonth(new Date()));
+  const [to, setTo] = useState(() => localDay(new Date()));
+  const [mineOnly, setMineOnly] = useState(false);
+  const [failure, setFailure] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function submit(e: React.FormEvent) {
+    e.preventDefault();
+    if (busy) return;
+    if (from && to && from > to) {
+      setFailure(t.exportDialog.rangeInvalid);
+      return;
+    }
+    setBusy(true);
+    setFailure(null);
+    try {
+      const result = await call('exportHistory', {
+        ...(from ? { from } : {}),
+        ...(to ? { to } : {}),
+        ...(mineOnly && agentId ? { agentId } : {}),
+      });
+      saveTextFile(result.fileName, result.csv);
+      useToastStore.getState().push({ kind: 'success', text: t.exportDialog.done(result.rowCount, result.fileName) });
+      onClose();
+    } catch (error) {
+      setFailure(messageOf(error, locale));
+      setBusy(false);
+    }
+  }
+
+  return (
+    <Modal title={t.exportDialog.title} onClose={onClose}>
+      <form onSubmit={submit} noValidate>
+        <p>{t.exportDialog.intro}</p>
+        <div className="field-row">
+          <div className="field">
+            <label htmlFor="export-from">{t.exportDialog.from}</label>
+            <input id="export-from" type="date" value={from} max={to || undefined} onChange={(e) => setFrom(e.target.value)} />
+          </div>
+          <div className="field">
+            <label htmlFor="export-to">{t.exportDialog.to}</label>
+            <input id="export-to" type="date" value={to} min={from || undefined} onChange={(e) => setTo(e.target.value)} />
+          </div>
+        </div>
+        <label className="checkbox">
+          <input type="checkbox" checked={mineOnly} onChange={(e) => setMineOnly(e.target.checked)} />
+          {t.exportDialog.mineOnly}
+        </label>
+        {failure && (
+          <p className="field-error" role="alert">
+            {failure}
+          </p>
+        )}
+        <div className="dialog-actions">
+          <button type="button" className="btn" onClick={onClose}>
+            {t.exportDialog.cancel}
+          </button>
+          <button type="submit" className="btn btn-primary" aria-disabled={busy}>
+            {t.exportDialog.submit}
+          </button>
+        </div>
+      </form>
+    </Modal>
+  );
+}
