@@ -245,7 +245,10 @@ interface RawRecord {
 
 class LineReader {
   private readonly queue: PhysicalLine[] = [];
-  constructor(private readonly source: AsyncIterator<PhysicalLine>) {}
+  private readonly source: AsyncIterator<PhysicalLine>;
+  constructor(source: AsyncIterator<PhysicalLine>) {
+    this.source = source;
+  }
   async next(): Promise<PhysicalLine | null> {
     const queued = this.queue.shift();
     if (queued) return queued;
