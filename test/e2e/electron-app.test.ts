@@ -51,9 +51,9 @@ describe('desktop app (Electron)', () => {
     const env = Object.fromEntries(Object.entries(process.env).filter(([k, v]) => v !== undefined && k !== 'ELECTRON_RENDERER_URL')) as Record<string, string>;
     app = await _electron.launch({
       executablePath: binary.path,
-      // --no-sandbox: CI runs as root, where Chromium refuses its OS sandbox; the renderer stays
+      // --no-sandbox only as root, where Chromium refuses its OS sandbox; the renderer stays
       // sandboxed in Electron's sense (no Node, sandboxed preload).
-      args: [root, `--user-data-dir=${userData}`, '--no-sandbox'],
+      args: [root, `--user-data-dir=${userData}`, ...(process.getuid?.() === 0 ? ['--no-sandbox'] : [])],
       env,
       timeout: 60_000,
     });
