@@ -24,9 +24,11 @@ export const clientRecordSchema = z.strictObject({
   code: z.string().min(1).max(limits.clientCode),
   name: z.string().min(1).max(200),
   phones: z.array(z.string().max(40)).max(10),
-  email: z.string().max(200).nullable(),
+  // Same maxima as the clients CSV reader (db/csv-clients.ts csvLimits): a client the app imports
+  // must also travel, or one long address would make a whole pull page unreadable on every device.
+  email: z.string().max(254).nullable(),
   city: z.string().max(120).nullable(),
-  address: z.string().max(300).nullable(),
+  address: z.string().max(500).nullable(),
   extra: z.record(z.string().max(100), z.string().max(1000)),
   updatedAt: z.iso.datetime({ offset: false, precision: 3 }),
 });
