@@ -1,0 +1,145 @@
+// The sync host as main runs it, in plain Node: the real worker thread, a real server, a real
+// database file. Only Electron's keychain is supplied by the test (a reversible sealing).
+
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DeskError, type SyncState } from '../../contract/index.ts';
+import { openDatabase, type LocalDatabase } from '../../db/connection.ts';
+import { createDeskHandlers } from '../../db/desk.ts';
+import { getMeta } from '../../db/settings.ts';
+import { startSyncHost, type SyncHost, type SyncHostContext } from '../../main/sync-host.ts';
+import { ProtocolClient, startTestServer, testClient, type TestServer } from '../helpers/server.ts';
+import { MovableClock, tempDir } from '../helpers/local-db.ts';
+import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+
+function keychain(available: boolean): SyncHostContext['safeStorage'] & { sealed: number } {
+  const chain = {
+    sealed: 0,
+    isEncryptionAvailable: () => available,
+    encryptString: (plain: string) => {
+      chain.sealed += 1;
+      return Buffer.from(`sealed:${Buffer.from(plain).toString('hex')}`);
+    },
+    decryptString: (sealed: Buffer) => {
+      const text = sealed.toString();
+      if (!text.startsWith('sealed:')) throw new Error('not sealed by this keychain');
+      return Buffer.from(text.slice(7), 'hex').toString();
+    },
+  };
+  return chain;
+}
+
+async function waitForState(states: SyncState[], predicate: (s: SyncState) => boolean, from = 0, timeoutMs = 10_000): Promise<SyncState> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const found = states.slice(from).findLast(predicate);
+    if (found) return found;
+    if (Date.now() > until) throw new Error(`no such sync state; last: ${JSON.stringify(states.at(-1))}`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+async function expectDeskError(promise: Promise<unknown>, code: string): Promise<void> {
+  const error = await promise.then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(DeskError);
+  expect((error as DeskError).code).toBe(code);
+}
+
+describe('sync host with its worker thread', () => {
+  let server: TestServer;
+  let dir: string;
+  let local: LocalDatabase;
+  const hosts: SyncHost[] = [];
+
+  beforeAll(async () => {
+    server = await startTestServer('sqlite');
+    await server.clients([testClient('H-1'), testClient('H-2')]);
+  });
+  afterAll(async () => {
+    await server?.stop();
+  });
+  afterEach(async () => {
+    for (const h of hosts.splice(0)) await h.stop();
+    await local?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function start(safeStorage = keychain(true)) {
+    const states: SyncState[] = [];
+    const host = await startSyncHost(
+      { local, userDataDir: dir, emit: (event, payload) => event === 'syncState' && states.push(payload as SyncState), safeStorage },
+      { timing: { intervalMs: 60_000, debounceMs: 50, backoffBaseMs: 100, backoffCapMs: 1000 } },
+    );
+    hosts.push(host);
+    return { host, states, desk: createDeskHandlers(local, { sync: host.control, clock: new MovableClock(Date.now()) }) };
+  }
+
+  async function fresh() {
+    dir = tempDir('desk-host-');
+    local = await openDatabase(join(dir, 'desk.db'));
+  }
+
+  it('works on its own without a server, then enrols, seals the token and syncs after a click', async () => {
+    await fresh();
+    const chain = keychain(true);
+    const { host, states, desk } = await start(chain);
+    expect(await host.control.state()).toMatchObject({ phase: 'disabled', serverUrl: null });
+    expect(await desk.getSyncSettings({})).toEqual({ serverUrl: null, hasToken: false, tokenStorage: 'none' });
+    await expectDeskError(desk.syncNow({}), 'sync.notConfigured');
+
+    await expectDeskError(desk.updateSyncSettings({ serverUrl: server.url }), 'sync.tokenRequired');
+    await expectDeskError(desk.updateSyncSettings({ serverUrl: server.url, token: 'ndk_not-a-real-token' }), 'sync.tokenRejected');
+    await expectDeskError(desk.updateSyncSettings({ serverUrl: 'http://127.0.0.1:9', token: 'x' }), 'sync.unavailable');
+    expect(await getMeta(local.db, 'sync_server_url')).toBeNull();
+
+    const agent = await server.agent('Awa Diallo');
+    const view = await desk.updateSyncSettings({ serverUrl: server.url, token: agent.token });
+    expect(view).toEqual({ serverUrl: server.url, hasToken: true, tokenStorage: 'safeStorage' });
+    expect(chain.sealed).toBe(1);
+    expect(await getMeta(local.db, 'sync_token')).not.toContain(agent.token);
+    expect((await desk.getSettings({})).agent).toEqual({ id: agent.agentId, name: 'Awa Diallo' });
+
+    // The worker pulls the clients on its own, then a click goes out soon after (nudge).
+    await waitForState(states, (s) => s.phase === 'idle' && s.lastSyncAt !== null);
+    const seen = states.length;
+    const click = await desk.recordAttempt({ clientCode: 'H-1', status: 'success' });
+    await waitForState(states, (s) => s.pending === 1, seen);
+    await waitForState(states, (s) => s.phase === 'idle' && s.pending === 0, seen);
+    const { changes } = await new ProtocolClient(server.url, agent.token).pullAll();
+    expect(changes.filter((c) => c.kind === 'attempt').map((c) => c.record.id)).toContain(click.attempt.id);
+
+    const now = await desk.syncNow({});
+    expect(now).toMatchObject({ phase: 'idle', serverUrl: server.url, online: true, pending: 0, deadLetters: 0, lastError: null });
+    expect(now.nextAttemptAt).not.toBeNull();
+  });
+
+  it('restarts with the sealed token, survives an unreachable server, and can be switched off', async () => {
+    await fresh();
+    const agent = await server.agent('Marc Petit');
+    const chain = keychain(false); // no keychain: the token is kept in the database, and it says so
+    let { host, states, desk } = await start(chain);
+    expect(await desk.updateSyncSettings({ serverUrl: server.url, token: agent.token })).toMatchObject({ tokenStorage: 'plain' });
+    await waitForState(states, (s) => s.phase === 'idle' && s.lastSyncAt !== null);
+    await host.stop();
+    hosts.splice(hosts.indexOf(host), 1);
+
+    ({ host, states, desk } = await start(chain));
+    await desk.recordAttempt({ clientCode: 'H-2', status: 'failure' });
+    const synced = await desk.syncNow({});
+    expect(synced).toMatchObject({ phase: 'idle', pending: 0 });
+
+    // Pointed at nothing (same token): offline, clicks stay queued, and it says when it will retry.
+    const unreachable = 'http://127.0.0.1:9';
+    await expectDeskError(desk.updateSyncSettings({ serverUrl: unreachable }), 'sync.unavailable');
+    await desk.recordAttempt({ clientCode: 'H-2', status: 'success' });
+    host.setOnline(false);
+    await waitForState(states, (s) => s.pending === 1);
+
+    expect(await desk.updateSyncSettings({ serverUrl: null })).toEqual({ serverUrl: null, hasToken: false, tokenStorage: 'none' });
+    await waitForState(states, (s) => s.phase === 'disabled' && s.pending === 1);
+    await expectDeskError(desk.syncNow({}), 'sync.notConfigured');
+  });
+});
