@@ -2,10 +2,15 @@
 // No Chromium is a failure, not a skip: CI installs it, and a browser suite that silently does
 // nothing would hide a broken interface.
 
-import { existsSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { startWebServer, type WebServer, type WebServerOptions } from '../../web/server.ts';
+import { openDatabase } from '../../db/connection.ts';
+import { createDeskHandlers } from '../../db/desk.ts';
+import { databaseFileName, startWebServer, type WebServer, type WebServerOptions } from '../../web/server.ts';
 import { tempDir } from './local-db.ts';
+
+const projectRoot = join(import.meta.dirname, '..', '..');
 
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
@@ -82,4 +87,32 @@ export async function openDeskSession(options: SessionOptions = {}): Promise<Des
     if (!keepData) rmSync(dataDir, { recursive: true, force: true });
     throw error;
   }
+}
+
+/**
+ * A fresh data folder holding a copy of a database seeded once with `count` demo clients and kept
+ * under .bench-cache/ (seeding 100,000 clients takes a while; copying the file takes a moment).
+ * The copy is what the session changes, so every run starts from the same clients.
+ */
+export async function demoDataDir(count: number, agentName = 'Awa Diallo'): Promise<string> {
+  const cacheDir = join(projectRoot, '.bench-cache', `web-demo-${count}`);
+  const cached = join(cacheDir, databaseFileName);
+  const stamp = join(cacheDir, 'seeded.json');
+  if (!existsSync(stamp)) {
+    rmSync(cacheDir, { recursive: true, force: true });
+    mkdirSync(cacheDir, { recursive: true });
+    const local = await openDatabase(cached);
+    try {
+      const desk = createDeskHandlers(local);
+      await desk.updateSettings({ agentName });
+      await desk.seedDemoClients({ count });
+    } finally {
+      // Closing checkpoints the WAL into the file, so the file alone is the whole database.
+      await local.close();
+    }
+    writeFileSync(stamp, JSON.stringify({ count, agentName, seededAt: new Date().toISOString() }) + '\n');
+  }
+  const dir = tempDir('desk-web-demo-');
+  copyFileSync(cached, join(dir, databaseFileName));
+  return dir;
 }
