@@ -1,4 +1,4 @@
-import { useVirtualizer } from '@tanstack/react-virtual';
+import { observeElementRect, useVirtualizer } from '@tanstack/react-virtual';
 import { useEffect, useRef } from 'react';
 import type { StatusFilter } from '../../../contract/model.ts';
 import { openClient, searchInputId } from '../actions.ts';
@@ -10,6 +10,7 @@ import { RelativeTime } from './RelativeTime.tsx';
 import { StatusBadge } from './StatusBadge.tsx';
 
 const rowHeight = 60;
+const unlaidOut = { width: 320, height: 720 };
 const listId = 'client-results';
 const optionId = (index: number) => `client-option-${index}`;
 const filters: StatusFilter[] = ['all', 'never', 'success', 'failure'];
@@ -34,8 +35,10 @@ export function ClientList() {
     getScrollElement: () => scrollRef.current,
     estimateSize: () => rowHeight,
     overscan: 12,
-    // jsdom and first paint have no layout yet: assume a window's worth of rows.
-    initialRect: { width: 320, height: 720 },
+    initialRect: unlaidOut,
+    // Before layout (first paint, a hidden pane, a DOM without layout) the list measures 0 px:
+    // lay out a window's worth of rows rather than none, so the active row always exists.
+    observeElementRect: (instance, onChange) => observeElementRect(instance, (rect) => onChange(rect.height > 0 ? rect : unlaidOut)),
   });
   const items = virtualizer.getVirtualItems();
   const firstIndex = items[0]?.index ?? 0;
