@@ -108,7 +108,8 @@ export async function buildApp(sdb: ServerDatabase, options: AppOptions = {}): P
     // Fastify's own two lines per request are replaced by ours (onResponse below).
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: pushLimits.maxBodyBytes,
-    return503OnClosing: true,
+    // Answered by our own hook below, so the body keeps the protocol's error format.
+    return503OnClosing: false,
   });
   app.decorateRequest('caller', null);
   app.decorateRequest('deviceId', null);
@@ -121,6 +122,17 @@ export async function buildApp(sdb: ServerDatabase, options: AppOptions = {}): P
   app.setNotFoundHandler((_request, reply) => {
     const failure = new ProtocolFailure('not.found');
     void reply.code(failure.statusCode).send(failure.toResponse());
+  });
+
+  // While closing (deploy, SIGTERM), requests on kept-alive connections get a 503 the device retries.
+  let closing = false;
+  app.addHook('preClose', async () => {
+    closing = true;
+  });
+  app.addHook('onRequest', async (_request, reply) => {
+    if (!closing) return;
+    void reply.header('connection', 'close');
+    throw new ProtocolFailure('server.unavailable');
   });
 
   // One line per request, with who and which device, never the token.
