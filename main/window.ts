@@ -1,21 +1,23 @@
 // The agent's window: a sandboxed, isolated renderer that can only reach main through the preload's
 // `window.desk`, showing the bundled page (or electron-vite's dev server when unpackaged).
 
-import { BrowserWindow, type BrowserWindowConstructorOptions } from 'electron';
+import { BrowserWindow } from 'electron';
 import type { AppPage } from './app-page.ts';
 import { guardWebContents } from './hardening.ts';
 
 export const productName = 'Notification Desk';
 
-export function mainWindowOptions(preload: string): BrowserWindowConstructorOptions {
-  return {
+/** The window is created, guarded, then loaded by the caller: IPC must know it before the page runs. */
+export function createMainWindow(page: AppPage, preload: string): BrowserWindow {
+  // Options written out in place (not built elsewhere) so static reviewers such as Electronegativity
+  // see them: the test suite checks the same values through the created window.
+  const window = new BrowserWindow({
     title: productName,
     width: 1280,
     height: 800,
     minWidth: 900,
     minHeight: 600,
     show: false,
-    autoHideMenuBar: false,
     backgroundColor: '#ffffff',
     webPreferences: {
       preload,
@@ -26,17 +28,15 @@ export function mainWindowOptions(preload: string): BrowserWindowConstructorOpti
       nodeIntegrationInSubFrames: false,
       webSecurity: true,
       allowRunningInsecureContent: false,
+      experimentalFeatures: false,
       webviewTag: false,
       spellcheck: false,
       navigateOnDragDrop: false,
       safeDialogs: true,
+      // Middle-click would try to open links in a new window; windows are denied anyway.
+      disableBlinkFeatures: 'Auxclick',
     },
-  };
-}
-
-/** The window is created, guarded, then loaded by the caller: IPC must know it before the page runs. */
-export function createMainWindow(page: AppPage, preload: string): BrowserWindow {
-  const window = new BrowserWindow(mainWindowOptions(preload));
+  });
   guardWebContents(window.webContents, page);
   // Shown once painted, so the agent never sees a blank white frame.
   window.once('ready-to-show', () => window.show());

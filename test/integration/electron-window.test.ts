@@ -54,6 +54,8 @@ describe('window', () => {
       allowRunningInsecureContent: false,
       webviewTag: false,
       spellcheck: false,
+      experimentalFeatures: false,
+      disableBlinkFeatures: 'Auxclick',
     });
     expect(prefs.preload).toBe(join(dir, 'out', 'preload', 'index.cjs'));
     expect(window.options.title).toBe('Notification Desk');
