@@ -18,24 +18,10 @@ import type {
 } from './model.ts';
 import type { Result } from './errors.ts';
 import type { ChannelOperationName } from './channels.ts';
+import { limits } from './limits.ts';
 
-export const limits = {
-  query: 100,
-  clientCode: 64,
-  channel: 40,
-  note: 1000,
-  reason: 500,
-  agentName: 80,
-  pageSize: 200,
-  historyPageSize: 200,
-  demoClients: 200_000,
-  importBytes: 64 * 1024 * 1024,
-  fileName: 255,
-  url: 2048,
-  token: 512,
-  totalCap: 10_000,
-  undoSeconds: 10,
-} as const;
+// The limits live in a zod-free file so the renderer can read them without bundling zod.
+export { limits } from './limits.ts';
 
 const trimmed = (max: number) => z.string().trim().max(max);
 const clientCode = z.string().trim().min(1).max(limits.clientCode);

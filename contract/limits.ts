@@ -1,0 +1,20 @@
+// Sizes and counts every side agrees on. No zod here: the renderer reads these without bundling
+// the schemas (zod's eval probe would be reported as a violation of the page's CSP).
+
+export const limits = {
+  query: 100,
+  clientCode: 64,
+  channel: 40,
+  note: 1000,
+  reason: 500,
+  agentName: 80,
+  pageSize: 200,
+  historyPageSize: 200,
+  demoClients: 200_000,
+  importBytes: 64 * 1024 * 1024,
+  fileName: 255,
+  url: 2048,
+  token: 512,
+  totalCap: 10_000,
+  undoSeconds: 10,
+} as const;
