@@ -1,0 +1,101 @@
+// Packaging for real: electron-builder lays out the Linux app from electron-builder.yml (with a stand-in
+// for the Electron binary, which cannot be downloaded here), and the result is read back: the bundles
+// are in the asar, every package the main bundle imports is there, and the SQLite prebuilds sit
+// unpacked next to it, byte for byte the files the Node-API test loads.
+
+import { spawnSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = resolve(import.meta.dirname, '..', '..');
+const require = createRequire(join(root, 'package.json'));
+const builderRequire = createRequire(require.resolve('app-builder-lib/package.json'));
+const asar = builderRequire('@electron/asar') as {
+  listPackage(archive: string, options?: object): string[];
+  extractFile(archive: string, file: string): Buffer;
+};
+
+const builtFiles = ['out/main/index.js', 'out/preload/index.cjs', 'out/renderer/index.html'];
+const notBuilt = builtFiles.filter((f) => !existsSync(join(root, f)));
+const skipReason = notBuilt.length ? `SKIPPED: ${notBuilt.join(', ')} not built; run npx electron-vite build first` : null;
+if (skipReason) console.warn(`[electron-package] ${skipReason}`);
+
+/** Bare package names imported by the built main-process bundles, chunks and workers (their externals). */
+function mainExternals(): string[] {
+  const names = new Set<string>();
+  const bundles = readdirSync(join(root, 'out', 'main'), { recursive: true, encoding: 'utf8' }).filter((f) => /\.(m?js|cjs)$/.test(f));
+  for (const file of bundles) {
+    const code = readFileSync(join(root, 'out', 'main', file), 'utf8');
+    for (const m of code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)["']([^"'./][^"']*)["']/g)) {
+      const specifier = m[1] as string;
+      if (specifier.startsWith('node:') || specifier === 'electron') continue;
+      names.add(specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : (specifier.split('/')[0] as string));
+    }
+  }
+  return [...names].sort();
+}
+
+describe.skipIf(skipReason !== null)('packaged app (electron-builder --dir, linux x64)', () => {
+  let work: string;
+  let resources: string;
+  let archive: string;
+  let entries: Set<string>;
+
+  beforeAll(() => {
+    work = mkdtempSync(join(tmpdir(), 'desk-package-'));
+    const electronDist = join(work, 'electron-dist');
+    const output = join(work, 'release');
+    spawnSync('mkdir', ['-p', electronDist]);
+    writeFileSync(join(electronDist, 'electron'), '#!/bin/sh\nexit 0\n');
+    chmodSync(join(electronDist, 'electron'), 0o755);
+    const run = spawnSync(
+      process.execPath,
+      [
+        require.resolve('electron-builder/cli.js'),
+        '--linux',
+        '--dir',
+        '--x64',
+        '--publish',
+        'never',
+        `-c.electronDist=${electronDist}`,
+        `-c.directories.output=${output}`,
+      ],
+      { cwd: root, encoding: 'utf8', env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' }, timeout: 240_000 },
+    );
+    if (run.status !== 0) throw new Error(`electron-builder failed (${run.status}):\n${run.stdout}\n${run.stderr}`);
+    resources = join(output, 'linux-unpacked', 'resources');
+    archive = join(resources, 'app.asar');
+    entries = new Set(asar.listPackage(archive).map((p) => p.replaceAll('\\', '/')));
+  }, 300_000);
+
+  afterAll(() => {
+    if (work) rmSync(work, { recursive: true, force: true });
+  });
+
+  it('puts the three bundles and package.json in the asar, and no sources', () => {
+    for (const file of ['/package.json', ...builtFiles.map((f) => `/${f}`)]) expect(entries.has(file), file).toBe(true);
+    const sources = [...entries].filter((p) => /^\/(main|preload|db|contract|renderer|sync|server|web|test|scripts)\//.test(p));
+    expect(sources).toEqual([]);
+    expect(JSON.parse(asar.extractFile(archive, 'package.json').toString()).main).toBe('out/main/index.js');
+  });
+
+  it('ships every package the main bundle imports', () => {
+    const externals = mainExternals();
+    expect(externals).toContain('better-sqlite3');
+    for (const name of externals) expect(entries.has(`/node_modules/${name}/package.json`), name).toBe(true);
+  });
+
+  it('unpacks the SQLite prebuilds next to the asar, identical to the ones tested, without C sources', () => {
+    for (const target of ['linux-x64', 'win32-x64', 'darwin-x64', 'darwin-arm64']) {
+      const unpacked = join(resources, 'app.asar.unpacked', 'node_modules', 'better-sqlite3', 'prebuilds', `${target}.node`);
+      expect(existsSync(unpacked), target).toBe(true);
+      const original = readFileSync(join(root, 'node_modules', 'better-sqlite3', 'prebuilds', `${target}.node`));
+      expect(readFileSync(unpacked).equals(original), target).toBe(true);
+    }
+    expect([...entries].filter((p) => p.startsWith('/node_modules/better-sqlite3/deps/') || p.startsWith('/node_modules/better-sqlite3/src/'))).toEqual([]);
+    expect(existsSync(join(root, 'node_modules', 'better-sqlite3', 'build'))).toBe(false);
+  });
+});
