@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import type { Locale } from '../../../contract/errors.ts';
-import { limits } from '../../../contract/operations.ts';
+import { limits } from '../../../contract/limits.ts';
 import { useLocale, useT } from '../i18n/index.ts';
 import { runReported } from '../report.ts';
 import { useSettingsStore } from '../store/settings.ts';

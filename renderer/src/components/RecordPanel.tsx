@@ -1,11 +1,15 @@
 import { knownChannels } from '../../../contract/model.ts';
-import { limits } from '../../../contract/operations.ts';
+import { limits } from '../../../contract/limits.ts';
 import { chooseChannel, recordAttempt } from '../actions.ts';
 import { channelLabel, useT } from '../i18n/index.ts';
 import { runReported } from '../report.ts';
 import { useWorkspaceStore } from '../store/workspace.ts';
 
-/** One click records: result, channel and optional note; the app fills in agent, date and client. */
+/**
+ * One click records: result, channel and optional note; the app fills in agent, date and client.
+ * The buttons are named by their text alone: icon and shortcut hint are aria-hidden, so the
+ * accessible name is exactly "Notifier (Succès)" and contains all the words one can read on it.
+ */
 export function RecordPanel() {
   const t = useT();
   const channel = useWorkspaceStore((s) => s.channel);
@@ -49,7 +53,6 @@ export function RecordPanel() {
         <button
           type="button"
           className="btn btn-record btn-success"
-          aria-label={t.record.success}
           aria-keyshortcuts="Alt+S"
           aria-disabled={busy}
           onClick={() => !busy && runReported(() => recordAttempt('success'))}
@@ -63,7 +66,6 @@ export function RecordPanel() {
         <button
           type="button"
           className="btn btn-record btn-failure"
-          aria-label={t.record.failure}
           aria-keyshortcuts="Alt+E"
           aria-disabled={busy}
           onClick={() => !busy && runReported(() => recordAttempt('failure'))}

@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import { localizeError } from '../../../contract/errors.ts';
 import type { ImportProgress, ImportReport } from '../../../contract/model.ts';
-import { limits } from '../../../contract/operations.ts';
+import { limits } from '../../../contract/limits.ts';
 import { refreshAfterClientsChanged } from '../actions.ts';
 import { Modal } from '../components/Modal.tsx';
 import { bridge, call, messageOf } from '../desk.ts';

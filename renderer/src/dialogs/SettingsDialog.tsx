@@ -1,7 +1,7 @@
 import { useEffect, useRef, useState } from 'react';
 import type { Locale } from '../../../contract/errors.ts';
 import type { DeadLetter, SyncSettingsView } from '../../../contract/model.ts';
-import { limits } from '../../../contract/operations.ts';
+import { limits } from '../../../contract/limits.ts';
 import { Modal } from '../components/Modal.tsx';
 import { call, messageOf } from '../desk.ts';
 import { formatDateTime } from '../format.ts';

@@ -1,6 +1,6 @@
 import { useRef, useState } from 'react';
 import type { Attempt } from '../../../contract/model.ts';
-import { limits } from '../../../contract/operations.ts';
+import { limits } from '../../../contract/limits.ts';
 import { voidAttempt } from '../actions.ts';
 import { messageOf } from '../desk.ts';
 import { formatDateTime } from '../format.ts';

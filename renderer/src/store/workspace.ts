@@ -3,7 +3,7 @@
 import { create } from 'zustand';
 import type { Attempt } from '../../../contract/model.ts';
 import { defaultChannel } from '../../../contract/model.ts';
-import { limits } from '../../../contract/operations.ts';
+import { limits } from '../../../contract/limits.ts';
 
 export type Dialog =
   | { kind: 'shortcuts' }
