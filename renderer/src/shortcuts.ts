@@ -114,7 +114,7 @@ export function shortcutsMarkdown(t: Dictionary): string {
       (s) => `| ${s.keys.map((k) => `<kbd>${keyLabel(t, k.label)}</kbd>`).join(` ${t.shortcuts.or} `)} | ${t.shortcuts.descriptions[s.id]} |`,
     ),
     '',
-    `${t.shortcuts.typingNote} ${t.shortcuts.singleKeysNote}`,
+    `${t.shortcuts.typingNote} ${t.shortcuts.singleKeysNote} ${t.shortcuts.macNote}`,
     '',
   ];
   return lines.join('\n');

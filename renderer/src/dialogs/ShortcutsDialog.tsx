@@ -33,6 +33,7 @@ export function ShortcutsDialog({ onClose }: { onClose(): void }) {
       </table>
       <p className="muted">{t.shortcuts.typingNote}</p>
       <p className="muted">{singleKeys ? t.shortcuts.singleKeysNote : t.shortcuts.singleKeyOff}</p>
+      <p className="muted">{t.shortcuts.macNote}</p>
       <div className="dialog-actions">
         <button type="button" className="btn btn-primary" onClick={onClose}>
           {t.shortcuts.close}

@@ -183,6 +183,7 @@ export const en: Dictionary = {
     close: 'Close',
     or: 'or',
     singleKeysNote: 'Single-key shortcuts (/, ?, 1 to 5) can be switched off in the settings.',
+    macNote: 'On macOS, Cmd stands for Ctrl. In the desktop application the same actions are in the menus.',
     keyNames: { Enter: 'Enter', Escape: 'Esc' },
     descriptions: {
       focusSearch: 'Go to search',
@@ -191,7 +192,7 @@ export const en: Dictionary = {
       recordSuccess: 'Notify (Success)',
       recordFailure: 'Notify (Failure/Unreachable)',
       channel: 'Pick the channel (1 Phone, 2 WhatsApp, 3 Email, 4 SMS, 5 Visit)',
-      undoLast: 'Undo the last attempt (within 10 s)',
+      undoLast: 'Undo the last attempt (within 10 s; in a text field Ctrl+Z undoes typing)',
       showShortcuts: 'Show this list',
       closeDialog: 'Close the open window',
     },

@@ -182,6 +182,7 @@ export const fr = {
     close: 'Fermer',
     or: 'ou',
     singleKeysNote: 'Les raccourcis à une touche (/, ?, 1 à 5) peuvent être désactivés dans les paramètres.',
+    macNote: 'Sur macOS, Cmd remplace Ctrl. Dans l’application de bureau, les mêmes actions sont dans les menus.',
     keyNames: { Enter: 'Entrée', Escape: 'Échap' },
     descriptions: {
       focusSearch: 'Aller à la recherche',
@@ -190,7 +191,7 @@ export const fr = {
       recordSuccess: 'Notifier (Succès)',
       recordFailure: 'Notifier (Échec/Injoignable)',
       channel: 'Choisir le canal (1 Téléphone, 2 WhatsApp, 3 Email, 4 SMS, 5 Visite)',
-      undoLast: 'Annuler la dernière tentative (pendant 10 s)',
+      undoLast: 'Annuler la dernière tentative (pendant 10 s ; dans un champ de saisie, Ctrl+Z annule la frappe)',
       showShortcuts: 'Afficher cette liste',
       closeDialog: 'Fermer la fenêtre ouverte',
     },
