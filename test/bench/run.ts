@@ -1,0 +1,114 @@
+// npm run bench [-- --json] [-- --quick] [-- --only=name,name]
+// Measures the desk's operations on a database of 100,000 clients and 1,000,000 attempts, through
+// createDeskHandlers and dispatch (the code main runs). The database is built once into
+// .bench-cache/ (rebuilt when the schema, the generator or the sizes change), then copied to a
+// temporary file for each run so that every run starts from the same state.
+
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { mkdtempSync } from 'node:fs';
+import { openDatabase } from '../../db/connection.ts';
+import { createDeskHandlers } from '../../db/desk.ts';
+import { migrationProvider } from '../../db/migrations/index.ts';
+import { benchDataVersion, benchShape } from './build-db.ts';
+import { callThroughDispatch, measure, rssTargetMb, sections, type BenchContext, type Measurement } from './sections.ts';
+
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const quick = args.includes('--quick');
+const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const log = (line: string) => {
+  if (!json) process.stdout.write(`${line}\n`);
+  else process.stderr.write(`${line}\n`);
+};
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+const cacheDir = join(root, '.bench-cache');
+
+async function cachedDatabase(): Promise<string> {
+  const migrations = Object.keys(await migrationProvider.getMigrations()).sort();
+  const key = `v${benchDataVersion}-m${migrations.length}-${migrations.at(-1)}-${benchShape.clients}c-${benchShape.attempts}a`;
+  const file = join(cacheDir, `desk-${key}.db`);
+  if (existsSync(file)) return file;
+  mkdirSync(cacheDir, { recursive: true });
+  for (const old of readdirSync(cacheDir)) if (old.startsWith('desk-')) rmSync(join(cacheDir, old), { force: true });
+  log(`Building the benchmark database (${benchShape.clients} clients, ${benchShape.attempts} attempts) into ${file}…`);
+  // In its own process: the generator's memory must not count in the desk's RSS.
+  const built = spawnSync(process.execPath, [fileURLToPath(new URL('./build-db.ts', import.meta.url)), file], { stdio: ['ignore', 'inherit', 'inherit'] });
+  if (built.status !== 0 || !existsSync(file)) throw new Error(`building the benchmark database failed (exit ${built.status})`);
+  return file;
+}
+
+function seeded(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+async function main(): Promise<void> {
+  const source = await cachedDatabase();
+  const dir = mkdtempSync(join(tmpdir(), 'desk-bench-'));
+  const file = join(dir, 'desk.db');
+  copyFileSync(source, file);
+  const local = await openDatabase(file);
+  const results: Measurement[] = [];
+  let peakRss = process.memoryUsage().rss;
+  try {
+    const desk = createDeskHandlers(local);
+    await desk.updateSettings({ agentName: 'Agent Bench' });
+    const clientCodes = local.sqlite.prepare(`SELECT code FROM clients`).pluck().all() as string[];
+    const ctx: BenchContext = {
+      local,
+      desk,
+      file,
+      random: seeded(7),
+      clientCodes,
+      scale: quick ? 0.2 : 1,
+      measure,
+      call: (operation, input) => callThroughDispatch(desk, operation, input),
+    };
+    for (const section of sections) {
+      if (only && !only.includes(section.name)) continue;
+      const measured = await section.run(ctx);
+      results.push(...measured);
+      peakRss = Math.max(peakRss, process.memoryUsage().rss);
+      for (const m of measured) {
+        if (json) process.stdout.write(`${JSON.stringify(m)}\n`);
+      }
+    }
+  } finally {
+    await local.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+  const rssMb = Math.round((peakRss / 1024 / 1024) * 10) / 10;
+  if (json) {
+    process.stdout.write(`${JSON.stringify({ name: 'rss_mb', value: rssMb })}\n`);
+    return;
+  }
+  const targets = new Map(sections.map((s) => [s.name, s.targetP99Ms]));
+  const rows = results.map((m) => {
+    const target = targets.get(m.name);
+    const verdict = target === undefined ? '' : m.p99_ms <= target ? 'ok' : 'MISSED';
+    return [m.name, m.p50_ms.toFixed(3), m.p99_ms.toFixed(3), String(m.n), target === undefined ? '' : `≤ ${target}`, verdict];
+  });
+  rows.push(['rss_mb', '', String(rssMb), '', `≤ ${rssTargetMb}`, rssMb <= rssTargetMb ? 'ok' : 'MISSED']);
+  const header = ['operation', 'p50 ms', 'p99 ms', 'n', 'target p99', ''];
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const format = (r: string[]) => r.map((c, i) => (i === 0 ? c.padEnd(widths[i] ?? 0) : c.padStart(widths[i] ?? 0))).join('  ');
+  log('');
+  log(`Notification Desk — local database benchmark (${benchShape.clients} clients, ${benchShape.attempts} attempts)`);
+  log(`Node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}`);
+  log(format(header));
+  for (const r of rows) log(format(r));
+  for (const s of sections) if (!only || only.includes(s.name)) log(`  ${s.name}: ${s.description}`);
+}
+
+await main();

@@ -1,0 +1,195 @@
+// The benchmark's measurements, in the order they run. Adding one is adding an entry to
+// `sections`: it receives the context (a private copy of the 100k/1M database opened as the app
+// opens it, the desk handlers main uses, a seeded random source) and returns its results.
+
+import type BetterSqlite3 from 'better-sqlite3';
+import { closeSync, fdatasyncSync, openSync, rmSync, writeSync } from 'node:fs';
+import { dispatch, type DeskHandlers, type OperationName } from '../../contract/index.ts';
+import type { LocalDatabase } from '../../db/connection.ts';
+
+export interface Measurement {
+  name: string;
+  p50_ms: number;
+  p99_ms: number;
+  n: number;
+}
+
+export interface BenchContext {
+  local: LocalDatabase;
+  desk: DeskHandlers;
+  /** The database file of this run (a copy: sections may write to it). */
+  file: string;
+  /** Deterministic random numbers in [0, 1). */
+  random: () => number;
+  /** Existing client codes, for picking targets. */
+  clientCodes: string[];
+  /** Scales iteration counts (--quick uses 0.2). */
+  scale: number;
+  /** Times `n` calls of `run` after `warmup` untimed ones. */
+  measure(name: string, n: number, run: (i: number) => Promise<unknown>, warmup?: number): Promise<Measurement>;
+  /** One operation through dispatch, as main's IPC calls it; throws if it is refused. */
+  call(operation: OperationName, input: unknown): Promise<unknown>;
+}
+
+export interface BenchSection {
+  name: string;
+  /** What a reader of the table should know; shown in the human output. */
+  description: string;
+  /** Upper bound for p99 in milliseconds, when the project has one. */
+  targetP99Ms?: number;
+  run(ctx: BenchContext): Promise<Measurement[]>;
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[index] as number;
+}
+
+export async function measure(name: string, n: number, run: (i: number) => Promise<unknown>, warmup = Math.min(50, n)): Promise<Measurement> {
+  for (let i = 0; i < warmup; i++) await run(-1 - i);
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const start = performance.now();
+    await run(i);
+    times.push(performance.now() - start);
+  }
+  times.sort((a, b) => a - b);
+  const round = (ms: number) => Math.round(ms * 1000) / 1000;
+  return { name, p50_ms: round(percentile(times, 50)), p99_ms: round(percentile(times, 99)), n };
+}
+
+export async function callThroughDispatch(desk: DeskHandlers, operation: OperationName, input: unknown): Promise<unknown> {
+  const result = await dispatch(desk, operation, input);
+  if (!result.ok) throw new Error(`${operation} refused: ${result.error.code} ${result.error.message.en}`);
+  return result.value;
+}
+
+function pick<T>(ctx: BenchContext, list: readonly T[]): T {
+  return list[Math.floor(ctx.random() * list.length)] as T;
+}
+
+/** Fragments an agent types: part of a last or first name, as typed (no accents, any case). */
+const nameFragments = ['martin', 'gaelle', 'Moreau', 'diallo', 'noemie', 'fournier', 'KONE', 'sebastien', 'lefevre', 'dubois', 'aicha', 'garcia', 'oceane', 'bernard', 'rousseau', 'mull', 'yannick', 'martin gaelle', 'diallo awa'];
+
+/** Fragments found in a tenth of the clients or more: 'SARL' prefixes 12% of the demo names. */
+const frequentFragments = ['sarl', 'fils', 'mar', 'paris', 'exemple'];
+
+function phonesOf(sqlite: BetterSqlite3.Database, count: number, random: () => number): string[] {
+  const rows = sqlite.prepare(`SELECT phones FROM clients WHERE rowid = ?`).pluck();
+  const total = sqlite.prepare(`SELECT max(rowid) FROM clients`).pluck().get() as number;
+  const phones: string[] = [];
+  while (phones.length < count) {
+    const json = rows.get(1 + Math.floor(random() * total)) as string | undefined;
+    const phone = json ? (JSON.parse(json) as string[])[0] : undefined;
+    if (phone) phones.push(phone);
+  }
+  return phones;
+}
+
+/** A phone fragment as an agent would type it from a caller id or a note: 6 to 8 digits, spaced or not. */
+function phoneFragment(phone: string, random: () => number): string {
+  const digits = phone.replace(/\D/g, '');
+  const national = digits.startsWith('33') ? `0${digits.slice(2)}` : digits;
+  const length = 6 + Math.floor(random() * 3);
+  const fragment = national.slice(0, length);
+  return random() < 0.5 ? fragment : fragment.replace(/(\d\d)(?=\d)/g, '$1 ');
+}
+
+/** What one 4 KiB write + fdatasync costs on this disk: the floor under any durable click. */
+function diskFloor(file: string): (i: number) => Promise<void> {
+  const fd = openSync(file, 'w');
+  const page = Buffer.alloc(4096, 7);
+  return async (i) => {
+    if (i === Number.MAX_SAFE_INTEGER) closeSync(fd);
+    else {
+      writeSync(fd, page, 0, page.length, 0);
+      fdatasyncSync(fd);
+    }
+  };
+}
+
+export const sections: BenchSection[] = [
+  {
+    name: 'disk_fsync',
+    description: 'reference, not the app: one 4 KiB write + fdatasync next to the database; record_attempt cannot go below it',
+    run: async (ctx) => {
+      const probe = `${ctx.file}.fsync-probe`;
+      const write = diskFloor(probe);
+      try {
+        return [await ctx.measure('disk_fsync', Math.round(1000 * ctx.scale), write)];
+      } finally {
+        await write(Number.MAX_SAFE_INTEGER);
+        rmSync(probe, { force: true });
+      }
+    },
+  },
+  {
+    name: 'record_attempt',
+    description: 'one click recorded: attempt, client status and outbox entry in one transaction, synchronous=FULL',
+    targetP99Ms: 1.5,
+    run: async (ctx) => [
+      await ctx.measure('record_attempt', Math.round(2000 * ctx.scale), () =>
+        ctx.call('recordAttempt', { clientCode: pick(ctx, ctx.clientCodes), status: ctx.random() < 0.5 ? 'success' : 'failure', channel: 'phone' }),
+      ),
+    ],
+  },
+  {
+    name: 'search_name',
+    description: 'name fragment typed in the search box, first page of 50 with the capped count',
+    targetP99Ms: 5,
+    run: async (ctx) => [
+      await ctx.measure('search_name', Math.round(1000 * ctx.scale), () => ctx.call('searchClients', { query: pick(ctx, nameFragments), limit: 50 })),
+    ],
+  },
+  {
+    name: 'search_frequent',
+    description: 'fragment matching 5-60% of the clients (sarl, fils, mar, paris, exemple): cost grows with the matches; no target',
+    run: async (ctx) => [
+      await ctx.measure('search_frequent', Math.round(200 * ctx.scale), () => ctx.call('searchClients', { query: pick(ctx, frequentFragments), limit: 50 })),
+    ],
+  },
+  {
+    name: 'search_code',
+    description: 'a client code, whole or its last digits',
+    targetP99Ms: 5,
+    run: async (ctx) => [
+      await ctx.measure('search_code', Math.round(1000 * ctx.scale), () => {
+        const code = pick(ctx, ctx.clientCodes);
+        return ctx.call('searchClients', { query: ctx.random() < 0.5 ? code : code.slice(-6), limit: 50 });
+      }),
+    ],
+  },
+  {
+    name: 'search_phone',
+    description: 'phone fragment of 6 to 8 digits, spaced or not, national form of stored +33 numbers',
+    targetP99Ms: 5,
+    run: async (ctx) => {
+      const phones = phonesOf(ctx.local.sqlite, 200, ctx.random);
+      return [
+        await ctx.measure('search_phone', Math.round(1000 * ctx.scale), () =>
+          ctx.call('searchClients', { query: phoneFragment(pick(ctx, phones), ctx.random), limit: 50 }),
+        ),
+      ];
+    },
+  },
+  {
+    name: 'list_failure',
+    description: 'clients whose last attempt failed, first page of 50 with the capped count',
+    targetP99Ms: 5,
+    run: async (ctx) => [
+      await ctx.measure('list_failure', Math.round(1000 * ctx.scale), () => ctx.call('searchClients', { status: 'failure', limit: 50 })),
+    ],
+  },
+  {
+    name: 'history',
+    description: "first page (50) of one client's history, voids joined",
+    targetP99Ms: 2,
+    run: async (ctx) => [
+      await ctx.measure('history', Math.round(1000 * ctx.scale), () => ctx.call('listHistory', { clientCode: pick(ctx, ctx.clientCodes), limit: 50 })),
+    ],
+  },
+];
+
+/** Targets that are not a section's p99. */
+export const rssTargetMb = 150;
