@@ -2,7 +2,7 @@
 // window, the IPC surface and the menu, and a clean close of the database (WAL checkpointed) on quit.
 
 import { join } from 'node:path';
-import { app, dialog, ipcMain, safeStorage, session, type BrowserWindow } from 'electron';
+import { app, dialog, ipcMain, net, powerMonitor, safeStorage, session, type BrowserWindow } from 'electron';
 import type { DeskHandlers } from '../contract/operations.ts';
 import { openDatabase, type LocalDatabase } from '../db/connection.ts';
 import { createDeskHandlers } from '../db/desk.ts';
@@ -10,6 +10,7 @@ import { preloadFile, resolveAppPage } from './app-page.ts';
 import { guardSession } from './hardening.ts';
 import { createEmitter, registerDeskIpc, type DeskIpc } from './ipc.ts';
 import { applyMenu } from './menu.ts';
+import { watchOnline } from './online-watch.ts';
 import { startSyncHost } from './sync-host.ts';
 import { bringToFront, createMainWindow, productName } from './window.ts';
 
@@ -66,6 +67,16 @@ export async function startDesktopApp(env: DesktopEnvironment): Promise<DesktopA
   const emit = createEmitter(appContents);
   const syncHost = await startSyncHost({ local, userDataDir, emit, safeStorage });
   const desk = createDeskHandlers(local, { emit, sync: syncHost.control });
+  const online = watchOnline(
+    {
+      isOnline: () => net.isOnline(),
+      onResume: (listener) => {
+        powerMonitor.on('resume', listener);
+        return () => powerMonitor.off('resume', listener);
+      },
+    },
+    (isOnline) => syncHost.setOnline(isOnline),
+  );
 
   let locale = (await desk.getSettings({})).locale;
   const showMenu = () =>
@@ -114,6 +125,7 @@ export async function startDesktopApp(env: DesktopEnvironment): Promise<DesktopA
     closing = true;
     void (async () => {
       ipc.dispose();
+      online.stop();
       try {
         await syncHost.stop();
       } catch (error) {

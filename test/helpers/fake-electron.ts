@@ -238,6 +238,8 @@ class FakeIpcRenderer extends EventEmitter {
 }
 
 const state = {
+  /** What net.isOnline() answers. */
+  online: true,
   windows: [] as FakeBrowserWindow[],
   applicationMenus: [] as (FakeMenu | null)[],
   exposed: new Map<string, unknown>(),
@@ -248,6 +250,7 @@ export const app = new FakeApp();
 export const ipcMain = new FakeIpcMain();
 export const ipcRenderer = new FakeIpcRenderer();
 export const defaultSession = new FakeSession();
+export const powerMonitor = new EventEmitter();
 
 export const electronModule = {
   app,
@@ -256,6 +259,8 @@ export const electronModule = {
   BrowserWindow: FakeBrowserWindow,
   Menu: FakeMenu,
   session: { defaultSession },
+  net: { isOnline: () => state.online },
+  powerMonitor,
   dialog: {
     showErrorBox: (title: string, content: string) => state.errorBoxes.push({ title, content }),
   },
@@ -278,6 +283,7 @@ export const fake = {
   ipcMain,
   ipcRenderer,
   session: defaultSession,
+  powerMonitor,
   /** The last application menu's template. */
   menuTemplate(): any[] {
     const menu = state.applicationMenus.at(-1);
@@ -287,6 +293,8 @@ export const fake = {
 };
 
 export function resetFakeElectron(): void {
+  state.online = true;
+  powerMonitor.removeAllListeners();
   state.windows.length = 0;
   state.applicationMenus.length = 0;
   state.exposed.clear();
