@@ -3,7 +3,20 @@
 // they are not loosened to follow it.
 
 import type { Locator, Page } from 'playwright-core';
-import { expect } from 'vitest';
+
+/**
+ * Polls `read` until `ok` holds; throws with the last value seen. Plain code rather than vitest's
+ * expect.poll, so that the benchmark (outside vitest) drives the page with these same helpers.
+ */
+export async function waitFor<T>(what: string, read: () => Promise<T>, ok: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (ok(value)) return value;
+    if (Date.now() > deadline) throw new Error(`${what}: still ${JSON.stringify(value)} after ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 export const words = {
   fr: {
@@ -87,22 +100,16 @@ export class DeskPage {
   }
 
   async expectStatus(word: StatusWord): Promise<void> {
-    await expect.poll(() => this.statusWord(), { timeout: 10_000 }).toBe(word);
+    await waitFor(`status should be "${word}"`, () => this.statusWord(), (w) => w === word);
   }
 
+  /** Each entry as the words it must contain, newest first; on failure, says what the history showed. */
   async expectHistory(expected: string[][]): Promise<void> {
-    // Each entry as the words it must contain, newest first. On failure the message shows what
-    // the history did say.
-    await expect
-      .poll(
-        async () => {
-          const texts = await this.historyEntries.allInnerTexts();
-          const ok = texts.length === expected.length && expected.every((parts, i) => parts.every((p) => texts[i]!.includes(p)));
-          return ok ? 'as expected' : `history was ${JSON.stringify(texts)}; wanted entries with ${JSON.stringify(expected)}`;
-        },
-        { timeout: 10_000 },
-      )
-      .toBe('as expected');
+    await waitFor(
+      `history should hold entries with ${JSON.stringify(expected)}`,
+      () => this.historyEntries.allInnerTexts(),
+      (texts) => texts.length === expected.length && expected.every((parts, i) => parts.every((p) => texts[i]!.includes(p))),
+    );
   }
 
   /** Searches and opens the client whose row shows `text` (a code or a name). */
@@ -112,7 +119,7 @@ export class DeskPage {
     await row.waitFor();
     await row.click();
     await this.statusRegion.waitFor();
-    await expect.poll(() => this.page.getByRole('heading', { level: 2 }).first().innerText()).not.toBe('');
+    await waitFor('the client file should open', () => this.statusRegion.isVisible(), (v) => v);
   }
 
   /** Whether an element is drawn struck through (the history's voided entries). */

@@ -92,13 +92,14 @@ export async function timeRecordToPaint(desk: DeskPage, outcome: 'success' | 'fa
   return desk.page.evaluate(
     ({ button, region, word, others, timeoutMs }) =>
       new Promise<number>((resolve, reject) => {
-        const shows = () => {
-          const text = region.textContent ?? '';
-          return text.includes(word) && !others.some((o) => text.includes(o));
-        };
-        if (shows()) return reject(new Error(`the status already shows ${word}: nothing would change`));
+        // No named helper functions in here: tsx would wrap them in a __name() the page lacks.
+        const before = region.textContent ?? '';
+        if (before.includes(word) && !others.some((o) => before.includes(o))) {
+          return reject(new Error(`the status already shows ${word}: nothing would change`));
+        }
         const observer = new MutationObserver(() => {
-          if (!shows()) return;
+          const text = region.textContent ?? '';
+          if (!text.includes(word) || others.some((o) => text.includes(o))) return;
           observer.disconnect();
           requestAnimationFrame(() => resolve(performance.now() - start));
         });
