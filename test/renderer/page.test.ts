@@ -29,7 +29,7 @@ describe('renderer/index.html', () => {
   it('is French by default, titled, and has no inline script or style', () => {
     expect(html).toMatch(/<html lang="fr">/);
     expect(html).toContain('<title>Notification Desk</title>');
-    expect(html).not.toMatch(/<style|style="|on[a-z]+="/i);
+    expect(html).not.toMatch(/<style|\sstyle="|\son[a-z]+="/i);
     const scripts = [...html.matchAll(/<script([^>]*)>([\s\S]*?)<\/script>/g)];
     expect(scripts).toHaveLength(1);
     expect(scripts[0]![1]).toContain('src="./src/main.tsx"');
