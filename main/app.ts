@@ -97,7 +97,7 @@ export async function startDesktopApp(env: DesktopEnvironment): Promise<DesktopA
   showMenu();
 
   const openWindow = () => {
-    const window = createMainWindow(page, preloadFile(env.mainDir));
+    const window = createMainWindow(page, preloadFile(env.mainDir), { devTools: !app.isPackaged });
     mainWindow = window;
     window.on('closed', () => {
       if (mainWindow === window) mainWindow = null;

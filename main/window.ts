@@ -8,7 +8,7 @@ import { guardWebContents } from './hardening.ts';
 export const productName = 'Notification Desk';
 
 /** The window is created, guarded, then loaded by the caller: IPC must know it before the page runs. */
-export function createMainWindow(page: AppPage, preload: string): BrowserWindow {
+export function createMainWindow(page: AppPage, preload: string, options: { devTools: boolean }): BrowserWindow {
   // Options written out in place (not built elsewhere) so static reviewers such as Electronegativity
   // see them: the test suite checks the same values through the created window.
   const window = new BrowserWindow({
@@ -35,6 +35,8 @@ export function createMainWindow(page: AppPage, preload: string): BrowserWindow 
       safeDialogs: true,
       // Middle-click would try to open links in a new window; windows are denied anyway.
       disableBlinkFeatures: 'Auxclick',
+      // Packaged builds cannot open developer tools at all, menu or not.
+      devTools: options.devTools,
     },
   });
   guardWebContents(window.webContents, page);

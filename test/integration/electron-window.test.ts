@@ -130,6 +130,7 @@ describe('development server', () => {
   it('is ignored by a packaged build', async () => {
     fake.app.isPackaged = true;
     const window = await start('http://localhost:5173/');
+    expect(window.options.webPreferences.devTools).toBe(false);
     expect(window.loadedUrl).toBe(pathToFileURL(join(dir, 'out', 'renderer', 'index.html')).href);
     expect(fake.session.headersReceivedListener).toBeNull();
   });
