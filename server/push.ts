@@ -101,13 +101,8 @@ class PushBatch {
     return row;
   }
 
-  async attempt(record: AttemptRecord): Promise<PushItemResult> {
-    const result = (outcome: PushItemResult['outcome'], error?: PushItemResult['error']): PushItemResult =>
-      error ? { kind: 'attempt', id: record.id, outcome, error } : { kind: 'attempt', id: record.id, outcome };
-    const existing = this.attempts.get(record.id);
-    if (existing) return this.compareAttempt(existing, record, result);
-    if (!this.clients.has(record.clientCode)) return result('rejected', itemError('client.unknown', record.clientCode));
-    const row: Selectable<AttemptTable> = {
+  private attemptRow(record: AttemptRecord): Selectable<AttemptTable> {
+    return {
       id: record.id,
       client_code: record.clientCode,
       agent_id: this.caller.agentId,
@@ -121,17 +116,46 @@ class PushBatch {
       sent_agent_id: record.agentId,
       received_at: this.receivedAt,
     };
-    const inserted = await this.trx.insertInto('attempts').values(row).onConflict((oc) => oc.column('id').doNothing()).executeTakeFirst();
-    if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) {
-      // Another request stored the same id between our read and our insert.
-      const raced = await this.storedAttempt(record.id);
-      if (!raced) throw new Error(`attempt ${record.id} neither inserted nor found`);
-      return this.compareAttempt(raced, record, result);
+  }
+
+  /**
+   * Inserts, in a few multi-row statements, the attempts of the batch that look new (unknown id,
+   * known client, first time in the batch). Which ones really went in is decided by the database
+   * (ON CONFLICT DO NOTHING … RETURNING); attempt() then gives each item its outcome in order.
+   */
+  async insertNewAttempts(records: AttemptRecord[]): Promise<void> {
+    const fresh = new Map<string, Selectable<AttemptTable>>();
+    for (const record of records) {
+      if (this.attempts.has(record.id) || fresh.has(record.id) || !this.clients.has(record.clientCode)) continue;
+      fresh.set(record.id, this.attemptRow(record));
     }
-    this.attempts.set(record.id, row);
-    this.changes.push({ kind: 'attempt', ref: record.id });
-    this.attemptsApplied += 1;
-    return result('applied');
+    for (const rows of chunk([...fresh.values()], 200)) {
+      const inserted = await this.trx
+        .insertInto('attempts')
+        .values(rows)
+        .onConflict((oc) => oc.column('id').doNothing())
+        .returning('id')
+        .execute();
+      for (const { id } of inserted) this.insertedNow.add(id);
+    }
+    for (const [id, row] of fresh) if (this.insertedNow.has(id)) this.attempts.set(id, row);
+  }
+
+  private readonly insertedNow = new Set<string>();
+
+  async attempt(record: AttemptRecord): Promise<PushItemResult> {
+    const result = (outcome: PushItemResult['outcome'], error?: PushItemResult['error']): PushItemResult =>
+      error ? { kind: 'attempt', id: record.id, outcome, error } : { kind: 'attempt', id: record.id, outcome };
+    if (this.insertedNow.delete(record.id)) {
+      this.changes.push({ kind: 'attempt', ref: record.id });
+      this.attemptsApplied += 1;
+      return result('applied');
+    }
+    // Known before, sent twice in this batch, or stored by a concurrent request meanwhile.
+    const existing = await this.storedAttempt(record.id);
+    if (existing) return this.compareAttempt(existing, record, result);
+    if (!this.clients.has(record.clientCode)) return result('rejected', itemError('client.unknown', record.clientCode));
+    throw new Error(`attempt ${record.id} neither inserted nor found`);
   }
 
   private compareAttempt(
@@ -224,6 +248,7 @@ export async function applyPushInTransaction(
 ): Promise<PushItemResult[]> {
   const batch = new PushBatch(trx, caller, receivedAt);
   await batch.preload(request);
+  await batch.insertNewAttempts(request.items.flatMap((item) => (item.kind === 'attempt' ? [item.record] : [])));
   const results: PushItemResult[] = [];
   for (const item of request.items) {
     results.push(item.kind === 'attempt' ? await batch.attempt(item.record) : await batch.void(item.record));

@@ -73,9 +73,17 @@ describe.skipIf(pgReason !== null)('two server processes on one PostgreSQL, 50 d
     });
 
     let requests = 0;
+    const pushMs: number[] = [];
+    const pullMs: number[] = [];
+    const timed = async <T>(into: number[], work: Promise<T>): Promise<T> => {
+      const t0 = performance.now();
+      const result = await work;
+      into.push(performance.now() - t0);
+      return result;
+    };
     const pull = async (device: Device, api: ProtocolClient) => {
       for (;;) {
-        const page = await api.changes(device.cursor, 500);
+        const page = await timed(pullMs, api.changes(device.cursor, 500));
         requests++;
         expect(page.status, JSON.stringify(page.body)).toBe(200);
         for (const change of page.body.changes) {
@@ -110,7 +118,10 @@ describe.skipIf(pgReason !== null)('two server processes on one PostgreSQL, 50 d
         }
         // Push, and at the same time re-send the previous batch to the other instance, as a device
         // does when an answer was lost.
-        const [answer, resent] = await Promise.all([api.push(device.id, items), previous ? other.push(device.id, previous) : null]);
+        const [answer, resent] = await Promise.all([
+          timed(pushMs, api.push(device.id, items)),
+          previous ? timed(pushMs, other.push(device.id, previous)) : null,
+        ]);
         requests += resent ? 2 : 1;
         expect(answer.status, JSON.stringify(answer.body)).toBe(200);
         expect(answer.body.results.every((r: any) => r.outcome === 'applied')).toBe(true);
@@ -157,12 +168,18 @@ describe.skipIf(pgReason !== null)('two server processes on one PostgreSQL, 50 d
       expect([...device.voidsPulled].sort()).toEqual([...pushedVoids].sort());
     }
 
+    const quantile = (values: number[], q: number) => {
+      const sorted = [...values].sort((a, b) => a - b);
+      return Math.round(sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!);
+    };
     const attemptsPerSecond = Math.round(pushed.length / (pushPhaseMs / 1000));
     const requestsPerSecond = Math.round(requests / (totalMs / 1000));
     console.log(
       `[perf] server concurrency: ${devicesCount} devices, 2 processes, PostgreSQL: ${pushed.length} attempts + ${pushedVoids.length} voids ` +
         `pushed in ${Math.round(pushPhaseMs)} ms (${attemptsPerSecond} attempts/s), ${requests} requests in ${Math.round(totalMs)} ms ` +
-        `(${requestsPerSecond} req/s), each device pulled ${pushed.length} attempts`,
+        `(${requestsPerSecond} req/s), each device pulled ${pushed.length} attempts; ` +
+        `push latency p50 ${quantile(pushMs, 0.5)} ms p99 ${quantile(pushMs, 0.99)} ms (${pushMs.length} pushes), ` +
+        `pull page (≤500) p50 ${quantile(pullMs, 0.5)} ms p99 ${quantile(pullMs, 0.99)} ms (${pullMs.length} pages)`,
     );
   });
 });

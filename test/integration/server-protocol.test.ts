@@ -115,6 +115,20 @@ describe.each(backends)('sync server on $backend', ({ backend, skip }) => {
     expect(after).toEqual(before);
   });
 
+  it.skipIf(skip)('handles an id repeated inside one batch: first applied, then duplicate or conflict', async () => {
+    const { api } = await agentClient();
+    const record = attemptRecord({ clientCode: 'C1' });
+    const answer = await api.push('dev-rep', [
+      { kind: 'attempt', record },
+      { kind: 'attempt', record },
+      { kind: 'attempt', record: { ...record, channel: 'sms' } },
+    ]);
+    expect(answer.body.results.map((r: any) => r.outcome)).toEqual(['applied', 'duplicate', 'rejected']);
+    expect(answer.body.results[2].error.code).toBe('attempt.conflict');
+    const pulled = await api.pullAll();
+    expect(pulled.changes.filter((c: any) => c.kind === 'attempt' && c.record.id === record.id)).toHaveLength(1);
+  });
+
   it.skipIf(skip)('rejects the same attempt id with other content, and attempts for unknown clients', async () => {
     const { api } = await agentClient();
     const original = attemptRecord({ clientCode: 'C1' });
