@@ -5,6 +5,7 @@ import { Kysely, SqliteDialect } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import { uuidv7 } from './ids.ts';
 import { migrationProvider } from './migrations/index.ts';
+import { withStatementCache } from './statement-cache.ts';
 import type { Database } from './schema.ts';
 
 export interface LocalDatabase {
@@ -44,7 +45,7 @@ export async function migrate(db: Kysely<Database>): Promise<void> {
 export async function openDatabase(file: string, options: OpenOptions = {}): Promise<LocalDatabase> {
   const sqlite = new BetterSqlite3(file, { readonly: options.readonly ?? false });
   applyPragmas(sqlite, options.busyTimeoutMs);
-  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: sqlite }) });
+  const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   try {
     if (!options.readonly) await migrate(db);
     const deviceId = options.readonly ? readDeviceId(sqlite) : ensureDeviceId(sqlite);
