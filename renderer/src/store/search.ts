@@ -1,6 +1,10 @@
 // The client list: the question (text + status filter) and its answer, loaded page by page as the
 // agent scrolls. Each new question gets a generation number; an answer to an older one is dropped,
 // so fast typing never shows the results of a previous keystroke.
+//
+// No debounce timer: a keystroke asks at once when no question is on its way, and keystrokes typed
+// while one is on its way fold into a single follow-up question with the latest text. The agent sees
+// results as soon as the database can give them, and at most one search runs at a time.
 
 import { create } from 'zustand';
 import type { ClientSummary, StatusFilter } from '../../../contract/model.ts';
@@ -8,8 +12,6 @@ import { call } from '../desk.ts';
 import { reportError } from '../report.ts';
 
 export const pageSize = 100;
-/** How long typing must pause before the question is asked (the brief allows at most 60 ms). */
-export const searchDebounceMs = 50;
 /** Past the capped total, how many rows to promise ahead so the scrollbar keeps going. */
 const cappedLookahead = 10 * pageSize;
 
@@ -37,7 +39,8 @@ export interface SearchState {
   patchClient(client: ClientSummary): void;
 }
 
-let debounce: ReturnType<typeof setTimeout> | undefined;
+let running = 0;
+let followUp = false;
 
 function summaryOf(client: ClientSummary): ClientSummary {
   const { code, name, phones, city, status, lastAttemptAt, lastAgentName, attemptCount } = client;
@@ -91,19 +94,24 @@ export const useSearchStore = create<SearchState>()((set, get) => {
 
     setQuery(query) {
       set({ query });
-      clearTimeout(debounce);
-      debounce = setTimeout(() => void get().run(), searchDebounceMs);
+      if (running > 0) followUp = true;
+      else void get().run();
     },
     setStatus(status) {
-      clearTimeout(debounce);
       set({ status });
       void get().run();
     },
-    run() {
-      clearTimeout(debounce);
+    async run() {
+      followUp = false;
       const generation = get().generation + 1;
       set({ generation, loadingPages: {} });
-      return loadPage(0, generation);
+      running++;
+      try {
+        await loadPage(0, generation);
+      } finally {
+        running--;
+        if (running === 0 && followUp) void get().run();
+      }
     },
     ensureRange(first, last) {
       const { generation, shown, pages, loadingPages } = get();
