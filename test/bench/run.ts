@@ -64,13 +64,15 @@ async function main(): Promise<void> {
   try {
     const desk = createDeskHandlers(local);
     await desk.updateSettings({ agentName: 'Agent Bench' });
-    const clientCodes = local.sqlite.prepare(`SELECT code FROM clients`).pluck().all() as string[];
+    const random = seeded(7);
+    const maxRowid = local.sqlite.prepare(`SELECT max(rowid) FROM clients`).pluck().get() as number;
+    const codeAt = local.sqlite.prepare(`SELECT code FROM clients WHERE rowid >= ? ORDER BY rowid LIMIT 1`).pluck();
     const ctx: BenchContext = {
       local,
       desk,
       file,
-      random: seeded(7),
-      clientCodes,
+      random,
+      randomClientCode: () => codeAt.get(1 + Math.floor(random() * maxRowid)) as string,
       scale: quick ? 0.2 : 1,
       measure,
       call: (operation, input) => callThroughDispatch(desk, operation, input),
