@@ -18,9 +18,17 @@ let undoToastId: number | null = null;
 export function applyOutcome(outcome: AttemptOutcome): void {
   useFileStore.getState().applyOutcome(outcome);
   useSearchStore.getState().patchClient(outcome.client);
-  // Counts and the outbox are aggregates: one small query each rather than guessing them here.
-  useTodayStore.getState().refresh().catch(reportError);
-  useSyncStore.getState().load().catch(reportError);
+  // Counts and the outbox are aggregates: one small query each rather than guessing them here,
+  // asked once the new status is on screen so they never delay the paint the agent waits for.
+  afterPaint(() => {
+    useTodayStore.getState().refresh().catch(reportError);
+    useSyncStore.getState().load().catch(reportError);
+  });
+}
+
+function afterPaint(run: () => void): void {
+  if (typeof requestAnimationFrame === 'function') requestAnimationFrame(() => setTimeout(run, 0));
+  else setTimeout(run, 0);
 }
 
 export async function recordAttempt(status: AttemptStatus): Promise<void> {
