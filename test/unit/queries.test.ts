@@ -95,6 +95,8 @@ describe('searchClients', () => {
     expect(codes(await search({ status: 'failure' }))).toEqual([gaelle, theo]);
     expect((await search({ status: 'never' })).total).toBe(37);
     expect(codes(await search({ query: 'gaelle', status: 'failure' }))).toEqual([gaelle]);
+    expect(names(await search({ query: 'gaelle', status: 'never' }))).toEqual(['DAVID Gaëlle', 'LAURENT Gaëlle', 'NDIAYE Gaëlle']);
+    expect(await search({ query: 'gaelle ba', status: 'success' })).toMatchObject({ items: [], total: 0 });
     const summary = (await search({ query: karim })).items[0];
     expect(summary).toMatchObject({ status: 'success', lastAgentName: 'Awa Diallo', attemptCount: 1, lastAttemptAt: '2026-11-26T09:00:00.000Z' });
   });
