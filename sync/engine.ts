@@ -45,6 +45,8 @@ export interface SyncEngineOptions {
   pushMaxItems?: number;
   /** Changes per pulled page. */
   pullLimit?: number;
+  /** Push requests in flight at once (default 3). */
+  pushConcurrency?: number;
   hooks?: SyncHooks;
 }
 
@@ -105,6 +107,7 @@ export class SyncEngine {
   private readonly hooks: SyncHooks;
   private readonly pushMaxItems: number;
   private readonly pullLimit: number;
+  private readonly pushConcurrency: number;
 
   constructor(options: SyncEngineOptions) {
     this.db = options.db;
@@ -113,6 +116,7 @@ export class SyncEngine {
     this.hooks = options.hooks ?? {};
     this.pushMaxItems = Math.min(options.pushMaxItems ?? pushLimits.maxItems, pushLimits.maxItems);
     this.pullLimit = Math.min(options.pullLimit ?? pullLimits.maxLimit, pullLimits.maxLimit);
+    this.pushConcurrency = Math.max(1, options.pushConcurrency ?? 3);
     this.http = new SyncHttp({
       serverUrl: options.serverUrl,
       token: options.token,
@@ -132,21 +136,43 @@ export class SyncEngine {
     return { push, pull, at };
   }
 
-  /** Sends the whole outbox, oldest first, batch after batch. */
+  /**
+   * Sends the whole outbox, oldest first, with a few requests in flight at once (the server's
+   * round trip is the cost). A void never overtakes its attempt: a batch carrying a void waits for
+   * the batch that carries its attempt. After a failure nothing new is sent; what is in flight
+   * finishes, and the rest goes next run.
+   */
   async push(): Promise<PushReport> {
     const report: PushReport = { requests: 0, applied: 0, duplicate: 0, rejected: 0 };
+    const inFlight = new Map<Promise<void>, Set<string>>();
+    let failure = null as { error: unknown } | null;
     let afterSeq = 0;
-    for (;;) {
+    while (!failure) {
       const batch = await takePendingBatch(this.db, {
         maxItems: this.pushMaxItems,
         // Room for the request's envelope under the server's limit.
         maxBytes: pushLimits.maxBodyBytes - 4096,
         afterSeq,
       });
-      if (batch.length === 0) return report;
-      await this.pushBatch(batch, report);
+      if (batch.length === 0) break;
       afterSeq = batch.at(-1)!.seq;
+      const voided = batch.filter((e) => e.kind === 'void').map((e) => e.recordId);
+      for (const [request, attempts] of inFlight) if (voided.some((id) => attempts.has(id))) await request;
+      while (inFlight.size >= this.pushConcurrency) await Promise.race(inFlight.keys());
+      if (failure) break;
+      const attempts = new Set(batch.filter((e) => e.kind === 'attempt').map((e) => e.recordId));
+      const request: Promise<void> = this.pushBatch(batch, report).then(
+        () => void inFlight.delete(request),
+        (error: unknown) => {
+          inFlight.delete(request);
+          failure ??= { error };
+        },
+      );
+      inFlight.set(request, attempts);
     }
+    await Promise.all(inFlight.keys());
+    if (failure) throw failure.error;
+    return report;
   }
 
   private async pushBatch(batch: OutboxEntry[], report: PushReport): Promise<void> {
@@ -200,17 +226,24 @@ export class SyncEngine {
     await settleOutbox(this.db, settlement, this.clock.now().toISOString());
   }
 
-  /** Reads the server's changes from the saved cursor; each page and its cursor in one transaction. */
+  /**
+   * Reads the server's changes from the saved cursor; each page and its cursor in one transaction.
+   * The next page is fetched while this one is applied; it is only ever applied after it.
+   */
   async pull(): Promise<PullReport> {
     const report: PullReport = { pages: 0, clients: 0, attempts: 0, voids: 0, parked: 0 };
+    let cursor = await getPullCursor(this.db);
+    let next = this.fetchPage(cursor);
     for (;;) {
-      const cursor = await getPullCursor(this.db);
-      const raw = await this.http.request<unknown>('GET', `v1/changes?cursor=${encodeURIComponent(cursor)}&limit=${this.pullLimit}`);
-      const parsed = pullResponseSchema.safeParse(raw);
-      if (!parsed.success) {
-        throw new SyncFailure('badAnswer', `GET v1/changes: réponse inattendue (${parsed.error.issues[0]?.message ?? ''})`);
+      const answer = await next;
+      if (answer.hasMore) {
+        if (answer.nextCursor === cursor) {
+          throw new SyncFailure('badAnswer', 'GET v1/changes: le curseur n’avance pas alors que la suite est annoncée');
+        }
+        next = this.fetchPage(answer.nextCursor);
+        // Awaited next turn; if this page fails to apply first, the prefetch is dropped quietly.
+        next.catch(() => undefined);
       }
-      const answer = parsed.data;
       const page = { clients: [] as ClientRecord[], attempts: [] as AttemptRecord[], voids: [] as VoidRecord[] };
       for (const change of answer.changes) {
         if (change.kind === 'client') page.clients.push(change.record);
@@ -235,10 +268,17 @@ export class SyncEngine {
       report.parked += summary.parked;
       await this.hooks.afterPullPage?.(summary, answer.nextCursor);
       if (!answer.hasMore) return report;
-      if (answer.nextCursor === cursor) {
-        throw new SyncFailure('badAnswer', 'GET v1/changes: le curseur n’avance pas alors que la suite est annoncée');
-      }
+      cursor = answer.nextCursor;
     }
+  }
+
+  private async fetchPage(cursor: string): Promise<z.infer<typeof pullResponseSchema>> {
+    const raw = await this.http.request<unknown>('GET', `v1/changes?cursor=${encodeURIComponent(cursor)}&limit=${this.pullLimit}`);
+    const parsed = pullResponseSchema.safeParse(raw);
+    if (!parsed.success) {
+      throw new SyncFailure('badAnswer', `GET v1/changes: réponse inattendue (${parsed.error.issues[0]?.message ?? ''})`);
+    }
+    return parsed.data;
   }
 
   /** Is the server there? Unauthenticated and cheap: what the scheduler asks while offline. */

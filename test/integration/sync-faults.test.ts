@@ -115,6 +115,18 @@ describe('sync under network faults (SQLite server behind a fault proxy)', () =>
     });
   }
 
+  it('a void never overtakes its attempt, even when the attempt’s request is slow', async () => {
+    const { code, agent, a, b } = await pair();
+    const clicked = await a.click(code, 'success');
+    await a.desk.voidAttempt({ attemptId: clicked.attempt.id, reason: 'Erreur' });
+    // One item per request, three requests in flight: the attempt's request is held back.
+    proxy.inject({ kind: 'delay', ms: 300 }, { path: '/v1/push', times: 1 });
+    const report = await a.sync({ pushMaxItems: 1, pushConcurrency: 3 });
+    expect(report.push).toMatchObject({ applied: 2, rejected: 0 });
+    await b.sync();
+    await expectConverged(server.url, agent.token, [a, b]);
+  });
+
   it('the scheduler backs off with jitter, honours Retry-After, and recovers through /health', async () => {
     const { code, a } = await pair();
     await a.click(code);
@@ -199,7 +211,10 @@ describe('sync across crashes', () => {
     const agent = await createAgent(database.url, 'Awa Diallo');
     await putClients(database.url, [testClient('K-1')]);
     let serverProcess = await spawnServerProcess(database.url);
-    cleanups.push(() => serverProcess.stop());
+    // A SIGKILLed child has no exit code, only a signal: nothing left to stop then.
+    cleanups.push(async () => {
+      if (serverProcess.child.exitCode === null && serverProcess.child.signalCode === null) await serverProcess.stop();
+    });
     const proxy = await FaultProxy.start(serverProcess.url);
     cleanups.push(() => proxy.close());
     const device = await TestDevice.create();
@@ -208,14 +223,15 @@ describe('sync across crashes', () => {
     await device.sync();
     for (let i = 0; i < 60; i += 1) await device.click('K-1', i % 3 ? 'success' : 'failure');
 
-    // SIGKILL the server as soon as the third push request reaches it.
-    let pushes = 0;
+    // SIGKILL the server once two pushes are answered, with more requests in flight behind them.
+    let answers = 0;
     const killed = device.sync({
-      pushMaxItems: 10,
+      pushMaxItems: 5,
+      pushConcurrency: 3,
       hooks: {
-        beforePush: () => {
-          pushes += 1;
-          if (pushes === 3) setTimeout(() => serverProcess.child.kill('SIGKILL'), 5);
+        afterPushAnswer: () => {
+          answers += 1;
+          if (answers === 2) serverProcess.child.kill('SIGKILL');
         },
       },
     });
@@ -226,7 +242,7 @@ describe('sync across crashes', () => {
 
     serverProcess = await spawnServerProcess(database.url);
     proxy.setUpstream(serverProcess.url);
-    const report = await device.sync({ pushMaxItems: 10 });
+    const report = await device.sync({ pushMaxItems: 5 });
     expect(report.push.applied + report.push.duplicate).toBe(pending);
     await expectConverged(serverProcess.url, agent.token, [device]);
     expect((await feedCounts(serverProcess.url, agent.token)).size).toBe(60);

@@ -39,8 +39,8 @@ async function waitForState(states: SyncState[], predicate: (s: SyncState) => bo
   }
 }
 
-async function expectDeskError(promise: Promise<unknown>, code: string): Promise<void> {
-  const error = await promise.then(
+async function expectDeskError(pending: unknown, code: string): Promise<void> {
+  const error = await Promise.resolve(pending).then(
     () => null,
     (e: unknown) => e,
   );

@@ -39,6 +39,8 @@ const fault: fc.Arbitrary<Fault> = fc.oneof(
   fc.constant<Fault>({ kind: 'dropResponse' }),
   fc.constant<Fault>({ kind: 'duplicate' }),
   fc.constant<Fault>({ kind: 'delay', ms: timeoutMs + 150 }),
+  // Slow but in time: later requests overtake it.
+  fc.constant<Fault>({ kind: 'delay', ms: 150 }),
   fc.constant<Fault>({ kind: 'status', status: 503, retryAfterSeconds: 0 }),
 );
 const step: fc.Arbitrary<Step> = fc.oneof(
