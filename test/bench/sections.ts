@@ -6,6 +6,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { closeSync, fdatasyncSync, openSync, rmSync, writeSync } from 'node:fs';
 import { dispatch, type DeskHandlers, type OperationName } from '../../contract/index.ts';
 import type { LocalDatabase } from '../../db/connection.ts';
+import { syncSection } from './sync.ts';
 
 export interface Measurement {
   name: string;
@@ -189,6 +190,8 @@ export const sections: BenchSection[] = [
       await ctx.measure('history', Math.round(1000 * ctx.scale), () => ctx.call('listHistory', { clientCode: ctx.randomClientCode(), limit: 50 })),
     ],
   },
+  // Engineer D2's: sync throughput (its own server and devices; ignores the shared database).
+  syncSection,
 ];
 
 /** Targets that are not a section's p99. */

@@ -20,6 +20,7 @@ import { fetchTokenAgent, saveEnrolment } from '../../sync/enrol.ts';
 import { createAgent, putClients } from '../../server/index.ts';
 import { createPostgresDatabase, postgresUnavailableReason, testClient } from '../helpers/server.ts';
 import { tempDir } from '../helpers/local-db.ts';
+import type { BenchSection } from './sections.ts';
 
 export interface SyncMeasurement {
   name: string;
@@ -229,6 +230,21 @@ export async function runSyncBench(options: { n?: number; devices?: number; log?
     for (const cleanup of cleanups) await cleanup().catch((error: unknown) => log(`cleanup: ${String(error)}`));
   }
 }
+
+/** The section of `npm run bench`: skipped, with its reason, when PostgreSQL is not there. */
+export const syncSection: BenchSection = {
+  name: 'sync',
+  description:
+    'sync over loopback HTTP to a PostgreSQL server process: 100,000 attempts pushed by one device, pulled by a fresh one, then 50 devices pushing at once; p50/p99 per push request or pulled page, records_per_s in the JSON lines (target ≥ 30,000)',
+  run: async (ctx) => {
+    const reason = await postgresUnavailableReason();
+    if (reason) {
+      process.stderr.write(`sync section skipped: ${reason}\n`);
+      return [];
+    }
+    return runSyncBench({ n: Math.round(100_000 * ctx.scale), devices: 50 });
+  },
+};
 
 function round(x: number): number {
   return Math.round(x * 1000) / 1000;
