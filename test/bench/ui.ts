@@ -8,6 +8,7 @@
 // the DOM changed; medians and p99 over many runs. Figures and method: docs/PERFORMANCE.md.
 
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { cpus, loadavg } from 'node:os';
 import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { createDeskHandlers } from '../../db/desk.ts';
@@ -75,7 +76,8 @@ async function main(): Promise<void> {
     const { page, server, context } = session;
     const desk = new DeskPage(page);
     const handlers = createDeskHandlers(server.local);
-    if (!json) console.log(`# ${clientCount.toLocaleString('en')} clients, Chromium ${session.browser.version()}, ${server.url}`);
+    // The machine's load goes with the figures: p99 on a busy shared machine is not p99 on an agent's PC.
+    report({ name: 'ui_environment', clients: clientCount, chromium: session.browser.version(), cpus: cpus().length, loadavg_1m: Math.round(loadavg()[0]! * 100) / 100 });
 
     // First paint: navigation start -> first contentful paint, and -> the frame after the first
     // client rows appeared (noted by a script installed before the page's own).
@@ -134,6 +136,7 @@ async function main(): Promise<void> {
     }
     timing('ui_record_to_paint', records, 50);
     timing('ui_record_success_to_paint', recordsSuccess, 50);
+    report({ name: 'ui_environment_after', loadavg_1m: Math.round(loadavg()[0]! * 100) / 100 });
   } finally {
     await session.close();
   }
