@@ -1,7 +1,7 @@
 // Sync throughput, end to end over HTTP on loopback against a server on PostgreSQL (its own
 // process): 100,000 attempts pushed from one device, the same pulled into a fresh device, and 50
 // devices pushing at once. JSON lines: {"name":"sync_push","records_per_s":…,"n":100000,…}.
-//   node --import tsx test/bench/sync.ts [--n 100000] [--devices 50]
+//   node --import tsx test/bench/sync.ts [--n 100000] [--devices 50] [--concurrency 3]
 // Also a section of `npm run bench` (test/bench/sections.ts).
 
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -61,7 +61,7 @@ interface BenchDevice {
   close(): Promise<void>;
 }
 
-async function enrolledDevice(serverUrl: string, agentName: string, onRequest?: (ms: number) => void): Promise<BenchDevice> {
+async function enrolledDevice(serverUrl: string, agentName: string, onRequest?: (ms: number) => void, pushConcurrency?: number): Promise<BenchDevice> {
   const dir = tempDir('desk-bench-sync-');
   const local = await openDatabase(join(dir, 'desk.db'));
   const issued = await createAgent(databaseUrl, agentName);
@@ -79,6 +79,7 @@ async function enrolledDevice(serverUrl: string, agentName: string, onRequest?: 
         serverUrl,
         token: issued.token,
         timeoutMs: 120_000,
+        ...(pushConcurrency === undefined ? {} : { pushConcurrency }),
         hooks: onRequest
           ? {
               beforePush: (batch) => void started.set(batch[0]!.seq, performance.now()),
@@ -130,7 +131,9 @@ async function queueAttempts(device: BenchDevice, n: number, codes: string[]): P
 
 let databaseUrl = '';
 
-export async function runSyncBench(options: { n?: number; devices?: number; log?: (line: string) => void } = {}): Promise<SyncMeasurement[]> {
+export async function runSyncBench(
+  options: { n?: number; devices?: number; pushConcurrency?: number; log?: (line: string) => void } = {},
+): Promise<SyncMeasurement[]> {
   const n = options.n ?? 100_000;
   const deviceCount = options.devices ?? 50;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
@@ -152,7 +155,7 @@ export async function runSyncBench(options: { n?: number; devices?: number; log?
 
     // One device pushes n attempts.
     const pushTimes: number[] = [];
-    const sender = await enrolledDevice(server.url, 'Awa Diallo', (ms) => pushTimes.push(ms));
+    const sender = await enrolledDevice(server.url, 'Awa Diallo', (ms) => pushTimes.push(ms), options.pushConcurrency);
     cleanups.unshift(() => sender.close());
     await sender.engine().pull();
     await queueAttempts(sender, n, codes);
@@ -251,12 +254,16 @@ function round(x: number): number {
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  const { values } = parseArgs({ options: { n: { type: 'string' }, devices: { type: 'string' } } });
+  const { values } = parseArgs({ options: { n: { type: 'string' }, devices: { type: 'string' }, concurrency: { type: 'string' } } });
   const reason = await postgresUnavailableReason();
   if (reason) {
     console.error(`sync benchmark skipped: ${reason}`);
     process.exit(0);
   }
-  const results = await runSyncBench({ n: Number(values.n ?? 100_000), devices: Number(values.devices ?? 50) });
+  const results = await runSyncBench({
+    n: Number(values.n ?? 100_000),
+    devices: Number(values.devices ?? 50),
+    ...(values.concurrency === undefined ? {} : { pushConcurrency: Number(values.concurrency) }),
+  });
   for (const r of results) process.stdout.write(`${JSON.stringify(r)}\n`);
 }
