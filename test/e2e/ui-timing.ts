@@ -122,6 +122,7 @@ export interface Summary {
 
 /** Nearest-rank percentiles: with 100 samples p99 is the 99th smallest, a real observed time. */
 export function summarize(samples: number[]): Summary {
+  if (samples.length === 0 || samples.some((x) => !Number.isFinite(x))) throw new Error(`not a timing: ${samples.join(', ')}`);
   const sorted = [...samples].sort((a, b) => a - b);
   const rank = (p: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))]!;
   const round = (x: number) => Math.round(x * 10) / 10;
