@@ -3,7 +3,7 @@
 // the agent flows on the real interface are in the other files of this folder.
 
 import { spawn } from 'node:child_process';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingHttpHeaders } from 'node:http';
 import { join } from 'node:path';
 import { once } from 'node:events';
@@ -11,7 +11,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Browser, Page } from 'playwright-core';
 import { contentSecurityPolicy } from '../../contract/csp.ts';
 import type { Result, Settings } from '../../contract/index.ts';
-import { startWebServer, type WebServer } from '../../web/server.ts';
+import { createDeskHandlers } from '../../db/desk.ts';
+import { openDatabase } from '../../db/connection.ts';
+import { databaseFileName, defaultRendererDir, startWebServer, type WebServer } from '../../web/server.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { tempDir } from '../helpers/local-db.ts';
 import { unexpectedPageErrors } from './page-errors.ts';
@@ -226,6 +228,53 @@ describe('npm run web: the HTTP bridge', () => {
       const res = await raw(server.port, 'GET', path);
       expect(res.status, path).toBe(404);
       expect(res.body).not.toContain('"name": "notification-desk"');
+    }
+  });
+});
+
+describe('npm run web: start-up', () => {
+  it('seeds demo clients only into an empty base, and keeps the data across restarts', async () => {
+    const rendererDir = tempDir('desk-renderer-');
+    writeMinimalRenderer(rendererDir);
+    const dataDir = tempDir('desk-web-data-');
+    try {
+      const first = await startWebServer({ dataDir, port: 0, rendererDir, demoClients: 5, agentName: 'Awa Diallo' });
+      const firstDevice = first.local.deviceId;
+      await first.close();
+      const second = await startWebServer({ dataDir, port: 0, rendererDir, demoClients: 9 });
+      const settings = await createDeskHandlers(second.local).getSettings({});
+      await second.close();
+      expect(settings.clientCount).toBe(5);
+      expect(settings.agent?.name).toBe('Awa Diallo');
+      expect(settings.deviceId).toBe(firstDevice);
+    } finally {
+      rmSync(rendererDir, { recursive: true, force: true });
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a bad --agent through the contract, with its FR/EN message, and writes nothing', async () => {
+    const rendererDir = tempDir('desk-renderer-');
+    writeMinimalRenderer(rendererDir);
+    const dataDir = tempDir('desk-web-data-');
+    try {
+      await expect(startWebServer({ dataDir, port: 0, rendererDir, agentName: 'x'.repeat(81) })).rejects.toThrow(/Données invalides.*Invalid data/);
+      const local = await openDatabase(join(dataDir, databaseFileName));
+      const settings = await createDeskHandlers(local).getSettings({});
+      await local.close();
+      expect(settings.agent).toBeNull();
+    } finally {
+      rmSync(rendererDir, { recursive: true, force: true });
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('keeps the web bridge out of the production renderer bundle', () => {
+    const built = join(defaultRendererDir, 'assets');
+    if (!existsSync(built)) throw new Error(`${built} is missing: run "npx electron-vite build" before the browser suite`);
+    for (const file of readdirSync(built).filter((f) => f.endsWith('.js'))) {
+      const code = readFileSync(join(built, file), 'utf8');
+      expect(code, file).not.toMatch(/x-desk-secret|desk-secret|\/desk\/api\//i);
     }
   });
 });
