@@ -3,7 +3,7 @@
 // Applied to every web contents the app creates, not only the main window's.
 
 import type { Session, WebContents } from 'electron';
-import { contentSecurityPolicy } from '../contract/csp.ts';
+import { contentSecurityPolicy, frameAncestors } from '../contract/csp.ts';
 import type { AppPage } from './app-page.ts';
 
 export function guardWebContents(contents: WebContents, page: AppPage): void {
@@ -50,7 +50,7 @@ export function developmentCsp(devUrl: string): string {
     'style-src': ["'unsafe-inline'"],
     'connect-src': [socket],
   };
-  return contentSecurityPolicy
+  return `${contentSecurityPolicy}; ${frameAncestors}`
     .split(';')
     .map((directive) => directive.trim())
     .filter(Boolean)

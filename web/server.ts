@@ -8,6 +8,7 @@ import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import { dispatch, errorPayload, limits, type DeskErrorPayload, type OperationName } from '../contract/index.ts';
+import { frameAncestors } from '../contract/csp.ts';
 import type { Clock } from '../db/clock.ts';
 import { openDatabase, type LocalDatabase } from '../db/connection.ts';
 import { createDeskHandlers, localOnlySync, type EmitEvent } from '../db/desk.ts';
@@ -57,7 +58,7 @@ const securityHeaders: Record<string, string> = {
   'X-Content-Type-Options': 'nosniff',
   'Referrer-Policy': 'no-referrer',
   'X-Frame-Options': 'DENY',
-  'Content-Security-Policy': "frame-ancestors 'none'",
+  'Content-Security-Policy': frameAncestors,
   'Cross-Origin-Resource-Policy': 'same-origin',
   'Cross-Origin-Opener-Policy': 'same-origin',
 };

@@ -17,6 +17,7 @@ export function useGlobalShortcuts(): void {
         typing: isTypingTarget(e.target),
         singleKeys: useSettingsStore.getState().settings?.singleKeyShortcuts ?? true,
         dialogOpen: useWorkspaceStore.getState().dialog !== null,
+        undoOpen: useWorkspaceStore.getState().undo !== null,
       });
       if (!command) return;
       e.preventDefault();

@@ -59,6 +59,8 @@ export interface ShortcutContext {
   singleKeys: boolean;
   /** A dialog has the agent's attention: nothing behind it may change. */
   dialogOpen: boolean;
+  /** The undo toast of the last attempt is showing. */
+  undoOpen: boolean;
 }
 
 const channelDigit = /^(?:Digit|Numpad)([1-5])$/;
@@ -73,8 +75,10 @@ export function matchShortcut(e: KeyPress, ctx: ShortcutContext): ShortcutComman
   if (ctrl && !e.altKey) {
     const letter = e.key.toLowerCase();
     if (letter === 'k' || e.code === 'KeyK') return { kind: 'focusSearch' };
-    // In a text field Ctrl+Z keeps its usual meaning: undo the last typing.
-    if (!e.shiftKey && (letter === 'z' || e.code === 'KeyZ')) return ctx.typing ? null : { kind: 'undoLast' };
+    // While the undo toast shows, Ctrl+Z takes back the attempt, from anywhere (the agent usually
+    // still has focus in the search field after Enter). Otherwise, in a text field, it keeps its
+    // usual meaning: undo the last typing.
+    if (!e.shiftKey && (letter === 'z' || e.code === 'KeyZ')) return ctx.undoOpen || !ctx.typing ? { kind: 'undoLast' } : null;
     return null;
   }
   if (e.altKey && !ctrl) {

@@ -7,7 +7,6 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { demoClient } from '../../db/demo.ts';
 import { openDeskSession, type DeskSession } from '../helpers/browser.ts';
 import { DeskPage, words } from './desk-page.ts';
-import { unexpectedPageErrors } from './page-errors.ts';
 
 let session: DeskSession | null = null;
 
@@ -15,7 +14,7 @@ afterEach(async () => {
   const current = session;
   session = null;
   if (!current) return;
-  const errors = unexpectedPageErrors(current.pageErrors);
+  const errors = current.pageErrors;
   await current.close();
   expect(errors, 'the page logged no error').toEqual([]);
 });

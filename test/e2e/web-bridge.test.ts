@@ -16,7 +16,6 @@ import { openDatabase } from '../../db/connection.ts';
 import { databaseFileName, defaultRendererDir, startWebServer, type WebServer } from '../../web/server.ts';
 import { launchChromium } from '../helpers/browser.ts';
 import { tempDir } from '../helpers/local-db.ts';
-import { unexpectedPageErrors } from './page-errors.ts';
 
 const root = join(import.meta.dirname, '..', '..');
 
@@ -317,7 +316,7 @@ describe('npm run web: window.desk in Chromium', () => {
     const { operationNames } = await import('../../contract/operations.ts');
     expect(names).toEqual([...operationNames].sort());
     expect(await page.evaluate(() => Object.isFrozen(window.desk))).toBe(true);
-    expect(unexpectedPageErrors(errors), 'no CSP violation nor script error').toEqual([]);
+    expect(errors, 'no CSP violation nor script error').toEqual([]);
   });
 
   it('runs real operations: search, record, history, and a refused input as a Result', async () => {

@@ -22,7 +22,7 @@ describe('renderer/index.html', () => {
     const shared = Object.values(csp).find((v): v is string => typeof v === 'string' && v.includes('default-src'));
     expect(meta?.[1]).toBe(shared);
     expect(meta?.[1]).toBe(
-      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'; object-src 'none'",
+      "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; connect-src 'self'; base-uri 'none'; form-action 'none'; object-src 'none'",
     );
   });
 

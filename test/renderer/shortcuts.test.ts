@@ -16,7 +16,7 @@ const press = (key: string, code: string, mods: Partial<KeyPress> = {}): KeyPres
   shiftKey: false,
   ...mods,
 });
-const idle: ShortcutContext = { typing: false, singleKeys: true, dialogOpen: false };
+const idle: ShortcutContext = { typing: false, singleKeys: true, dialogOpen: false, undoOpen: false };
 const typing: ShortcutContext = { ...idle, typing: true };
 
 describe('matchShortcut', () => {
@@ -47,8 +47,9 @@ describe('matchShortcut', () => {
     }
     expect(matchShortcut(press('ß', 'KeyS', { altKey: true }), typing)).toEqual({ kind: 'recordSuccess' });
     expect(matchShortcut(press('k', 'KeyK', { ctrlKey: true }), typing)).toEqual({ kind: 'focusSearch' });
-    // Ctrl+Z in a text field undoes the typing, as everywhere else.
+    // Ctrl+Z in a text field undoes the typing, as everywhere else, unless an attempt's undo toast shows.
     expect(matchShortcut(press('z', 'KeyZ', { ctrlKey: true }), typing)).toBeNull();
+    expect(matchShortcut(press('z', 'KeyZ', { ctrlKey: true }), { ...typing, undoOpen: true })).toEqual({ kind: 'undoLast' });
   });
 
   it('single keys can be switched off; modifier shortcuts cannot', () => {

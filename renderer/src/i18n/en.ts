@@ -192,7 +192,7 @@ export const en: Dictionary = {
       recordSuccess: 'Notify (Success)',
       recordFailure: 'Notify (Failure/Unreachable)',
       channel: 'Pick the channel (1 Phone, 2 WhatsApp, 3 Email, 4 SMS, 5 Visit)',
-      undoLast: 'Undo the last attempt (within 10 s; in a text field Ctrl+Z undoes typing)',
+      undoLast: 'Undo the last attempt (within 10 s, even from a text field; after that Ctrl+Z undoes typing there)',
       showShortcuts: 'Show this list',
       closeDialog: 'Close the open window',
     },

@@ -191,7 +191,7 @@ export const fr = {
       recordSuccess: 'Notifier (Succès)',
       recordFailure: 'Notifier (Échec/Injoignable)',
       channel: 'Choisir le canal (1 Téléphone, 2 WhatsApp, 3 Email, 4 SMS, 5 Visite)',
-      undoLast: 'Annuler la dernière tentative (pendant 10 s ; dans un champ de saisie, Ctrl+Z annule la frappe)',
+      undoLast: 'Annuler la dernière tentative (pendant 10 s, même depuis un champ de saisie ; ensuite Ctrl+Z y annule la frappe)',
       showShortcuts: 'Afficher cette liste',
       closeDialog: 'Fermer la fenêtre ouverte',
     },
