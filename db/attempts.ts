@@ -25,6 +25,8 @@ import { writeTransaction } from './tx.ts';
 /** Who is acting, on which device, at what time: filled in by the app, never typed by the agent. */
 export interface ActingContext {
   agent: Agent;
+  /** Ids the same agent recorded under before a server enrolled this device: their attempts are theirs. */
+  formerAgentIds: string[];
   deviceId: string;
   clock: Clock;
 }
@@ -174,7 +176,7 @@ async function voidAs(
   return writeTransaction(db, async (trx) => {
     const attempt = await getAttempt(trx, attemptId);
     if (attempt.void) throw new DeskError('attempt.alreadyVoided');
-    if (attempt.agentId !== ctx.agent.id) throw new DeskError('attempt.notAuthor');
+    if (attempt.agentId !== ctx.agent.id && !ctx.formerAgentIds.includes(attempt.agentId)) throw new DeskError('attempt.notAuthor');
     if (kind === 'undo' && at.getTime() - Date.parse(attempt.occurredAt) > limits.undoSeconds * 1000) {
       throw new DeskError('attempt.undoExpired', { seconds: limits.undoSeconds });
     }

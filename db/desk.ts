@@ -4,7 +4,6 @@
 import { Readable } from 'node:stream';
 import {
   DeskError,
-  type Agent,
   type DeskEventName,
   type DeskEvents,
   type DeskHandlers,
@@ -75,18 +74,20 @@ export function createDeskHandlers(local: LocalDatabase, options: DeskOptions = 
   const sync = options.sync ?? localOnlySync(local);
 
   async function acting(): Promise<ActingContext> {
-    const { agent } = await loadSettings(db);
+    const { agent, formerAgentIds } = await loadSettings(db);
     if (!agent) throw new DeskError('agent.notSet');
-    return { agent, deviceId, clock };
+    return { agent, formerAgentIds, deviceId, clock };
   }
 
-  async function currentAgent(): Promise<Agent | null> {
-    return (await loadSettings(db)).agent;
+  /** Every id the agent at this workstation has recorded under (see adoptServerAgent). */
+  async function agentIds(): Promise<string[]> {
+    const { agent, formerAgentIds } = await loadSettings(db);
+    return agent ? [agent.id, ...formerAgentIds] : [];
   }
 
   async function settings(): Promise<Settings> {
-    const s = await loadSettings(db);
-    return { ...s, deviceId, clientCount: await countClients(db) };
+    const { agent, locale, singleKeyShortcuts, lastChannel } = await loadSettings(db);
+    return { agent, locale, singleKeyShortcuts, lastChannel, deviceId, clientCount: await countClients(db) };
   }
 
   return {
@@ -123,7 +124,7 @@ export function createDeskHandlers(local: LocalDatabase, options: DeskOptions = 
       });
     },
     exportHistory: (input) => exportHistory(db, input, clock.now()),
-    todayCounts: async () => todayCounts(db, (await currentAgent())?.id ?? null, clock.now()),
+    todayCounts: async () => todayCounts(db, await agentIds(), clock.now()),
     seedDemoClients: async ({ count }) => ({
       inserted: await seedDemoClients(db, count, clock.now().toISOString()),
     }),

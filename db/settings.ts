@@ -39,9 +39,17 @@ export async function setMeta(db: Kysely<Database>, entries: Partial<Record<Meta
 
 export interface LocalSettings {
   agent: Agent | null;
+  /** Identities this device's agent had before a server enrolled it: still theirs. */
+  formerAgentIds: string[];
   locale: Locale;
   singleKeyShortcuts: boolean;
   lastChannel: string;
+}
+
+function parseIdList(json: string | undefined): string[] {
+  if (!json) return [];
+  const value: unknown = JSON.parse(json);
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }
 
 export function settingsFromMeta(meta: Map<MetaKey, string>): LocalSettings {
@@ -49,6 +57,7 @@ export function settingsFromMeta(meta: Map<MetaKey, string>): LocalSettings {
   const agentName = meta.get('agent_name');
   return {
     agent: agentId && agentName ? { id: agentId, name: agentName } : null,
+    formerAgentIds: parseIdList(meta.get('agent_former_ids')),
     locale: meta.get('locale') === 'en' ? 'en' : 'fr',
     singleKeyShortcuts: meta.get('single_key_shortcuts') !== 'false',
     lastChannel: meta.get('last_channel') ?? defaultChannel,

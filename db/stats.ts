@@ -11,8 +11,8 @@ export function localDayBounds(at: Date): { from: string; to: string } {
   return { from: start.toISOString(), to: end.toISOString() };
 }
 
-export async function todayCounts(db: Kysely<Database>, agentId: string | null, at: Date): Promise<TodayCounts> {
-  if (!agentId) return { attempts: 0, successes: 0, failures: 0 };
+export async function todayCounts(db: Kysely<Database>, agentIds: string[], at: Date): Promise<TodayCounts> {
+  if (agentIds.length === 0) return { attempts: 0, successes: 0, failures: 0 };
   const { from, to } = localDayBounds(at);
   const row = await db
     .selectFrom('attempts')
@@ -21,7 +21,7 @@ export async function todayCounts(db: Kysely<Database>, agentId: string | null, 
       sql<number>`coalesce(sum(status = 'success'), 0)`.as('successes'),
       sql<number>`coalesce(sum(status = 'failure'), 0)`.as('failures'),
     ])
-    .where('agent_id', '=', agentId)
+    .where('agent_id', 'in', agentIds)
     .where('occurred_at', '>=', from)
     .where('occurred_at', '<', to)
     .where(({ not, exists, selectFrom }) =>

@@ -3,7 +3,7 @@
 
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.ts';
-import { getMeta, readMeta, setMeta } from './settings.ts';
+import { getMeta, readMeta, setMeta, settingsFromMeta } from './settings.ts';
 
 export type TokenStorage = 'safeStorage' | 'plain';
 
@@ -72,7 +72,13 @@ export async function setLastSyncAt(db: Kysely<Database>, at: string): Promise<v
   await setMeta(db, { [keys.lastSyncAt]: at });
 }
 
-/** The agent the server knows the token by becomes this device's agent: new attempts carry it. */
+/**
+ * The agent the server knows the token by becomes this device's agent: new attempts carry it. The
+ * identity it replaces (a 'local:' one, made before enrolment) is remembered, so the agent can still
+ * undo or void the attempts recorded under it and sees them in today's counts.
+ */
 export async function adoptServerAgent(trx: Kysely<Database>, agent: { id: string; name: string }): Promise<void> {
-  await setMeta(trx, { agent_id: agent.id, agent_name: agent.name });
+  const { agent: current, formerAgentIds } = settingsFromMeta(await readMeta(trx));
+  const former = current && current.id !== agent.id && !formerAgentIds.includes(current.id) ? [...formerAgentIds, current.id] : formerAgentIds;
+  await setMeta(trx, { agent_id: agent.id, agent_name: agent.name, agent_former_ids: JSON.stringify(former) });
 }
