@@ -8,7 +8,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 vi.mock('electron', async () => (await import('../helpers/fake-electron.ts')).electronModule);
 
-import { contentSecurityPolicy } from '../../contract/csp.ts';
+import { contentSecurityPolicy, frameAncestors } from '../../contract/csp.ts';
 import { resolveAppPage } from '../../main/app-page.ts';
 import { databaseFileName, startDesktopApp, type DesktopApp } from '../../main/app.ts';
 import { developmentCsp } from '../../main/hardening.ts';
@@ -124,7 +124,7 @@ describe('development server', () => {
     expect(dev).toContain("connect-src 'self' ws://localhost:5173");
     const untouched = (policy: string) =>
       policy.split('; ').filter((d) => !/^(script|style|connect)-src /.test(d));
-    expect(untouched(dev)).toEqual(untouched(contentSecurityPolicy));
+    expect(untouched(dev)).toEqual(untouched(`${contentSecurityPolicy}; ${frameAncestors}`));
   });
 
   it('is ignored by a packaged build', async () => {
