@@ -11,8 +11,8 @@ const lastNames = ['MARTIN', 'BERNARD', 'THOMAS', 'PETIT', 'ROBERT', 'RICHARD', 
 const firstNames = ['Karim', 'Gaëlle', 'Damien', 'Rémi', 'Océane', 'Noémie', 'Inès', 'Mamadou', 'Chloé', 'Jérôme', 'Théo', 'Mathieu', 'Hélène', 'Laetitia', 'Aïcha', 'François', 'Zoé', 'Élodie', 'Moussa', 'Awa', 'Léa', 'Hugo', 'Manon', 'Lucas', 'Fatou', 'Yannick', 'Bérénice', 'Cédric', 'Anaïs', 'Sébastien'];
 const cities = ['Paris', 'Lyon', 'Marseille', 'Nantes', 'Rennes', 'Besançon', 'Saint-Étienne', 'Abidjan', 'Dakar', 'Bamako', 'Lille', 'Toulouse', 'Bordeaux', 'Montréal', 'Genève'];
 
-/** A small deterministic generator: same seed, same clients. */
-function random(seed: number): () => number {
+/** A small deterministic generator (mulberry32): same seed, same numbers, so data and figures repeat. */
+export function seededRandom(seed: number): () => number {
   let state = seed >>> 0;
   return () => {
     state = (state + 0x6d2b79f5) >>> 0;
@@ -24,7 +24,7 @@ function random(seed: number): () => number {
 }
 
 export function demoClient(index: number): ClientInput {
-  const next = random(index + 1);
+  const next = seededRandom(index + 1);
   const pick = <T>(list: readonly T[]): T => list[Math.floor(next() * list.length)] as T;
   const last = pick(lastNames);
   const first = pick(firstNames);

@@ -4,7 +4,8 @@
 import { sql, type Kysely } from 'kysely';
 import type { Database } from './schema.ts';
 
-export async function writeTransaction<T>(db: Kysely<Database>, work: (trx: Kysely<Database>) => Promise<T>): Promise<T> {
+/** Generic over the schema: the server's SQLite storage takes its transactions the same way. */
+export async function writeTransaction<T, DB = Database>(db: Kysely<DB>, work: (trx: Kysely<DB>) => Promise<T>): Promise<T> {
   return db.connection().execute(async (conn) => {
     await sql`BEGIN IMMEDIATE`.execute(conn);
     try {

@@ -3,7 +3,8 @@
 // On PostgreSQL it is an ordinary READ COMMITTED transaction: the change counter (changes.ts)
 // is what orders concurrent writers.
 
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
+import { writeTransaction as sqliteWriteTransaction } from '../../db/tx.ts';
 import type { ServerDatabase } from './database.ts';
 import type { ServerSchema } from './schema.ts';
 
@@ -22,17 +23,7 @@ export async function writeTransaction<T>(
       }
     }
   }
-  return sdb.db.connection().execute(async (conn) => {
-    await sql`BEGIN IMMEDIATE`.execute(conn);
-    try {
-      const result = await work(conn);
-      await sql`COMMIT`.execute(conn);
-      return result;
-    } catch (error) {
-      await sql`ROLLBACK`.execute(conn).catch(() => undefined);
-      throw error;
-    }
-  });
+  return sqliteWriteTransaction(sdb.db, work);
 }
 
 function isRetryable(error: unknown): boolean {

@@ -7,7 +7,7 @@
 import { renameSync, rmSync } from 'node:fs';
 import { searchTextOf } from '../../db/clients.ts';
 import { openDatabase } from '../../db/connection.ts';
-import { demoClient } from '../../db/demo.ts';
+import { demoClient, seededRandom } from '../../db/demo.ts';
 import { uuidv7 } from '../../db/ids.ts';
 import { foldText } from '../../contract/index.ts';
 
@@ -24,17 +24,6 @@ export const benchShape = {
   endsAt: Date.parse('2026-11-25T18:00:00.000Z'),
 } as const;
 
-/** Same seed, same database: figures are comparable from one run to the next. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export async function buildBenchDatabase(target: string, log: (line: string) => void = () => undefined): Promise<void> {
   const building = `${target}.building`;
@@ -60,7 +49,7 @@ export async function buildBenchDatabase(target: string, log: (line: string) => 
   })();
   log(`  ${benchShape.clients} clients in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 
-  const next = random(42);
+  const next = seededRandom(42);
   const agents = Array.from({ length: benchShape.agents }, (_, i) => ({ id: `agent-${String(i + 1).padStart(2, '0')}`, name: `Agent ${i + 1}` }));
   const channels = ['phone', 'phone', 'phone', 'whatsapp', 'sms', 'email', 'visit'];
   const insertAttempt = sqlite.prepare(

@@ -15,6 +15,7 @@ import { createDeskHandlers } from '../../db/desk.ts';
 import { migrationProvider } from '../../db/migrations/index.ts';
 import { benchDataVersion, benchShape } from './build-db.ts';
 import { callThroughDispatch, measure, rssTargetMb, sections, type BenchContext, type Measurement } from './sections.ts';
+import { seededRandom } from '../../db/demo.ts';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -42,16 +43,6 @@ async function cachedDatabase(): Promise<string> {
   return file;
 }
 
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 async function main(): Promise<void> {
   const source = await cachedDatabase();
@@ -64,7 +55,7 @@ async function main(): Promise<void> {
   try {
     const desk = createDeskHandlers(local);
     await desk.updateSettings({ agentName: 'Agent Bench' });
-    const random = seeded(7);
+    const random = seededRandom(7);
     const maxRowid = local.sqlite.prepare(`SELECT max(rowid) FROM clients`).pluck().get() as number;
     const codeAt = local.sqlite.prepare(`SELECT code FROM clients WHERE rowid >= ? ORDER BY rowid LIMIT 1`).pluck();
     const ctx: BenchContext = {
