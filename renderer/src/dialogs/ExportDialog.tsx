@@ -5,6 +5,7 @@ import { localDay } from '../format.ts';
 import { useLocale, useT } from '../i18n/index.ts';
 import { useSettingsStore } from '../store/settings.ts';
 import { useToastStore } from '../store/toasts.ts';
+import { FormFooter } from '../components/FormFooter.tsx';
 
 /** Hands a CSV to the agent as a download: a Blob and <a download>, never a navigation. */
 export function saveTextFile(fileName: string, text: string, type = 'text/csv;charset=utf-8'): void {
@@ -75,19 +76,7 @@ export function ExportDialog({ onClose }: { onClose(): void }) {
           <input type="checkbox" checked={mineOnly} onChange={(e) => setMineOnly(e.target.checked)} />
           {t.exportDialog.mineOnly}
         </label>
-        {failure && (
-          <p className="field-error" role="alert">
-            {failure}
-          </p>
-        )}
-        <div className="dialog-actions">
-          <button type="button" className="btn" onClick={onClose}>
-            {t.exportDialog.cancel}
-          </button>
-          <button type="submit" className="btn btn-primary" aria-disabled={busy}>
-            {t.exportDialog.submit}
-          </button>
-        </div>
+        <FormFooter failure={failure} cancelLabel={t.exportDialog.cancel} submitLabel={t.exportDialog.submit} busy={busy} onCancel={onClose} />
       </form>
     </Modal>
   );

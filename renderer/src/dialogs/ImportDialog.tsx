@@ -8,6 +8,7 @@ import { bridge, call, messageOf } from '../desk.ts';
 import { formatNumber } from '../format.ts';
 import { useLocale, useT } from '../i18n/index.ts';
 import { reportError } from '../report.ts';
+import { FormFooter } from '../components/FormFooter.tsx';
 
 type Phase = { kind: 'choose' } | { kind: 'running'; progress: ImportProgress | null } | { kind: 'done'; report: ImportReport };
 
@@ -67,19 +68,13 @@ export function ImportDialog({ onClose }: { onClose(): void }) {
           <label htmlFor="import-file">{t.importDialog.file}</label>
           <input id="import-file" ref={fileRef} type="file" accept=".csv,text/csv" disabled={phase.kind === 'running'} />
           {phase.kind === 'running' && <ImportProgressBar progress={phase.progress} />}
-          {failure && (
-            <p className="field-error" role="alert">
-              {failure}
-            </p>
-          )}
-          <div className="dialog-actions">
-            <button type="button" className="btn" onClick={onClose}>
-              {t.importDialog.close}
-            </button>
-            <button type="submit" className="btn btn-primary" aria-disabled={phase.kind === 'running'}>
-              {t.importDialog.start}
-            </button>
-          </div>
+          <FormFooter
+            failure={failure}
+            cancelLabel={t.importDialog.close}
+            submitLabel={t.importDialog.start}
+            busy={phase.kind === 'running'}
+            onCancel={onClose}
+          />
         </form>
       ) : (
         <ImportSummary report={phase.report} onClose={onClose} />

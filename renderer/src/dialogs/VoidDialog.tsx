@@ -6,6 +6,7 @@ import { messageOf } from '../desk.ts';
 import { formatDateTime } from '../format.ts';
 import { useLocale, useT } from '../i18n/index.ts';
 import { Modal } from '../components/Modal.tsx';
+import { FormFooter } from '../components/FormFooter.tsx';
 
 /** Voiding keeps the attempt in the history, struck through: the reason is what makes it auditable. */
 export function VoidDialog({ attempt, onClose }: { attempt: Attempt; onClose(): void }) {
@@ -63,19 +64,7 @@ export function VoidDialog({ attempt, onClose }: { attempt: Attempt; onClose(): 
             {t.voidDialog.reasonRequired}
           </p>
         )}
-        {failure && (
-          <p className="field-error" role="alert">
-            {failure}
-          </p>
-        )}
-        <div className="dialog-actions">
-          <button type="button" className="btn" onClick={onClose}>
-            {t.voidDialog.cancel}
-          </button>
-          <button type="submit" className="btn btn-danger" aria-disabled={busy}>
-            {t.voidDialog.confirm}
-          </button>
-        </div>
+        <FormFooter failure={failure} cancelLabel={t.voidDialog.cancel} submitLabel={t.voidDialog.confirm} busy={busy} tone="danger" onCancel={onClose} />
       </form>
     </Modal>
   );
