@@ -151,7 +151,8 @@ export async function spawnServerProcess(db: string, extraArgs: string[] = []): 
     lines,
     stop: () =>
       new Promise<void>((done) => {
-        if (child.exitCode !== null) return done();
+        // A child killed by a signal has signalCode set and exitCode null: it is gone all the same.
+        if (child.exitCode !== null || child.signalCode !== null) return done();
         child.once('exit', () => done());
         child.kill('SIGTERM');
       }),
