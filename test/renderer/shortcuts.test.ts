@@ -80,6 +80,11 @@ describe('shortcut documentation', () => {
     expect(file).toBe(shortcutsMarkdown(fr));
   });
 
+  it('the README shows the same table', () => {
+    const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');
+    expect(readme).toContain(shortcutsMarkdown(fr).replace(/^# .*\n\n/, ''));
+  });
+
   it('every shortcut is described in both languages', () => {
     for (const s of shortcutTable) {
       expect(fr.shortcuts.descriptions[s.id]).toBeTruthy();
