@@ -146,7 +146,9 @@ export async function recordAttempt(db: Kysely<Database>, ctx: ActingContext, in
   const at = ctx.clock.now();
   const note = input.note?.trim();
   const record: AttemptRecord = {
-    id: uuidv7({ msecs: at.getTime() }),
+    // Without options uuid keeps a per-process sequence: two clicks in the same millisecond still get
+    // increasing ids, which is how the status breaks ties between attempts at the same instant.
+    id: uuidv7(),
     clientCode: input.clientCode,
     agentId: ctx.agent.id,
     agentName: ctx.agent.name,

@@ -49,6 +49,17 @@ describe('synthetic status', () => {
     expect((await t.desk.getClient({ code: client.code })).status).toBe('failure');
   });
 
+  it('follows recording order for clicks in the same millisecond', async () => {
+    // The clock stands still: every attempt has the same time, so only the ids can order them.
+    let last: 'success' | 'failure' = 'success';
+    for (let i = 0; i < 200; i++) {
+      last = i % 3 === 0 ? 'failure' : 'success';
+      const { client: after } = await t.desk.recordAttempt({ clientCode: client.code, status: last });
+      expect(after.status).toBe(last);
+    }
+    expect((await t.desk.getClient({ code: client.code })).attemptCount).toBe(200);
+  });
+
   it('falls back to the previous attempt when the latest is voided, and to never when all are', async () => {
     const first = await t.desk.recordAttempt({ clientCode: client.code, status: 'failure' });
     t.clock.advance(60_000);
