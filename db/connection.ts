@@ -3,6 +3,7 @@
 import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { Migrator } from 'kysely/migration';
+import { createIdleCheckpointer } from './checkpoint.ts';
 import { uuidv7 } from './ids.ts';
 import { migrationProvider } from './migrations/index.ts';
 import { withStatementCache } from './statement-cache.ts';
@@ -14,6 +15,8 @@ export interface LocalDatabase {
   sqlite: BetterSqlite3.Database;
   deviceId: string;
   file: string;
+  /** Tells the connection a write committed (see db/checkpoint.ts); a no-op with checkpoint 'auto'. */
+  noteWrite(): void;
   close(): Promise<void>;
 }
 
@@ -21,6 +24,12 @@ export interface OpenOptions {
   /** Milliseconds to wait on a lock held by the sync worker's connection. */
   busyTimeoutMs?: number;
   readonly?: boolean;
+  /**
+   * 'idle' (default; the app's own connection): no checkpoint inside a commit, one once writes
+   * pause. 'auto': SQLite's, inside the commit that fills the WAL (the sync worker's connection,
+   * off the UI thread, whose writes come in batches).
+   */
+  checkpoint?: 'idle' | 'auto';
 }
 
 export function applyPragmas(sqlite: BetterSqlite3.Database, busyTimeoutMs = 5000): void {
@@ -49,7 +58,22 @@ export async function openDatabase(file: string, options: OpenOptions = {}): Pro
   try {
     if (!options.readonly) await migrate(db);
     const deviceId = options.readonly ? readDeviceId(sqlite) : ensureDeviceId(sqlite);
-    return { db, sqlite, deviceId, file, close: () => db.destroy() };
+    if (options.readonly || options.checkpoint === 'auto') {
+      return { db, sqlite, deviceId, file, noteWrite: () => undefined, close: () => db.destroy() };
+    }
+    sqlite.pragma('wal_autocheckpoint = 0');
+    const checkpointer = createIdleCheckpointer(sqlite);
+    return {
+      db,
+      sqlite,
+      deviceId,
+      file,
+      noteWrite: checkpointer.noteWrite,
+      close: async () => {
+        checkpointer.stop();
+        await db.destroy(); // the last connection to close checkpoints and removes the WAL
+      },
+    };
   } catch (error) {
     await db.destroy();
     throw error;

@@ -90,53 +90,54 @@ export function createDeskHandlers(local: LocalDatabase, options: DeskOptions = 
     return { agent, locale, singleKeyShortcuts, lastChannel, deviceId, clientCount: await countClients(db) };
   }
 
+  /** After a write: the connection may checkpoint once writes pause (db/checkpoint.ts). */
+  async function written<T>(work: Promise<T>): Promise<T> {
+    const value = await work;
+    local.noteWrite();
+    return value;
+  }
+
+  /** After a write that added to the outbox: the sync worker pushes soon. */
+  function queued<T>(value: T): T {
+    local.noteWrite();
+    sync.nudge();
+    return value;
+  }
+
   return {
     getSettings: () => settings(),
     updateSettings: async (input) => {
       await saveSettings(db, input);
+      local.noteWrite();
       return settings();
     },
     searchClients: (input) => searchClients(db, input),
     getClient: ({ code }) => getClient(db, code),
-    recordAttempt: async (input) => {
-      const outcome = await recordAttempt(db, await acting(), input);
-      sync.nudge();
-      return outcome;
-    },
-    undoAttempt: async ({ attemptId }) => {
-      const outcome = await undoAttempt(db, await acting(), attemptId);
-      sync.nudge();
-      return outcome;
-    },
-    voidAttempt: async ({ attemptId, reason }) => {
-      const outcome = await voidAttempt(db, await acting(), attemptId, reason);
-      sync.nudge();
-      return outcome;
-    },
+    recordAttempt: async (input) => queued(await recordAttempt(db, await acting(), input)),
+    undoAttempt: async ({ attemptId }) => queued(await undoAttempt(db, await acting(), attemptId)),
+    voidAttempt: async ({ attemptId, reason }) => queued(await voidAttempt(db, await acting(), attemptId, reason)),
     listHistory: (input) => listHistory(db, input),
     importClients: ({ content, importId }) => {
       const bytesTotal = Buffer.byteLength(content);
       const id = importId ?? 'import';
-      return importClients(db, Readable.from([content]), {
-        at: clock.now().toISOString(),
-        bytesTotal,
-        onProgress: (p) => emit('importProgress', { importId: id, ...p }),
-      });
+      return written(
+        importClients(db, Readable.from([content]), {
+          at: clock.now().toISOString(),
+          bytesTotal,
+          onProgress: (p) => emit('importProgress', { importId: id, ...p }),
+        }),
+      );
     },
     exportHistory: (input) => exportHistory(db, input, clock.now()),
     todayCounts: async () => todayCounts(db, await agentIds(), clock.now()),
     seedDemoClients: async ({ count }) => ({
-      inserted: await seedDemoClients(db, count, clock.now().toISOString()),
+      inserted: await written(seedDemoClients(db, count, clock.now().toISOString())),
     }),
     getSyncState: () => sync.state(),
     syncNow: () => sync.syncNow(),
     getSyncSettings: () => sync.settings(),
     updateSyncSettings: (input) => sync.configure(input),
     listDeadLetters: () => listDeadLetters(db),
-    retryDeadLetters: async () => {
-      const requeued = await retryDeadLetters(db);
-      sync.nudge();
-      return { requeued };
-    },
+    retryDeadLetters: async () => ({ requeued: await queued(await retryDeadLetters(db)) }),
   };
 }

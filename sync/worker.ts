@@ -16,7 +16,7 @@ const start = workerData as WorkerStartData;
 
 try {
   // A longer busy timeout than the window's: the worker is the one that can wait.
-  const local = await openDatabase(start.file, { busyTimeoutMs: 15_000 });
+  const local = await openDatabase(start.file, { busyTimeoutMs: 15_000, checkpoint: 'auto' });
   const scheduler = new SyncScheduler({
     db: local.db,
     createRunner: (target, signal) =>

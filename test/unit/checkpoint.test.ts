@@ -1,0 +1,56 @@
+// The UI's connection never checkpoints inside a click's commit; it does once writes pause.
+import { afterEach, expect, it, vi } from 'vitest';
+import { createIdleCheckpointer } from '../../db/checkpoint.ts';
+import { openDatabase } from '../../db/connection.ts';
+import { openTestDesk, tempDir, type TestDesk } from '../helpers/local-db.ts';
+import { join } from 'node:path';
+import { rmSync } from 'node:fs';
+
+let t: TestDesk | undefined;
+afterEach(async () => {
+  vi.useRealTimers();
+  await t?.cleanup();
+  t = undefined;
+});
+
+it('the app connection leaves checkpoints to the idle checkpointer; the sync worker’s keeps SQLite’s', async () => {
+  const dir = tempDir();
+  const ui = await openDatabase(join(dir, 'desk.db'));
+  const worker = await openDatabase(join(dir, 'desk.db'), { checkpoint: 'auto' });
+  expect(ui.sqlite.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
+  expect(worker.sqlite.pragma('wal_autocheckpoint', { simple: true })).toBe(1000);
+  await worker.close();
+  await ui.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+it('checkpoints after a quiet pause, not during a burst, and at once past the write cap', async () => {
+  t = await openTestDesk();
+  const checkpoints = vi.spyOn(t.local.sqlite, 'pragma');
+  const ran = () => checkpoints.mock.calls.filter(([p]) => String(p).startsWith('wal_checkpoint')).length;
+  vi.useFakeTimers();
+  const checkpointer = createIdleCheckpointer(t.local.sqlite, { quietMs: 1000, maxWrites: 5 });
+  for (let i = 0; i < 4; i++) {
+    checkpointer.noteWrite();
+    vi.advanceTimersByTime(900);
+  }
+  expect(ran()).toBe(0); // a write every 0.9 s keeps it waiting
+  vi.advanceTimersByTime(1000);
+  expect(ran()).toBe(1);
+  for (let i = 0; i < 5; i++) checkpointer.noteWrite();
+  expect(ran()).toBe(2); // the fifth write of a burst runs it without waiting
+  checkpointer.noteWrite();
+  checkpointer.stop();
+  vi.advanceTimersByTime(5000);
+  expect(ran()).toBe(2);
+});
+
+it('the desk notes its writes, so a recorded attempt is checkpointed once the agent pauses', async () => {
+  t = await openTestDesk();
+  await t.desk.seedDemoClients({ count: 3 });
+  const client = (await t.desk.searchClients({ query: '', status: 'all', offset: 0, limit: 1 })).items[0]!;
+  const noted = vi.spyOn(t.local, 'noteWrite');
+  await t.desk.recordAttempt({ clientCode: client.code, status: 'success' });
+  await t.desk.getClient({ code: client.code });
+  expect(noted).toHaveBeenCalledTimes(1);
+});
