@@ -1,6 +1,6 @@
 // Clients: finding them, reading one, and writing them (import, demo data, sync).
 
-import { sql, type Kysely, type Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable, type SelectQueryBuilder } from 'kysely';
 import {
   DeskError,
   foldText,
@@ -107,65 +107,82 @@ export async function searchClients(db: Kysely<Database>, input: SearchInput): P
   const terms = searchTerms(input.query);
   const long = terms.filter((t) => t.length >= 3);
   const short = terms.filter((t) => t.length < 3);
+  const empty: ClientPage = { items: [], total: 0, totalIsCapped: false, offset: input.offset };
 
-  let base = db.selectFrom('clients');
-  let textMatches: number | null = null;
-
-  if (long.length > 0) {
-    const match = long.map(ftsPhrase).join(' AND ');
-    // How many rows the text matches, capped, read from the trigram index alone: it is the total
-    // when nothing else filters, and an empty result needs nothing more.
-    const counted = await sql<{ n: number }>`SELECT count(*) AS n FROM (SELECT rowid FROM clients_fts WHERE clients_fts MATCH ${match} LIMIT ${limits.totalCap + 1})`.execute(db);
-    textMatches = Number(counted.rows[0]?.n ?? 0);
-    if (textMatches === 0) return { items: [], total: 0, totalIsCapped: false, offset: input.offset };
-    // Two plans, chosen by how many clients the text matches. Few: fetch each match and sort them
-    // (the unary + on the status keeps SQLite from walking the status index instead). Many ("mar",
-    // "sarl"): fetching thousands of rows to sort them costs tens of milliseconds, so walk the
-    // name-ordered index (or the status index, already in name order) and keep the rows whose id
-    // is among the matches, stopping at the page's end: the unary + on rowid forces that walk.
-    const manyMatches = textMatches > walkIndexAbove;
-    base = manyMatches
-      ? base.where(sql<boolean>`+clients.rowid IN (SELECT rowid FROM clients_fts WHERE clients_fts MATCH ${match})`)
-      : base.where(sql<boolean>`clients.rowid IN (SELECT rowid FROM clients_fts WHERE clients_fts MATCH ${match})`);
-    for (const term of short) {
-      base = base.where(sql<boolean>`search_text LIKE ${`%${escapeLike(term)}%`} ESCAPE '\\'`);
-    }
-    if (manyMatches) {
-      if (input.status === 'never') base = base.where('last_status', 'is', null);
-      else if (input.status !== 'all') base = base.where('last_status', '=', input.status);
-    } else if (input.status === 'never') base = base.where(sql<boolean>`+last_status IS NULL`);
-    else if (input.status !== 'all') base = base.where(sql<boolean>`+last_status = ${input.status}`);
-  } else if (short.length > 0) {
-    const prefix = short.join(' ');
-    base = base.where((eb) =>
-      eb.or([
-        eb.and([eb('name_key', '>=', prefix), eb('name_key', '<', `${prefix}\uffff`)]),
-        eb.and([eb('code', '>=', prefix), eb('code', '<', `${prefix}\uffff`)]),
-      ]),
-    );
-  }
   if (long.length === 0) {
+    let base = db.selectFrom('clients');
+    if (short.length > 0) {
+      const prefix = short.join(' ');
+      base = base.where((eb) =>
+        eb.or([
+          eb.and([eb('name_key', '>=', prefix), eb('name_key', '<', `${prefix}\uffff`)]),
+          eb.and([eb('code', '>=', prefix), eb('code', '<', `${prefix}\uffff`)]),
+        ]),
+      );
+    }
     if (input.status === 'never') base = base.where('last_status', 'is', null);
     else if (input.status !== 'all') base = base.where('last_status', '=', input.status);
+    const n = await cappedCount(db, base.select(sql<number>`1`.as('one')));
+    return page(input, n, () => base.select([...summaryColumns]).orderBy('name_key').orderBy('code').limit(input.limit).offset(input.offset).execute());
   }
 
-  let n: number;
-  if (textMatches !== null && short.length === 0 && input.status === 'all') {
-    n = textMatches;
+  const match = long.map(ftsPhrase).join(' AND ');
+  const matches = sql<boolean>`IN (SELECT rowid FROM clients_fts WHERE clients_fts MATCH ${match})`;
+  // How many rows the text matches, capped, read from the trigram index alone: it is the total
+  // when nothing else filters, and an empty result needs nothing more.
+  const counted = await sql<{ n: number }>`SELECT count(*) AS n FROM (SELECT rowid FROM clients_fts WHERE clients_fts MATCH ${match} LIMIT ${limits.totalCap + 1})`.execute(db);
+  const textMatches = Number(counted.rows[0]?.n ?? 0);
+  if (textMatches === 0) return empty;
+
+  // Three plans, chosen by what the query holds and how many clients the text matches.
+  if (textMatches <= walkIndexAbove && short.length === 0) {
+    // Few matches: sort them on the narrow client_order table (a few MB that stay cached), then
+    // read the page's rows from clients.
+    let order = db.selectFrom('client_order').where(sql<boolean>`client_rowid ${matches}`);
+    if (input.status === 'never') order = order.where('last_status', 'is', null);
+    else if (input.status !== 'all') order = order.where('last_status', '=', input.status);
+    const n = input.status === 'all' ? textMatches : await cappedCount(db, order.select(sql<number>`1`.as('one')));
+    const pageIds = order.select('client_rowid').orderBy('name_key').orderBy('code').limit(input.limit).offset(input.offset);
+    return page(input, n, () =>
+      db.selectFrom('clients').select([...summaryColumns]).where(sql<number>`clients.rowid`, 'in', pageIds).orderBy('name_key').orderBy('code').execute(),
+    );
+  }
+
+  let base = db.selectFrom('clients');
+  if (textMatches > walkIndexAbove) {
+    // Many matches ("mar", "sarl"): sorting thousands of rows costs tens of milliseconds, so walk
+    // the name-ordered index (or the status index, already in name order) and keep the rows whose
+    // id is among the matches, stopping at the page's end: the unary + on rowid forces that walk.
+    base = base.where(sql<boolean>`+clients.rowid ${matches}`);
+    if (input.status === 'never') base = base.where('last_status', 'is', null);
+    else if (input.status !== 'all') base = base.where('last_status', '=', input.status);
   } else {
-    const counted = await db
-      .selectFrom(base.select(sql<number>`1`.as('one')).limit(limits.totalCap + 1).as('matches'))
-      .select((eb) => eb.fn.countAll<number>().as('n'))
-      .executeTakeFirstOrThrow();
-    n = Number(counted.n);
+    // Few matches and a short term too ("martin g"): the short term needs the folded text, which
+    // only clients has. The unary + keeps SQLite from walking the status index instead.
+    base = base.where(sql<boolean>`clients.rowid ${matches}`);
+    if (input.status === 'never') base = base.where(sql<boolean>`+last_status IS NULL`);
+    else if (input.status !== 'all') base = base.where(sql<boolean>`+last_status = ${input.status}`);
   }
+  for (const term of short) {
+    base = base.where(sql<boolean>`search_text LIKE ${`%${escapeLike(term)}%`} ESCAPE '\\'`);
+  }
+  const n = short.length === 0 && input.status === 'all' ? textMatches : await cappedCount(db, base.select(sql<number>`1`.as('one')));
+  return page(input, n, () => base.select([...summaryColumns]).orderBy('name_key').orderBy('code').limit(input.limit).offset(input.offset).execute());
+}
 
+/** Counts the rows of a query up to the cap: past it, the list says "10 000+". */
+async function cappedCount(db: Kysely<Database>, rows: SelectQueryBuilder<Database, keyof Database, { one: number }>): Promise<number> {
+  const counted = await db
+    .selectFrom(rows.limit(limits.totalCap + 1).as('matches'))
+    .select((eb) => eb.fn.countAll<number>().as('n'))
+    .executeTakeFirstOrThrow();
+  return Number(counted.n);
+}
+
+async function page(input: SearchInput, n: number, read: () => Promise<SummaryRow[]>): Promise<ClientPage> {
   // Past the end of a list whose size is known exactly, there is nothing to read.
   const pastTheEnd = n <= limits.totalCap && input.offset >= n;
-  const rows = pastTheEnd
-    ? []
-    : await base.select([...summaryColumns]).orderBy('name_key').orderBy('code').limit(input.limit).offset(input.offset).execute();
-
+  const rows = pastTheEnd ? [] : await read();
   return {
     items: rows.map(toClientSummary),
     total: Math.min(n, limits.totalCap),

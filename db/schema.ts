@@ -79,6 +79,14 @@ export interface SyncParkedTable {
   parked_at: string;
 }
 
+/** Kept by triggers on clients (migration 0003): what sorting and filtering a search reads. */
+export interface ClientOrderTable {
+  client_rowid: number;
+  name_key: string;
+  code: string;
+  last_status: 'success' | 'failure' | null;
+}
+
 export interface Database {
   meta: MetaTable;
   clients: ClientTable;
@@ -86,4 +94,5 @@ export interface Database {
   voids: VoidTable;
   outbox: OutboxTable;
   sync_parked: SyncParkedTable;
+  client_order: ClientOrderTable;
 }

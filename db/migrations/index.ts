@@ -4,10 +4,12 @@
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import * as m0001 from './0001_initial.ts';
 import * as m0002 from './0002_sync_parked.ts';
+import * as m0003 from './0003_client_order.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_sync_parked': m0002,
+  '0003_client_order': m0003,
 };
 
 export const migrationProvider: MigrationProvider = {

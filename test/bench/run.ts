@@ -70,9 +70,10 @@ async function main(): Promise<void> {
     };
     for (const section of sections) {
       if (only && !only.includes(section.name)) continue;
+      if (section.outsideRss) peakRss = Math.max(peakRss, process.memoryUsage().rss);
       const measured = await section.run(ctx);
       results.push(...measured);
-      peakRss = Math.max(peakRss, process.memoryUsage().rss);
+      if (!section.outsideRss) peakRss = Math.max(peakRss, process.memoryUsage().rss);
       for (const m of measured) {
         if (json) process.stdout.write(`${JSON.stringify(m)}\n`);
       }

@@ -38,6 +38,11 @@ export interface BenchSection {
   description: string;
   /** Upper bound for p99 in milliseconds, when the project has one. */
   targetP99Ms?: number;
+  /**
+   * True when the section's memory is not the desk's (the sync section holds simulated devices and
+   * 100,000 records in the bench process): rss_mb is then read before it runs.
+   */
+  outsideRss?: boolean;
   run(ctx: BenchContext): Promise<Measurement[]>;
 }
 

@@ -237,6 +237,7 @@ export async function runSyncBench(
 /** The section of `npm run bench`: skipped, with its reason, when PostgreSQL is not there. */
 export const syncSection: BenchSection = {
   name: 'sync',
+  outsideRss: true,
   description:
     'sync over loopback HTTP to a PostgreSQL server process: 100,000 attempts pushed by one device, pulled by a fresh one, then 50 devices pushing at once; p50/p99 per push request or pulled page, records_per_s in the JSON lines (target ≥ 30,000)',
   run: async (ctx) => {
