@@ -60,11 +60,15 @@ class PushBatch {
   attemptsApplied = 0;
   voidsApplied = 0;
 
-  constructor(
-    private readonly trx: Kysely<ServerSchema>,
-    private readonly caller: CallerIdentity,
-    private readonly receivedAt: string,
-  ) {}
+  private readonly trx: Kysely<ServerSchema>;
+  private readonly caller: CallerIdentity;
+  private readonly receivedAt: string;
+
+  constructor(trx: Kysely<ServerSchema>, caller: CallerIdentity, receivedAt: string) {
+    this.trx = trx;
+    this.caller = caller;
+    this.receivedAt = receivedAt;
+  }
 
   /** Reads what the batch refers to in a few queries instead of one per item. */
   async preload(request: PushRequest): Promise<void> {

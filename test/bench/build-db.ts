@@ -106,7 +106,8 @@ export async function buildBenchDatabase(target: string, log: (line: string) => 
   log(`  built in ${((performance.now() - started) / 1000).toFixed(1)} s`);
 }
 
-if (import.meta.url === `file://${process.argv[1]}`) {
+// Run directly (the bench spawns it); bundled into the bench, import.meta.url is the bundle's, hence the name test.
+if (process.argv[1]?.endsWith('build-db.ts')) {
   const target = process.argv[2];
   if (!target) throw new Error('usage: build-db.ts <file>');
   await buildBenchDatabase(target, (line) => process.stderr.write(`${line}\n`));

@@ -51,10 +51,12 @@ export type Words = (typeof words)['fr' | 'en'];
 type StatusWord = Words['status'][keyof Words['status']];
 
 export class DeskPage {
-  constructor(
-    readonly page: Page,
-    readonly w: Words = words.fr,
-  ) {}
+  readonly page: Page;
+  readonly w: Words;
+  constructor(page: Page, w: Words = words.fr) {
+    this.page = page;
+    this.w = w;
+  }
 
   get search(): Locator {
     return this.page.getByRole('combobox', { name: this.w.search, exact: true });

@@ -14,17 +14,22 @@ type Listener = (...args: any[]) => unknown;
 /** A preventable event, as Electron passes to will-navigate, will-quit… */
 export class FakeEvent {
   defaultPrevented = false;
-  constructor(readonly url = '') {}
+  readonly url: string;
+  constructor(url = '') {
+    this.url = url;
+  }
   preventDefault(): void {
     this.defaultPrevented = true;
   }
 }
 
 export class FakeFrame {
-  constructor(
-    public url: string,
-    public parent: FakeFrame | null = null,
-  ) {}
+  url: string;
+  parent: FakeFrame | null;
+  constructor(url: string, parent: FakeFrame | null = null) {
+    this.url = url;
+    this.parent = parent;
+  }
 }
 
 let nextContentsId = 1;
@@ -183,7 +188,10 @@ export function invokeEventFrom(contents: FakeWebContents, frame: FakeFrame | nu
 }
 
 class FakeMenu {
-  constructor(readonly template: any[]) {}
+  readonly template: any[];
+  constructor(template: any[]) {
+    this.template = template;
+  }
   static buildFromTemplate(template: any[]): FakeMenu {
     return new FakeMenu(template);
   }

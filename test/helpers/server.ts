@@ -171,11 +171,14 @@ export interface HttpAnswer<T = unknown> {
 
 /** A device's view of the protocol, over real HTTP. */
 export class ProtocolClient {
-  constructor(
-    readonly baseUrl: string,
-    readonly token: string | null,
-    readonly extraHeaders: Record<string, string> = {},
-  ) {}
+  readonly baseUrl: string;
+  readonly token: string | null;
+  readonly extraHeaders: Record<string, string>;
+  constructor(baseUrl: string, token: string | null, extraHeaders: Record<string, string> = {}) {
+    this.baseUrl = baseUrl;
+    this.token = token;
+    this.extraHeaders = extraHeaders;
+  }
 
   headers(json = false): Record<string, string> {
     return {

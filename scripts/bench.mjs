@@ -1,0 +1,26 @@
+// npm run bench [-- --json] [-- --quick] [-- --only=a,b]
+// Runs test/bench/run.ts as the app runs its main process: bundled to plain JavaScript first, so
+// that rss_mb is the desk's memory and not a TypeScript loader's (Node's type stripper alone adds
+// ~24 MB). The bundle sits next to run.ts, so its file-relative paths are the same.
+
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const here = (path) => fileURLToPath(new URL(path, import.meta.url));
+const entry = here('../test/bench/run.ts');
+const bundle = here('../test/bench/run.bundle.mjs');
+
+await build({
+  entryPoints: [entry],
+  outfile: bundle,
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node24',
+  packages: 'external',
+  logLevel: 'warning',
+});
+
+const run = spawnSync(process.execPath, [bundle, ...process.argv.slice(2)], { stdio: 'inherit' });
+process.exit(run.status ?? 1);
