@@ -2,7 +2,7 @@
 // builder in the types both SQLite and PostgreSQL understand, so one list serves both.
 // Append new ones; never edit one that has shipped.
 
-import { sql, type Kysely } from 'kysely';
+import { PostgresAdapter, sql, type Kysely } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely/migration';
 
 const m0001: Migration = {
@@ -99,8 +99,39 @@ const m0001: Migration = {
   },
 };
 
+// The audit trail is append-only in the database itself, as on the devices: no code path of the
+// server updates or deletes an attempt or a void, and neither may anyone else (a stray admin
+// query, a future bug). Triggers are each dialect's own, so this one migration speaks both.
+const m0002: Migration = {
+  async up(db: Kysely<any>): Promise<void> {
+    const message = 'attempts and voids are history: they are never updated nor deleted';
+    if (db.getExecutor().adapter instanceof PostgresAdapter) {
+      await sql
+        .raw(
+          `CREATE FUNCTION desk_history_is_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+           BEGIN RAISE EXCEPTION '${message}'; END $$`,
+        )
+        .execute(db);
+      for (const table of ['attempts', 'voids']) {
+        await sql
+          .raw(`CREATE TRIGGER ${table}_append_only BEFORE UPDATE OR DELETE ON ${table} FOR EACH ROW EXECUTE FUNCTION desk_history_is_append_only()`)
+          .execute(db);
+      }
+      return;
+    }
+    for (const table of ['attempts', 'voids']) {
+      for (const event of ['UPDATE', 'DELETE']) {
+        await sql
+          .raw(`CREATE TRIGGER ${table}_append_only_${event.toLowerCase()} BEFORE ${event} ON ${table} BEGIN SELECT RAISE(ABORT, '${message}'); END`)
+          .execute(db);
+      }
+    }
+  },
+};
+
 const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
+  '0002_append_only_history': m0002,
 };
 
 export const serverMigrations: MigrationProvider = {

@@ -170,6 +170,26 @@ describe.each(backends)('sync server on $backend', ({ backend, skip }) => {
     expect(pulled.changes[1].record).toMatchObject({ attemptId: attempt.id, kind: 'undo', reason: voided.reason });
   });
 
+  it.skipIf(skip)('keeps the history append-only in the database itself: attempts and voids refuse UPDATE and DELETE', async () => {
+    const { api } = await agentClient();
+    const attempt = attemptRecord({ clientCode: 'C3' });
+    await api.push('dev-h', [
+      { kind: 'attempt', record: attempt },
+      { kind: 'void', record: voidRecord({ attemptId: attempt.id }) },
+    ]);
+    const sdb = await openServerDatabase(server.database.url, { migrate: false });
+    try {
+      const attempts = () => sdb.db.selectFrom('attempts').select(['id', 'status']).where('id', '=', attempt.id).execute();
+      const before = await attempts();
+      await expect(sdb.db.updateTable('attempts').set({ status: 'failure' }).where('id', '=', attempt.id).execute()).rejects.toThrow(/never updated nor deleted/);
+      await expect(sdb.db.deleteFrom('voids').where('attempt_id', '=', attempt.id).execute()).rejects.toThrow(/never updated nor deleted/);
+      await expect(sdb.db.deleteFrom('attempts').where('id', '=', attempt.id).execute()).rejects.toThrow(/never updated nor deleted/);
+      expect(await attempts()).toEqual(before);
+    } finally {
+      await sdb.close();
+    }
+  });
+
   it.skipIf(skip)('rejects voids of unknown attempts and of another agent’s attempts', async () => {
     const author = await agentClient('Awa Diallo');
     const other = await agentClient('Fatou Sow');
