@@ -3,21 +3,12 @@
 
 import AxeBuilder from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { demoClient } from '../../db/demo.ts';
-import { openDeskSession, type DeskSession } from '../helpers/browser.ts';
+import { sessionPerTest } from '../helpers/browser.ts';
 import { DeskPage, words } from './desk-page.ts';
 
-let session: DeskSession | null = null;
-
-afterEach(async () => {
-  const current = session;
-  session = null;
-  if (!current) return;
-  const errors = current.pageErrors;
-  await current.close();
-  expect(errors, 'the page logged no error').toEqual([]);
-});
+const sessions = sessionPerTest();
 
 async function scan(page: Page, screen: string): Promise<void> {
   const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa', 'best-practice']).analyze();
@@ -35,7 +26,7 @@ async function scan(page: Page, screen: string): Promise<void> {
 
 /** A workspace with 40 demo clients, one of them opened with a voided and a live attempt. */
 async function workspaceWithHistory(): Promise<{ page: Page; desk: DeskPage }> {
-  session = await openDeskSession({ demoClients: 40, agentName: 'Awa Diallo' });
+  const session = await sessions.open({ demoClients: 40, agentName: 'Awa Diallo' });
   const { page } = session;
   const desk = new DeskPage(page);
   await page.goto(session.server.url);
@@ -83,7 +74,7 @@ describe('accessibility (axe-core) of the main screens', () => {
   });
 
   it('first run (no agent yet), then the onboarding of an empty base', async () => {
-    session = await openDeskSession({});
+    const session = await sessions.open({});
     const { page } = session;
     await page.goto(session.server.url);
     await page.getByRole('heading', { name: 'Bienvenue dans Notification Desk' }).waitFor();

@@ -4,9 +4,9 @@
 
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { demoClient } from '../../db/demo.ts';
-import { openDeskSession, type DeskSession } from '../helpers/browser.ts';
+import { sessionPerTest, type DeskSession } from '../helpers/browser.ts';
 import { DeskPage, words } from './desk-page.ts';
 
 const agent = 'Awa Diallo';
@@ -14,19 +14,10 @@ const agent = 'Awa Diallo';
 const client = demoClient(3);
 const otherClient = demoClient(11);
 
-let session: DeskSession | null = null;
+const sessions = sessionPerTest();
 
-afterEach(async () => {
-  const current = session;
-  session = null;
-  if (!current) return;
-  const errors = current.pageErrors;
-  await current.close();
-  expect(errors, 'the page logged no error').toEqual([]);
-});
-
-async function open(options: Parameters<typeof openDeskSession>[0] = {}): Promise<{ s: DeskSession; desk: DeskPage }> {
-  session = await openDeskSession({ demoClients: 30, agentName: agent, ...options });
+async function open(options: Parameters<typeof sessions.open>[0] = {}): Promise<{ s: DeskSession; desk: DeskPage }> {
+  const session = await sessions.open({ demoClients: 30, agentName: agent, ...options });
   await session.page.goto(session.server.url);
   const desk = new DeskPage(session.page);
   await desk.search.waitFor();

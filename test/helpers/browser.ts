@@ -9,6 +9,7 @@ import { openDatabase } from '../../db/connection.ts';
 import { createDeskHandlers } from '../../db/desk.ts';
 import { databaseFileName, startWebServer, type WebServer, type WebServerOptions } from '../../web/server.ts';
 import { tempDir } from './local-db.ts';
+import { afterEach, expect } from 'vitest';
 
 const projectRoot = join(import.meta.dirname, '..', '..');
 
@@ -115,4 +116,26 @@ export async function demoDataDir(count: number, agentName = 'Awa Diallo'): Prom
   const dir = tempDir('desk-web-demo-');
   copyFileSync(cached, join(dir, databaseFileName));
   return dir;
+}
+
+/**
+ * One browser session per test, closed after it: a test that leaves the page with a logged error
+ * fails there, whatever it asserted. Call at module level; `open` replaces openDeskSession.
+ */
+export function sessionPerTest(): { open(options?: SessionOptions): Promise<DeskSession> } {
+  let session: DeskSession | null = null;
+  afterEach(async () => {
+    const current = session;
+    session = null;
+    if (!current) return;
+    const errors = current.pageErrors;
+    await current.close();
+    expect(errors, 'the page logged no error').toEqual([]);
+  });
+  return {
+    open: async (options = {}) => {
+      session = await openDeskSession(options);
+      return session;
+    },
+  };
 }
