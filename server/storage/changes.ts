@@ -34,7 +34,13 @@ export async function appendChanges(trx: Kysely<ServerSchema>, changes: Change[]
   // A client's earlier entries are superseded: a pull always sends its current row.
   const clientRefs = changes.filter((c) => c.kind === 'client').map((c) => c.ref);
   for (let i = 0; i < clientRefs.length; i += 500) {
-    await trx.deleteFrom('changes').where('kind', '=', 'client').where('ref', 'in', clientRefs.slice(i, i + 500)).where('seq', '<', first).execute();
+    // The literal (not a bound 'client') lets SQLite use the partial index changes_by_client.
+    await trx
+      .deleteFrom('changes')
+      .where(sql<boolean>`kind = 'client'`)
+      .where('ref', 'in', clientRefs.slice(i, i + 500))
+      .where('seq', '<', first)
+      .execute();
   }
   for (let i = 0; i < rows.length; i += 500) {
     await trx.insertInto('changes').values(rows.slice(i, i + 500)).execute();
