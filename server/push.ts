@@ -5,7 +5,7 @@
 
 import type { Kysely, Selectable } from 'kysely';
 import type { AttemptRecord, VoidRecord } from '../contract/records.ts';
-import type { PushItemResult, PushRequest, PushResponse } from '../contract/sync-protocol.ts';
+import { pushLimits, type PushItemResult, type PushRequest, type PushResponse } from '../contract/sync-protocol.ts';
 import type { CallerIdentity } from './auth.ts';
 import { ProtocolFailure, itemError } from './failure.ts';
 import { appendChanges, type Change } from './storage/changes.ts';
@@ -133,7 +133,7 @@ class PushBatch {
       if (this.attempts.has(record.id) || fresh.has(record.id) || !this.clients.has(record.clientCode)) continue;
       fresh.set(record.id, this.attemptRow(record));
     }
-    for (const rows of chunk([...fresh.values()], 200)) {
+    for (const rows of chunk([...fresh.values()], pushLimits.maxItems)) {
       const inserted = await this.trx
         .insertInto('attempts')
         .values(rows)
