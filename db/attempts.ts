@@ -14,12 +14,12 @@ import {
   type HistoryPage,
   type VoidRecord,
 } from '../contract/index.ts';
-import { getClient } from './clients.ts';
+import { clientExists, getClient } from './clients.ts';
 import { utcOffsetMinutes, type Clock } from './clock.ts';
 import { uuidv7 } from './ids.ts';
 import { enqueueAttempt, enqueueVoid } from './outbox.ts';
 import type { AttemptTable, Database, VoidTable } from './schema.ts';
-import { applyNewAttempt, recomputeClientStatus } from './status.ts';
+import { applyNewAttempts, recomputeClientStatus } from './status.ts';
 import { writeTransaction } from './tx.ts';
 
 /** Who is acting, on which device, at what time: filled in by the app, never typed by the agent. */
@@ -90,28 +90,45 @@ export function recordFromAttempt(attempt: Attempt): AttemptRecord {
 }
 
 /**
- * Inserts an attempt record unless its id is known, and moves the client's status if it is the
- * latest. The one path for both a click here and a colleague's attempt pulled from the server.
- * Returns false when the attempt was already there. Call inside a transaction.
+ * Inserts attempt records whose ids are not known yet and moves their clients' statuses to the
+ * latest of them when it is later. The one path for a click here, a colleague's attempt pulled
+ * from the server and a whole pulled page. Returns the records actually inserted. Their clients
+ * must exist (foreign key). Call inside a transaction.
  */
+export async function insertAttemptRecords(trx: Kysely<Database>, records: AttemptRecord[]): Promise<AttemptRecord[]> {
+  const byId = new Map(records.map((r) => [r.id, r]));
+  const unique = [...byId.values()];
+  const inserted: AttemptRecord[] = [];
+  // 400 rows of 10 values: well under SQLite's 32,766 bound parameters.
+  for (let i = 0; i < unique.length; i += 400) {
+    const rows = await trx
+      .insertInto('attempts')
+      .values(
+        unique.slice(i, i + 400).map((r) => ({
+          id: r.id,
+          client_code: r.clientCode,
+          agent_id: r.agentId,
+          agent_name: r.agentName,
+          occurred_at: r.occurredAt,
+          utc_offset_min: r.utcOffsetMin,
+          status: r.status,
+          channel: r.channel,
+          note: r.note,
+          device_id: r.deviceId,
+        })),
+      )
+      .onConflict((oc) => oc.column('id').doNothing())
+      .returning('id')
+      .execute();
+    for (const row of rows) inserted.push(byId.get(row.id)!);
+  }
+  if (inserted.length > 0) await applyNewAttempts(trx, inserted);
+  return inserted;
+}
+
+/** One record: false when its id was already here. */
 export async function insertAttemptRecord(trx: Kysely<Database>, record: AttemptRecord): Promise<boolean> {
-  const row = {
-    id: record.id,
-    client_code: record.clientCode,
-    agent_id: record.agentId,
-    agent_name: record.agentName,
-    occurred_at: record.occurredAt,
-    utc_offset_min: record.utcOffsetMin,
-    status: record.status,
-    channel: record.channel,
-    note: record.note,
-    device_id: record.deviceId,
-  };
-  const inserted = await trx.insertInto('attempts').values(row).onConflict((oc) => oc.column('id').doNothing()).executeTakeFirst();
-  if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) return false;
-  const voided = await trx.selectFrom('voids').select('attempt_id').where('attempt_id', '=', record.id).executeTakeFirst();
-  if (!voided) await applyNewAttempt(trx, row);
-  return true;
+  return (await insertAttemptRecords(trx, [record])).length === 1;
 }
 
 /** Inserts a void unless the attempt is already voided; recomputes the client's status. */
@@ -160,7 +177,8 @@ export async function recordAttempt(db: Kysely<Database>, ctx: ActingContext, in
     deviceId: ctx.deviceId,
   };
   return writeTransaction(db, async (trx) => {
-    await getClient(trx, record.clientCode); // unknown client: a clear error, nothing written
+    // Unknown client: a clear error, nothing written.
+    if (!(await clientExists(trx, record.clientCode))) throw new DeskError('client.notFound', { code: record.clientCode });
     await insertAttemptRecord(trx, record);
     await enqueueAttempt(trx, record, record.occurredAt);
     return { attempt: { ...record, void: null }, client: await getClient(trx, record.clientCode) };

@@ -2,6 +2,7 @@
 // broken by id. Kept on the client row so that lists and filters never have to compute it.
 
 import { sql, type Kysely } from 'kysely';
+import type { AttemptRecord } from '../contract/index.ts';
 import type { Database } from './schema.ts';
 
 interface Latest {
@@ -15,38 +16,46 @@ export function isLater(a: Latest, b: Latest): boolean {
 }
 
 /**
- * Fast path for a new attempt: it can only move the status forward, and only if it is later than
- * the current one. An older attempt arriving late (sync) just adds to the count.
+ * Moves each client's status to the latest of its newly inserted attempts, if that is later than
+ * the current one; an older attempt arriving late (sync) only adds to the count. One statement per
+ * chunk of clients, whether the attempts are one click or a pulled page. New attempts cannot be
+ * voided yet (a void references its attempt), so the latest new one is the only candidate.
  */
-export async function applyNewAttempt(
-  trx: Kysely<Database>,
-  attempt: { id: string; client_code: string; occurred_at: string; status: 'success' | 'failure'; agent_id: string; agent_name: string },
-): Promise<void> {
-  const current = await trx
-    .selectFrom('clients')
-    .select(['last_attempt_id', 'last_attempt_at'])
-    .where('code', '=', attempt.client_code)
-    .executeTakeFirstOrThrow();
-  const later =
-    current.last_attempt_id === null ||
-    current.last_attempt_at === null ||
-    isLater(attempt, { id: current.last_attempt_id, occurred_at: current.last_attempt_at });
-  await trx
-    .updateTable('clients')
-    .set((eb) => ({
-      attempt_count: eb('attempt_count', '+', 1),
-      ...(later
-        ? {
-            last_status: attempt.status,
-            last_attempt_at: attempt.occurred_at,
-            last_attempt_id: attempt.id,
-            last_agent_id: attempt.agent_id,
-            last_agent_name: attempt.agent_name,
-          }
-        : {}),
-    }))
-    .where('code', '=', attempt.client_code)
-    .execute();
+export async function applyNewAttempts(trx: Kysely<Database>, inserted: AttemptRecord[]): Promise<void> {
+  const perClient = new Map<string, { n: number; latest: AttemptRecord }>();
+  for (const r of inserted) {
+    const entry = perClient.get(r.clientCode);
+    if (!entry) perClient.set(r.clientCode, { n: 1, latest: r });
+    else {
+      entry.n += 1;
+      if (isLater({ id: r.id, occurred_at: r.occurredAt }, { id: entry.latest.id, occurred_at: entry.latest.occurredAt })) {
+        entry.latest = r;
+      }
+    }
+  }
+  const entries = [...perClient.entries()];
+  // Every SET reads the row as it was, so "later than the current status" is judged against the
+  // status before these attempts.
+  for (let i = 0; i < entries.length; i += 1000) {
+    const values = sql.join(
+      entries
+        .slice(i, i + 1000)
+        .map(([code, { n, latest }]) => sql`(${code}, ${n}, ${latest.id}, ${latest.occurredAt}, ${latest.status}, ${latest.agentId}, ${latest.agentName})`),
+    );
+    const later = sql`(clients.last_attempt_id IS NULL OR clients.last_attempt_at IS NULL
+      OR v.occurred_at > clients.last_attempt_at
+      OR (v.occurred_at = clients.last_attempt_at AND v.id > clients.last_attempt_id))`;
+    await sql`
+      WITH v(code, n, id, occurred_at, status, agent_id, agent_name) AS (VALUES ${values})
+      UPDATE clients SET
+        attempt_count = clients.attempt_count + v.n,
+        last_status = CASE WHEN ${later} THEN v.status ELSE clients.last_status END,
+        last_attempt_at = CASE WHEN ${later} THEN v.occurred_at ELSE clients.last_attempt_at END,
+        last_attempt_id = CASE WHEN ${later} THEN v.id ELSE clients.last_attempt_id END,
+        last_agent_id = CASE WHEN ${later} THEN v.agent_id ELSE clients.last_agent_id END,
+        last_agent_name = CASE WHEN ${later} THEN v.agent_name ELSE clients.last_agent_name END
+      FROM v WHERE clients.code = v.code`.execute(trx);
+  }
 }
 
 /** Full recomputation from the history: after a void, or whenever the fast path cannot tell. */

@@ -1,19 +1,15 @@
 // Applies one page pulled from the server, inside the caller's transaction: clients, then attempts,
 // then voids, then whatever was parked waiting for them. Records already here change nothing.
 //
-// Attempts go in by the page rather than one by one (insertAttemptRecord): same rule — insert
-// unless the id is known, the status moves only to a later attempt, the count grows by what was
-// inserted — but a few statements per page instead of four per attempt, which is what lets a
-// device catch up on 100,000 attempts in seconds. test/integration/sync-apply.test.ts checks both
-// give the same clients.
+// Attempts go in by the page (db/attempts.ts insertAttemptRecords, the same path as a click): a
+// few statements per page, which is what lets a device catch up on 100,000 attempts in seconds.
 
-import { sql, type Kysely } from 'kysely';
+import type { Kysely } from 'kysely';
 import type { AttemptRecord, VoidRecord } from '../contract/index.ts';
 import type { ClientRecord } from '../contract/sync-protocol.ts';
-import { insertVoidRecord } from './attempts.ts';
+import { insertAttemptRecords, insertVoidRecord } from './attempts.ts';
 import { upsertClient } from './clients.ts';
 import type { Database } from './schema.ts';
-import { isLater } from './status.ts';
 
 export interface PulledPage {
   clients: ClientRecord[];
@@ -77,77 +73,6 @@ async function applyClients(trx: Kysely<Database>, clients: ClientRecord[]): Pro
     }
   }
   return applied;
-}
-
-/**
- * Inserts attempt records whose client exists, ignoring ids already here, and moves each client's
- * status to its latest attempt if that is later than the current one. Returns the inserted records.
- */
-export async function insertAttemptRecords(trx: Kysely<Database>, records: AttemptRecord[]): Promise<AttemptRecord[]> {
-  const unique = [...new Map(records.map((r) => [r.id, r])).values()];
-  const inserted: AttemptRecord[] = [];
-  const byId = new Map(unique.map((r) => [r.id, r]));
-  for (const part of chunks(unique)) {
-    const rows = await trx
-      .insertInto('attempts')
-      .values(
-        part.map((r) => ({
-          id: r.id,
-          client_code: r.clientCode,
-          agent_id: r.agentId,
-          agent_name: r.agentName,
-          occurred_at: r.occurredAt,
-          utc_offset_min: r.utcOffsetMin,
-          status: r.status,
-          channel: r.channel,
-          note: r.note,
-          device_id: r.deviceId,
-        })),
-      )
-      .onConflict((oc) => oc.column('id').doNothing())
-      .returning('id')
-      .execute();
-    for (const row of rows) inserted.push(byId.get(row.id)!);
-  }
-  if (inserted.length === 0) return inserted;
-
-  // Per client: how many arrived, and the latest of them. A new attempt cannot be voided yet (a
-  // void needs its attempt first), so the latest new one is the only candidate for the status.
-  const perClient = new Map<string, { n: number; latest: AttemptRecord }>();
-  for (const r of inserted) {
-    const entry = perClient.get(r.clientCode);
-    if (!entry) perClient.set(r.clientCode, { n: 1, latest: r });
-    else {
-      entry.n += 1;
-      if (isLater({ id: r.id, occurred_at: r.occurredAt }, { id: entry.latest.id, occurred_at: entry.latest.occurredAt })) {
-        entry.latest = r;
-      }
-    }
-  }
-  // One statement per chunk of clients; every SET reads the row as it was, so "later than the
-  // current status" is judged against the status before this page.
-  for (const part of chunks([...perClient.entries()], 1000)) {
-    const values = sql.join(
-      part.map(
-        ([code, { n, latest }]) =>
-          sql`(${code}, ${n}, ${latest.id}, ${latest.occurredAt}, ${latest.status}, ${latest.agentId}, ${latest.agentName})`,
-      ),
-    );
-    const later = sql`(clients.last_attempt_id IS NULL OR clients.last_attempt_at IS NULL
-      OR v.occurred_at > clients.last_attempt_at
-      OR (v.occurred_at = clients.last_attempt_at AND v.id > clients.last_attempt_id))`;
-    await sql`
-      WITH v(code, n, id, occurred_at, status, agent_id, agent_name) AS (VALUES ${values})
-      UPDATE clients SET
-        attempt_count = clients.attempt_count + v.n,
-        last_status = CASE WHEN ${later} THEN v.status ELSE clients.last_status END,
-        last_attempt_at = CASE WHEN ${later} THEN v.occurred_at ELSE clients.last_attempt_at END,
-        last_attempt_id = CASE WHEN ${later} THEN v.id ELSE clients.last_attempt_id END,
-        last_agent_id = CASE WHEN ${later} THEN v.agent_id ELSE clients.last_agent_id END,
-        last_agent_name = CASE WHEN ${later} THEN v.agent_name ELSE clients.last_agent_name END
-      FROM v WHERE clients.code = v.code`.execute(trx);
-  }
-  return inserted;
 }
 
 async function park(trx: Kysely<Database>, kind: 'attempt' | 'void', recordId: string, waitsFor: string, record: unknown, at: string) {

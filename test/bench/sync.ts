@@ -13,7 +13,7 @@ import type { AttemptRecord } from '../../contract/index.ts';
 import { openDatabase, type LocalDatabase } from '../../db/connection.ts';
 import { uuidv7 } from '../../db/ids.ts';
 import { loadSettings } from '../../db/settings.ts';
-import { insertAttemptRecords } from '../../db/sync-apply.ts';
+import { insertAttemptRecords } from '../../db/attempts.ts';
 import { writeTransaction } from '../../db/tx.ts';
 import { SyncEngine } from '../../sync/engine.ts';
 import { fetchTokenAgent, saveEnrolment } from '../../sync/enrol.ts';
