@@ -6,3 +6,4 @@ export * from './bridge.ts';
 export * from './dispatch.ts';
 export * from './text.ts';
 export * from './records.ts';
+export * from './enums.ts';

@@ -2,17 +2,17 @@
 
 import type { Locale } from './errors.ts';
 
+import type { AttemptStatusCode, KnownChannel, PushRecordKind, VoidKindCode } from './enums.ts';
+
 /** Result of one notification attempt. */
-export type AttemptStatus = 'success' | 'failure';
+export type AttemptStatus = AttemptStatusCode;
 
 /** Synthetic status of a client, from its latest non-voided attempt. */
 export type ClientStatus = 'never' | AttemptStatus;
 
 export type StatusFilter = 'all' | ClientStatus;
 
-/** Well-known channels; any short free text is accepted too, as in the original need. */
-export const knownChannels = ['phone', 'whatsapp', 'email', 'sms', 'visit'] as const;
-export type KnownChannel = (typeof knownChannels)[number];
+export { knownChannels, type KnownChannel } from './enums.ts';
 export const defaultChannel: KnownChannel = 'phone';
 
 export interface Agent {
@@ -55,7 +55,7 @@ export interface AttemptVoid {
   agentName: string;
   reason: string;
   /** 'undo': taken back by its author within seconds; 'void': cancelled later, with a reason. */
-  kind: 'undo' | 'void';
+  kind: VoidKindCode;
 }
 
 export interface Attempt {
@@ -132,7 +132,7 @@ export type SyncPhase = 'disabled' | 'idle' | 'syncing' | 'offline' | 'error';
 
 export interface DeadLetter {
   seq: number;
-  kind: 'attempt' | 'void';
+  kind: PushRecordKind;
   recordId: string;
   clientCode: string | null;
   reason: string;

@@ -18,13 +18,15 @@ import type {
 } from './model.ts';
 import type { Result } from './errors.ts';
 import type { ChannelOperationName } from './channels.ts';
+import { attemptStatuses, clientStatuses } from './enums.ts';
 import { limits } from './limits.ts';
+import { text } from './text-schema.ts';
 
 // The limits live in a zod-free file so the renderer can read them without bundling zod.
 export { limits } from './limits.ts';
 
-const trimmed = (max: number) => z.string().trim().max(max);
-const clientCode = z.string().trim().min(1).max(limits.clientCode);
+const trimmed = (max: number) => text().trim().max(max);
+const clientCode = text().trim().min(1).max(limits.clientCode);
 const attemptId = z.uuid();
 const isoDate = z.iso.datetime({ offset: true });
 const day = z.iso.date();
@@ -39,14 +41,14 @@ export const schemas = {
   }),
   searchClients: z.strictObject({
     query: z.string().max(limits.query).default(''),
-    status: z.enum(['all', 'never', 'success', 'failure']).default('all'),
+    status: z.enum(['all', ...clientStatuses]).default('all'),
     offset: z.int().min(0).max(1_000_000).default(0),
     limit: z.int().min(1).max(limits.pageSize).default(50),
   }),
   getClient: z.strictObject({ code: clientCode }),
   recordAttempt: z.strictObject({
     clientCode,
-    status: z.enum(['success', 'failure']),
+    status: z.enum(attemptStatuses),
     channel: trimmed(limits.channel).min(1).optional(),
     note: trimmed(limits.note).optional(),
   }),
@@ -61,15 +63,15 @@ export const schemas = {
     limit: z.int().min(1).max(limits.historyPageSize).default(50),
   }),
   importClients: z.strictObject({
-    fileName: z.string().max(limits.fileName).default('clients.csv'),
-    content: z.string().max(limits.importBytes),
+    fileName: text().max(limits.fileName).default('clients.csv'),
+    content: text().max(limits.importBytes),
     importId: z.string().max(64).optional(),
   }),
   exportHistory: z.strictObject({
     from: day.optional(),
     to: day.optional(),
     agentId: z.string().max(64).optional(),
-    status: z.enum(['success', 'failure']).optional(),
+    status: z.enum(attemptStatuses).optional(),
   }),
   todayCounts: z.strictObject({}),
   seedDemoClients: z.strictObject({ count: z.int().min(1).max(limits.demoClients) }),

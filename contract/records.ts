@@ -2,32 +2,34 @@
 // Immutable facts; the same record applied twice changes nothing.
 
 import { z } from 'zod';
-import { limits } from './operations.ts';
+import { attemptStatuses, voidKinds } from './enums.ts';
+import { limits } from './limits.ts';
+import { text } from './text-schema.ts';
 
 const iso = z.iso.datetime({ offset: false, precision: 3 });
 
 export const attemptRecordSchema = z.strictObject({
   id: z.uuid(),
-  clientCode: z.string().min(1).max(limits.clientCode),
-  agentId: z.string().min(1).max(64),
-  agentName: z.string().min(1).max(limits.agentName),
+  clientCode: text().min(1).max(limits.clientCode),
+  agentId: text().min(1).max(64),
+  agentName: text().min(1).max(limits.agentName),
   occurredAt: iso,
   utcOffsetMin: z.int().min(-840).max(840),
-  status: z.enum(['success', 'failure']),
-  channel: z.string().min(1).max(limits.channel),
-  note: z.string().max(limits.note).nullable(),
-  deviceId: z.string().min(1).max(64),
+  status: z.enum(attemptStatuses),
+  channel: text().min(1).max(limits.channel),
+  note: text().max(limits.note).nullable(),
+  deviceId: text().min(1).max(64),
 });
 export type AttemptRecord = z.infer<typeof attemptRecordSchema>;
 
 export const voidRecordSchema = z.strictObject({
   attemptId: z.uuid(),
-  agentId: z.string().min(1).max(64),
-  agentName: z.string().min(1).max(limits.agentName),
+  agentId: text().min(1).max(64),
+  agentName: text().min(1).max(limits.agentName),
   voidedAt: iso,
   utcOffsetMin: z.int().min(-840).max(840),
-  reason: z.string().min(1).max(limits.reason),
-  kind: z.enum(['undo', 'void']),
-  deviceId: z.string().min(1).max(64),
+  reason: text().min(1).max(limits.reason),
+  kind: z.enum(voidKinds),
+  deviceId: text().min(1).max(64),
 });
 export type VoidRecord = z.infer<typeof voidRecordSchema>;

@@ -5,6 +5,8 @@ import { z } from 'zod';
 import type { Locale } from './errors.ts';
 import { limits } from './operations.ts';
 import { attemptRecordSchema, voidRecordSchema } from './records.ts';
+import type { PushRecordKind } from './enums.ts';
+import { text } from './text-schema.ts';
 
 export const protocolVersion = 1;
 /** Every request carries it; the server answers 400 protocol.unsupported to any other. */
@@ -21,15 +23,15 @@ export const pullLimits = {
 } as const;
 
 export const clientRecordSchema = z.strictObject({
-  code: z.string().min(1).max(limits.clientCode),
-  name: z.string().min(1).max(200),
-  phones: z.array(z.string().max(40)).max(10),
+  code: text().min(1).max(limits.clientCode),
+  name: text().min(1).max(200),
+  phones: z.array(text().max(40)).max(10),
   // Same maxima as the clients CSV reader (db/csv-clients.ts csvLimits): a client the app imports
   // must also travel, or one long address would make a whole pull page unreadable on every device.
-  email: z.string().max(254).nullable(),
-  city: z.string().max(120).nullable(),
-  address: z.string().max(500).nullable(),
-  extra: z.record(z.string().max(100), z.string().max(1000)),
+  email: text().max(254).nullable(),
+  city: text().max(120).nullable(),
+  address: text().max(500).nullable(),
+  extra: z.record(text().max(100), text().max(1000)),
   updatedAt: z.iso.datetime({ offset: false, precision: 3 }),
 });
 export type ClientRecord = z.infer<typeof clientRecordSchema>;
@@ -43,7 +45,7 @@ export type PushItem = z.infer<typeof pushItemSchema>;
 /** POST /v1/push */
 export const pushRequestSchema = z.strictObject({
   protocol: z.literal(protocolVersion),
-  deviceId: z.string().min(1).max(64),
+  deviceId: text().min(1).max(64),
   items: z.array(pushItemSchema).min(1).max(pushLimits.maxItems),
 });
 export type PushRequest = z.infer<typeof pushRequestSchema>;
@@ -56,7 +58,7 @@ export interface ProtocolErrorBody {
 }
 
 export interface PushItemResult {
-  kind: 'attempt' | 'void';
+  kind: PushRecordKind;
   /** The attempt id (for a void: the voided attempt's id). */
   id: string;
   outcome: PushOutcome;

@@ -1,0 +1,33 @@
+// One source of truth for every enumeration that crosses a boundary. Zod schemas, SQL CHECKs of new
+// migrations and TypeScript unions are derived from these tuples; nothing else spells the values.
+// No zod here: the renderer and the preload read these without bundling the schemas.
+
+/** Result of one attempt. The client's synthetic status adds 'never'. */
+export const attemptStatuses = ['success', 'failure'] as const;
+export type AttemptStatusCode = (typeof attemptStatuses)[number];
+
+export const clientStatuses = ['never', ...attemptStatuses] as const;
+
+/** 'undo': taken back by its author within seconds; 'void': cancelled later, with a reason. */
+export const voidKinds = ['undo', 'void'] as const;
+export type VoidKindCode = (typeof voidKinds)[number];
+
+/** What a device pushes (its outbox) and what a server sends back (its change log). */
+export const pushRecordKinds = ['attempt', 'void'] as const;
+export type PushRecordKind = (typeof pushRecordKinds)[number];
+export const changeKinds = ['client', 'attempt', 'void'] as const;
+export type ChangeKind = (typeof changeKinds)[number];
+
+/** Well-known channels; any short free text is accepted too, as in the original need. */
+export const knownChannels = ['phone', 'whatsapp', 'email', 'sms', 'visit'] as const;
+export type KnownChannel = (typeof knownChannels)[number];
+
+/** `'a', 'b'` for a CHECK (column IN (…)) of a migration. Values are code constants, never input. */
+export function sqlList(values: readonly string[]): string {
+  return values.map((v) => `'${v.replaceAll("'", "''")}'`).join(', ');
+}
+
+/** Narrows an unknown string to a tuple's values: for readers meeting a newer writer's data. */
+export function isOneOf<T extends string>(values: readonly T[], value: unknown): value is T {
+  return typeof value === 'string' && (values as readonly string[]).includes(value);
+}
