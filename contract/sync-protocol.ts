@@ -12,6 +12,25 @@ export const protocolVersion = 1;
 /** Every request carries it; the server answers 400 protocol.unsupported to any other. */
 export const protocolHeader = 'x-desk-protocol';
 
+/**
+ * Optional capabilities beyond protocol 1's baseline (attempt, void and client records with the fields
+ * of contract/records.ts). A server lists what it accepts in `/health` and `/v1/me`; a device sends
+ * nothing a server has not listed (docs/sync-protocol.md, "Growing the protocol").
+ */
+export const protocolFeatures = [
+  /** Every answer carries `serverEpoch`; a pull from a cursor past the head starts again from zero. */
+  'epoch',
+  /** A push may carry `device`: the app's version and its outbox and dead-letter counts. */
+  'push.deviceReport',
+] as const;
+export type ProtocolFeature = (typeof protocolFeatures)[number];
+
+/** What a device reads of a server's feature list: unknown names (a newer server) are kept out. */
+export function knownFeatures(listed: unknown): ProtocolFeature[] {
+  if (!Array.isArray(listed)) return [];
+  return protocolFeatures.filter((f) => listed.includes(f));
+}
+
 export const pushLimits = {
   maxItems: 500,
   maxBodyBytes: 2 * 1024 * 1024,
@@ -42,10 +61,21 @@ export const pushItemSchema = z.discriminatedUnion('kind', [
 ]);
 export type PushItem = z.infer<typeof pushItemSchema>;
 
+/** What a desk says of itself with a push (feature 'push.deviceReport'), for the console's Postes page. */
+export const deviceReportSchema = z.strictObject({
+  appVersion: text().min(1).max(40),
+  outboxPending: z.int().min(0).max(100_000_000),
+  deadLetters: z.int().min(0).max(100_000_000),
+  /** The most frequent dead-letter reasons, in the desk's language, most frequent first. */
+  deadLetterReasons: z.array(z.strictObject({ reason: text().max(500), count: z.int().min(1) })).max(5),
+});
+export type DeviceReport = z.infer<typeof deviceReportSchema>;
+
 /** POST /v1/push */
 export const pushRequestSchema = z.strictObject({
   protocol: z.literal(protocolVersion),
   deviceId: text().min(1).max(64),
+  device: deviceReportSchema.optional(),
   items: z.array(pushItemSchema).min(1).max(pushLimits.maxItems),
 });
 export type PushRequest = z.infer<typeof pushRequestSchema>;
@@ -65,7 +95,12 @@ export interface PushItemResult {
   error?: ProtocolErrorBody;
 }
 
-export interface PushResponse {
+/** Every answer of a server with feature 'epoch' carries its database's identity. */
+export interface EpochField {
+  serverEpoch: string;
+}
+
+export interface PushResponse extends EpochField {
   results: PushItemResult[];
   serverTime: string;
 }
@@ -81,19 +116,32 @@ export const pullQuerySchema = z.strictObject({
   limit: z.coerce.number().int().min(1).max(pullLimits.maxLimit).default(pullLimits.defaultLimit),
 });
 
-export interface PullResponse {
+export interface PullResponse extends EpochField {
   changes: ChangeItem[];
   /** Opaque to the device: store it and send it back. Never goes backwards. */
   nextCursor: string;
   hasMore: boolean;
   serverTime: string;
+  /**
+   * True when the cursor sent was past the head of the change log (the database was restored from a
+   * backup): the page starts again from zero. Devices of any version re-read safely; ids dedupe.
+   */
+  cursorReset?: boolean;
 }
 
 /** GET /v1/me: who the token belongs to. */
-export interface MeResponse {
+export interface MeResponse extends EpochField {
   agentId: string;
   agentName: string;
   serverTime: string;
+  features: ProtocolFeature[];
+}
+
+/** GET /health */
+export interface HealthResponse extends EpochField {
+  status: 'ok';
+  protocol: typeof protocolVersion;
+  features: ProtocolFeature[];
 }
 
 const protocolCatalog = {

@@ -58,3 +58,16 @@ export async function retryDeadLetters(db: Kysely<Database>): Promise<number> {
     .executeTakeFirst();
   return Number(result.numUpdatedRows);
 }
+
+/** The most frequent reasons among dead letters, for the device's report to the server. */
+export async function topDeadLetterReasons(db: Kysely<Database>, max: number): Promise<{ reason: string; count: number }[]> {
+  const rows = await db
+    .selectFrom('outbox')
+    .select(['last_error', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('state', '=', 'dead')
+    .groupBy('last_error')
+    .orderBy('n', 'desc')
+    .limit(max)
+    .execute();
+  return rows.map((r) => ({ reason: (r.last_error ?? '').slice(0, 500), count: Number(r.n) }));
+}

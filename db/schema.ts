@@ -87,6 +87,19 @@ export interface ClientOrderTable {
   last_status: 'success' | 'failure' | null;
 }
 
+/** Pulled records this version could not read, kept for a later version (db/sync-unknown.ts). */
+export interface SyncUnknownTable {
+  seq: Generated<number>;
+  kind: string;
+  /** The change item exactly as it came, JSON. */
+  payload: string;
+  /** Why it could not be read, for the logs and the settings page. */
+  problem: string;
+  /** The app version that set it aside: a different version reads it again. */
+  app_version: string;
+  received_at: string;
+}
+
 export interface Database {
   meta: MetaTable;
   clients: ClientTable;
@@ -94,5 +107,6 @@ export interface Database {
   voids: VoidTable;
   outbox: OutboxTable;
   sync_parked: SyncParkedTable;
+  sync_unknown: SyncUnknownTable;
   client_order: ClientOrderTable;
 }

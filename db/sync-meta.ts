@@ -21,6 +21,9 @@ const keys = {
   cursor: 'sync_cursor',
   cursorServer: 'sync_cursor_server',
   lastSyncAt: 'sync_last_at',
+  serverEpoch: 'sync_server_epoch',
+  serverFeatures: 'sync_server_features',
+  notice: 'sync_notice',
 } as const;
 
 export async function readSyncConfig(db: Kysely<Database>): Promise<StoredSyncConfig> {
@@ -46,7 +49,9 @@ export async function saveSyncConfig(
     [keys.serverUrl]: config.serverUrl,
     [keys.token]: config.token,
     [keys.tokenStorage]: config.tokenStorage,
-    ...(cursorServer !== config.serverUrl ? { [keys.cursor]: '0', [keys.cursorServer]: config.serverUrl } : {}),
+    ...(cursorServer !== config.serverUrl
+      ? { [keys.cursor]: '0', [keys.cursorServer]: config.serverUrl, [keys.serverEpoch]: null, [keys.serverFeatures]: null }
+      : {}),
   });
 }
 
@@ -81,4 +86,44 @@ export async function adoptServerAgent(trx: Kysely<Database>, agent: { id: strin
   const { agent: current, formerAgentIds } = settingsFromMeta(await readMeta(trx));
   const former = current && current.id !== agent.id && !formerAgentIds.includes(current.id) ? [...formerAgentIds, current.id] : formerAgentIds;
   await setMeta(trx, { agent_id: agent.id, agent_name: agent.name, agent_former_ids: JSON.stringify(former) });
+}
+
+/** The identity of the server database the cursor came from (protocol feature 'epoch'). */
+export async function getServerEpoch(db: Kysely<Database>): Promise<string | null> {
+  return getMeta(db, keys.serverEpoch);
+}
+
+export async function setServerEpoch(trx: Kysely<Database>, epoch: string): Promise<void> {
+  await setMeta(trx, { [keys.serverEpoch]: epoch });
+}
+
+/** What the server said it accepts, at the last /v1/me: JSON of names. */
+export async function getServerFeatures(db: Kysely<Database>): Promise<string[]> {
+  const raw = await getMeta(db, keys.serverFeatures);
+  try {
+    const parsed: unknown = raw ? JSON.parse(raw) : [];
+    return Array.isArray(parsed) ? parsed.filter((f): f is string => typeof f === 'string') : [];
+  } catch {
+    return [];
+  }
+}
+
+export async function setServerFeatures(db: Kysely<Database>, features: readonly string[]): Promise<void> {
+  await setMeta(db, { [keys.serverFeatures]: JSON.stringify(features) });
+}
+
+/** Something the agent should read about sync (a server restored, …): a code and its time. */
+export async function setSyncNotice(db: Kysely<Database>, notice: { code: string; at: string } | null): Promise<void> {
+  await setMeta(db, { [keys.notice]: notice ? JSON.stringify(notice) : null });
+}
+
+export async function getSyncNotice(db: Kysely<Database>): Promise<{ code: string; at: string } | null> {
+  const raw = await getMeta(db, keys.notice);
+  if (!raw) return null;
+  try {
+    const parsed = JSON.parse(raw) as { code?: unknown; at?: unknown };
+    return typeof parsed.code === 'string' && typeof parsed.at === 'string' ? { code: parsed.code, at: parsed.at } : null;
+  } catch {
+    return null;
+  }
 }

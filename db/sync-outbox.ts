@@ -1,6 +1,8 @@
 // The outbox as the sync engine reads and settles it: oldest first, one transaction per answer.
 
 import type { Kysely } from 'kysely';
+import type { AttemptRecord, VoidRecord } from '../contract/records.ts';
+import { enqueueAttempt, enqueueVoid } from './outbox.ts';
 import type { Database } from './schema.ts';
 import { writeTransaction } from './tx.ts';
 
@@ -61,4 +63,58 @@ export async function settleOutbox(db: Kysely<Database>, settlement: Settlement,
         .execute();
     }
   });
+}
+
+/**
+ * Queues again every attempt and void this device made that is not already queued: after the
+ * server lost records (restored from a backup, or replaced), what this device still holds goes
+ * back. The server answers 'duplicate' to what it kept, so this is always safe; attempts first,
+ * so that no void travels ahead of its attempt.
+ */
+export async function requeueOwnRecords(trx: Kysely<Database>, deviceId: string, at: string): Promise<number> {
+  const queued = new Set(
+    (await trx.selectFrom('outbox').select(['kind', 'record_id']).execute()).map((r) => `${r.kind}:${r.record_id}`),
+  );
+  const attempts = await trx
+    .selectFrom('attempts')
+    .selectAll()
+    .where('device_id', '=', deviceId)
+    .orderBy('occurred_at')
+    .orderBy('id')
+    .execute();
+  const voids = await trx.selectFrom('voids').selectAll().where('device_id', '=', deviceId).orderBy('voided_at').execute();
+  let count = 0;
+  for (const a of attempts) {
+    if (queued.has(`attempt:${a.id}`)) continue;
+    const record: AttemptRecord = {
+      id: a.id,
+      clientCode: a.client_code,
+      agentId: a.agent_id,
+      agentName: a.agent_name,
+      occurredAt: a.occurred_at,
+      utcOffsetMin: a.utc_offset_min,
+      status: a.status,
+      channel: a.channel,
+      note: a.note,
+      deviceId: a.device_id,
+    };
+    await enqueueAttempt(trx, record, at);
+    count += 1;
+  }
+  for (const v of voids) {
+    if (queued.has(`void:${v.attempt_id}`)) continue;
+    const record: VoidRecord = {
+      attemptId: v.attempt_id,
+      agentId: v.agent_id,
+      agentName: v.agent_name,
+      voidedAt: v.voided_at,
+      utcOffsetMin: v.utc_offset_min,
+      reason: v.reason,
+      kind: v.kind,
+      deviceId: v.device_id,
+    };
+    await enqueueVoid(trx, record, at);
+    count += 1;
+  }
+  return count;
 }

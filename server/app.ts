@@ -11,14 +11,18 @@ import {
   protocolVersion,
   pullQuerySchema,
   pushLimits,
+  protocolFeatures,
   pushRequestSchema,
+  type HealthResponse,
   type MeResponse,
 } from '../contract/sync-protocol.ts';
 import { authenticate, type CallerIdentity } from './auth.ts';
 import { ProtocolFailure } from './failure.ts';
 import { readChanges } from './pull.ts';
+import { saveDeviceReport } from './device-reports.ts';
 import { applyPush } from './push.ts';
 import { databaseAnswers, type ServerDatabase } from './storage/database.ts';
+import { cursorIsAhead, readServerEpoch } from './storage/identity.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -150,8 +154,16 @@ export async function buildApp(sdb: ServerDatabase, options: AppOptions = {}): P
     );
   });
 
+  // The epoch changes only by an admin command, which is followed by a restart of every instance.
+  let epoch: string | null = null;
+  const serverEpoch = async (): Promise<string> => (epoch ??= await readServerEpoch(sdb.db));
+  const features = [...protocolFeatures];
+
   app.get('/health', async (_request, reply) => {
-    if (await databaseAnswers(sdb.db)) return { status: 'ok', protocol: protocolVersion };
+    if (await databaseAnswers(sdb.db)) {
+      const health: HealthResponse = { status: 'ok', protocol: protocolVersion, features, serverEpoch: await serverEpoch() };
+      return health;
+    }
     const failure = new ProtocolFailure('server.unavailable');
     return reply.code(failure.statusCode).send(failure.toResponse());
   });
@@ -180,7 +192,13 @@ export async function buildApp(sdb: ServerDatabase, options: AppOptions = {}): P
 
       v1.get('/me', async (request): Promise<MeResponse> => {
         const caller = request.caller!;
-        return { agentId: caller.agentId, agentName: caller.agentName, serverTime: clock.now().toISOString() };
+        return {
+          agentId: caller.agentId,
+          agentName: caller.agentName,
+          serverTime: clock.now().toISOString(),
+          features,
+          serverEpoch: await serverEpoch(),
+        };
       });
 
       v1.post('/push', async (request) => {
@@ -191,13 +209,20 @@ export async function buildApp(sdb: ServerDatabase, options: AppOptions = {}): P
         const parsed = pushRequestSchema.safeParse(body);
         if (!parsed.success) throw new ProtocolFailure('body.invalid', describeIssues(parsed.error));
         request.deviceId = parsed.data.deviceId;
-        return applyPush(sdb, request.caller!, parsed.data, clock.now());
+        const now = clock.now();
+        const answer = await applyPush(sdb, request.caller!, parsed.data, now);
+        if (parsed.data.device) await saveDeviceReport(sdb, parsed.data.deviceId, parsed.data.device, now);
+        return { ...answer, serverEpoch: await serverEpoch() };
       });
 
       v1.get('/changes', async (request) => {
         const parsed = pullQuerySchema.safeParse(request.query);
         if (!parsed.success) throw new ProtocolFailure('body.invalid', describeIssues(parsed.error));
-        return readChanges(sdb.db, parsed.data.cursor, parsed.data.limit, clock.now());
+        // A cursor past the head means this database was restored from a backup: numbers the device
+        // already passed will be handed out again, so it reads from zero (ids make that safe).
+        const reset = await cursorIsAhead(sdb.db, parsed.data.cursor);
+        const page = await readChanges(sdb.db, reset ? '0' : parsed.data.cursor, parsed.data.limit, clock.now());
+        return { ...page, serverEpoch: await serverEpoch(), ...(reset ? { cursorReset: true } : {}) };
       });
     },
     { prefix: '/v1' },

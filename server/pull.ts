@@ -75,7 +75,7 @@ async function loadVoids(db: Kysely<ServerSchema>, ids: string[]): Promise<Map<s
   return found;
 }
 
-export async function readChanges(db: Kysely<ServerSchema>, cursor: string, limit: number, now: Date): Promise<PullResponse> {
+export async function readChanges(db: Kysely<ServerSchema>, cursor: string, limit: number, now: Date): Promise<Omit<PullResponse, 'serverEpoch'>> {
   const after = Number(cursor);
   const rows = await readChangesAfter(db, after, limit + 1);
   const page = rows.slice(0, limit);

@@ -262,7 +262,7 @@ export async function applyPushInTransaction(
   return results;
 }
 
-export async function applyPush(sdb: ServerDatabase, caller: CallerIdentity, request: PushRequest, now: Date): Promise<PushResponse> {
+export async function applyPush(sdb: ServerDatabase, caller: CallerIdentity, request: PushRequest, now: Date): Promise<Omit<PushResponse, 'serverEpoch'>> {
   checkAttribution(caller, request);
   const receivedAt = now.toISOString();
   const results = await writeTransaction(sdb, (trx) => applyPushInTransaction(trx, caller, request, receivedAt));

@@ -6,18 +6,37 @@ import { z } from 'zod';
 import { attemptRecordSchema, voidRecordSchema, type AttemptRecord, type Locale, type VoidRecord } from '../contract/index.ts';
 import {
   clientRecordSchema,
+  knownFeatures,
   protocolVersion,
   pullLimits,
   pushLimits,
   type ClientRecord,
+  type DeviceReport,
+  type ProtocolFeature,
   type PushResponse,
 } from '../contract/sync-protocol.ts';
 import { systemClock, type Clock } from '../db/clock.ts';
 import type { Database } from '../db/schema.ts';
 import { getMeta } from '../db/settings.ts';
-import { applyPulledPage, type ApplySummary } from '../db/sync-apply.ts';
-import { getPullCursor, setLastSyncAt, setPullCursor } from '../db/sync-meta.ts';
-import { settleOutbox, takePendingBatch, type OutboxEntry, type Settlement } from '../db/sync-outbox.ts';
+import { applyPulledPage, type ApplySummary, type PulledPage } from '../db/sync-apply.ts';
+import { countOutbox, topDeadLetterReasons } from '../db/outbox.ts';
+import {
+  getPullCursor,
+  getServerEpoch,
+  setLastSyncAt,
+  setPullCursor,
+  setServerEpoch,
+  setServerFeatures,
+  setSyncNotice,
+} from '../db/sync-meta.ts';
+import { requeueOwnRecords, settleOutbox, takePendingBatch, type OutboxEntry, type Settlement } from '../db/sync-outbox.ts';
+import {
+  forgetUnknownChanges,
+  keepUnknownChanges,
+  markUnknownChangesSeenBy,
+  takeUnknownChangesFromOtherVersions,
+  type UnknownChange,
+} from '../db/sync-unknown.ts';
 import { writeTransaction } from '../db/tx.ts';
 import { SyncFailure, SyncHttp } from './http.ts';
 
@@ -47,8 +66,13 @@ export interface SyncEngineOptions {
   pullLimit?: number;
   /** Push requests in flight at once (default 3). */
   pushConcurrency?: number;
+  /** Told to the server with pushes when it accepts device reports; unknown records are kept per version. */
+  appVersion?: string;
   hooks?: SyncHooks;
 }
+
+/** Used where the host gives no version (tests, tools): records set aside are read again by any real version. */
+export const unversioned = '0.0.0-dev';
 
 export interface PushReport {
   requests: number;
@@ -63,29 +87,97 @@ export interface PullReport {
   attempts: number;
   voids: number;
   parked: number;
+  /** Changes this version cannot read, kept aside (db/sync-unknown.ts). */
+  unknown: number;
+}
+
+export interface ServerReport {
+  features: ProtocolFeature[];
+  /** The server is not the one the cursor came from (another database, or a restored one). */
+  changed: boolean;
+  /** Own records queued again because of that. */
+  requeued: number;
 }
 
 export interface SyncReport {
+  server: ServerReport;
   push: PushReport;
   pull: PullReport;
   at: string;
 }
 
 // Unknown fields from a newer server are dropped rather than refused: the records stay readable.
+// Each change is read on its own: one a newer server sends that this version cannot read (a new
+// kind, a new value) is kept aside, never the reason a pull stops (docs/sync-protocol.md).
 const pulledAttempt = z.object(attemptRecordSchema.shape).extend({ receivedAt: z.string() });
 const pulledVoid = z.object(voidRecordSchema.shape).extend({ receivedAt: z.string() });
+const changeSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('client'), record: z.object(clientRecordSchema.shape) }),
+  z.object({ kind: z.literal('attempt'), record: pulledAttempt }),
+  z.object({ kind: z.literal('void'), record: pulledVoid }),
+]);
+type PulledChange = z.infer<typeof changeSchema>;
 const pullResponseSchema = z.object({
-  changes: z.array(
-    z.discriminatedUnion('kind', [
-      z.object({ kind: z.literal('client'), record: z.object(clientRecordSchema.shape) }),
-      z.object({ kind: z.literal('attempt'), record: pulledAttempt }),
-      z.object({ kind: z.literal('void'), record: pulledVoid }),
-    ]),
-  ),
+  changes: z.array(z.unknown()),
   nextCursor: z.string().regex(/^\d{1,19}$/),
   hasMore: z.boolean(),
   serverTime: z.string(),
+  serverEpoch: z.string().min(1).max(100).optional(),
+  cursorReset: z.boolean().optional(),
 });
+const meResponseSchema = z.object({
+  features: z.array(z.unknown()).optional(),
+  serverEpoch: z.string().min(1).max(100).optional(),
+});
+
+function describeChangeProblem(error: z.ZodError): string {
+  return error.issues
+    .slice(0, 3)
+    .map((issue) => `${issue.path.join('.') || 'change'}: ${issue.message}`)
+    .join('; ');
+}
+
+/** Splits a pulled page into what this version reads and what it keeps for a later one. */
+function readChanges(raw: readonly unknown[]): { known: PulledChange[]; unknown: UnknownChange[] } {
+  const known: PulledChange[] = [];
+  const unknown: UnknownChange[] = [];
+  for (const item of raw) {
+    const parsed = changeSchema.safeParse(item);
+    if (parsed.success) known.push(parsed.data);
+    else {
+      const kind = typeof item === 'object' && item !== null && typeof (item as { kind?: unknown }).kind === 'string' ? (item as { kind: string }).kind : '?';
+      unknown.push({ kind, payload: JSON.stringify(item), problem: describeChangeProblem(parsed.error) });
+    }
+  }
+  return { known, unknown };
+}
+
+function pageOf(changes: readonly PulledChange[]): PulledPage {
+  const page: PulledPage = { clients: [], attempts: [], voids: [] };
+  for (const change of changes) {
+    if (change.kind === 'client') page.clients.push(change.record);
+    else if (change.kind === 'attempt') {
+      const { receivedAt: _r, ...record } = change.record;
+      page.attempts.push(record);
+    } else {
+      const { receivedAt: _r, ...record } = change.record;
+      page.voids.push(record);
+    }
+  }
+  return page;
+}
+
+/** 5xx other than "unavailable": the server failed on what we sent, maybe on one item of it. */
+function isServerFault(error: unknown): error is SyncFailure {
+  return error instanceof SyncFailure && error.kind === 'server' && error.status !== null && ![502, 503, 504].includes(error.status);
+}
+
+/** The connection was cut while the body was going up: a server that refused it (413) and closed. */
+function isUploadCut(error: unknown): boolean {
+  if (!(error instanceof SyncFailure) || error.kind !== 'network') return false;
+  const cause = error.cause as { cause?: { code?: string } } | undefined;
+  return /EPIPE|ECONNRESET|UND_ERR_SOCKET|other side closed/i.test(`${error.message} ${cause?.cause?.code ?? ''}`);
+}
 
 const pushResponseSchema = z.object({
   results: z.array(
@@ -108,6 +200,10 @@ export class SyncEngine {
   private readonly pushMaxItems: number;
   private readonly pullLimit: number;
   private readonly pushConcurrency: number;
+  private readonly appVersion: string;
+  /** Set once a push request of this run was answered: proof the server takes other records. */
+  private pushAnswered = false;
+  private readonly uploadCuts = new Map<number, number>();
 
   constructor(options: SyncEngineOptions) {
     this.db = options.db;
@@ -117,6 +213,7 @@ export class SyncEngine {
     this.pushMaxItems = Math.min(options.pushMaxItems ?? pushLimits.maxItems, pushLimits.maxItems);
     this.pullLimit = Math.min(options.pullLimit ?? pullLimits.maxLimit, pullLimits.maxLimit);
     this.pushConcurrency = Math.max(1, options.pushConcurrency ?? 3);
+    this.appVersion = options.appVersion ?? unversioned;
     this.http = new SyncHttp({
       serverUrl: options.serverUrl,
       token: options.token,
@@ -127,13 +224,57 @@ export class SyncEngine {
     });
   }
 
-  /** Push, then pull: what this device did reaches the server before it reads what others did. */
+  /**
+   * Who is the server, then push, then pull: what this device did reaches the server before it
+   * reads what others did, and nothing is sent that the server has not said it accepts.
+   */
   async sync(): Promise<SyncReport> {
-    const push = await this.push();
+    const server = await this.greet();
+    const push = await this.push(server.features);
     const pull = await this.pull();
     const at = this.clock.now().toISOString();
     await setLastSyncAt(this.db, at);
-    return { push, pull, at };
+    return { server, push, pull, at };
+  }
+
+  /** GET /v1/me: the features the server accepts and its epoch. An older server lists neither. */
+  async greet(): Promise<ServerReport> {
+    const raw = await this.http.request<unknown>('GET', 'v1/me');
+    const parsed = meResponseSchema.safeParse(raw);
+    if (!parsed.success) throw new SyncFailure('badAnswer', `GET v1/me: réponse inattendue (${parsed.error.issues[0]?.message ?? ''})`);
+    const features = knownFeatures(parsed.data.features);
+    await setServerFeatures(this.db, features);
+    const { changed, requeued } = parsed.data.serverEpoch ? await this.noticeEpoch(parsed.data.serverEpoch) : { changed: false, requeued: 0 };
+    return { features, changed, requeued };
+  }
+
+  /**
+   * A server database other than the one the cursor came from: read everything again from zero and
+   * send again what this device made (records are ids: the server and this device ignore repeats).
+   */
+  private async noticeEpoch(epoch: string): Promise<{ changed: boolean; requeued: number }> {
+    const stored = await getServerEpoch(this.db);
+    if (stored === epoch) return { changed: false, requeued: 0 };
+    const at = this.clock.now().toISOString();
+    return writeTransaction(this.db, async (trx) => {
+      await setServerEpoch(trx, epoch);
+      // First answer from an epoch-aware server: nothing to compare with yet.
+      if (stored === null) return { changed: false, requeued: 0 };
+      await setPullCursor(trx, '0');
+      const requeued = await requeueOwnRecords(trx, this.deviceId, at);
+      await setSyncNotice(trx, { code: 'server.changed', at });
+      return { changed: true, requeued };
+    });
+  }
+
+  private async deviceReport(): Promise<DeviceReport> {
+    const { pending, dead } = await countOutbox(this.db);
+    return {
+      appVersion: this.appVersion.slice(0, 40),
+      outboxPending: pending,
+      deadLetters: dead,
+      deadLetterReasons: await topDeadLetterReasons(this.db, 5),
+    };
   }
 
   /**
@@ -142,8 +283,10 @@ export class SyncEngine {
    * the batch that carries its attempt. After a failure nothing new is sent; what is in flight
    * finishes, and the rest goes next run.
    */
-  async push(): Promise<PushReport> {
+  async push(features: readonly ProtocolFeature[] = []): Promise<PushReport> {
     const report: PushReport = { requests: 0, applied: 0, duplicate: 0, rejected: 0 };
+    // Said once per run, with the first request only: the server keeps the latest.
+    let device: string | null = features.includes('push.deviceReport') ? JSON.stringify(await this.deviceReport()) : null;
     const inFlight = new Map<Promise<void>, Set<string>>();
     let failure = null as { error: unknown } | null;
     let afterSeq = 0;
@@ -161,7 +304,9 @@ export class SyncEngine {
       while (inFlight.size >= this.pushConcurrency) await Promise.race(inFlight.keys());
       if (failure) break;
       const attempts = new Set(batch.filter((e) => e.kind === 'attempt').map((e) => e.recordId));
-      const request: Promise<void> = this.pushBatch(batch, report).then(
+      const extra = device ? `,"device":${device}` : '';
+      device = null;
+      const request: Promise<void> = this.pushBatch(batch, report, extra).then(
         () => void inFlight.delete(request),
         (error: unknown) => {
           inFlight.delete(request);
@@ -175,10 +320,10 @@ export class SyncEngine {
     return report;
   }
 
-  private async pushBatch(batch: OutboxEntry[], report: PushReport): Promise<void> {
+  private async pushBatch(batch: OutboxEntry[], report: PushReport, extra = ''): Promise<void> {
     await this.hooks.beforePush?.(batch);
     // The payloads are already the records' JSON: the body is assembled, not re-serialised.
-    const body = `{"protocol":${protocolVersion},"deviceId":${JSON.stringify(this.deviceId)},"items":[${batch
+    const body = `{"protocol":${protocolVersion},"deviceId":${JSON.stringify(this.deviceId)}${extra},"items":[${batch
       .map((e) => `{"kind":"${e.kind}","record":${e.payload}}`)
       .join(',')}]}`;
     report.requests += 1;
@@ -186,25 +331,14 @@ export class SyncEngine {
     try {
       raw = await this.http.request<unknown>('POST', 'v1/push', body);
     } catch (error) {
-      // The server refused the request as a whole: halve it until the culprit stands alone, so
-      // one bad record goes aside and the rest of the queue still leaves.
-      if (error instanceof SyncFailure && (error.status === 422 || error.status === 413)) {
-        if (batch.length > 1) {
-          const middle = Math.ceil(batch.length / 2);
-          await this.pushBatch(batch.slice(0, middle), report);
-          await this.pushBatch(batch.slice(middle), report);
-          return;
-        }
-        const reason = error.body ? error.body.message[await this.locale()] : error.message;
-        await settleOutbox(this.db, { done: [], dead: [{ seq: batch[0]!.seq, reason }] }, this.clock.now().toISOString());
-        report.rejected += 1;
-        return;
-      }
-      throw error;
+      await this.isolate(batch, report, error);
+      return;
     }
+    this.pushAnswered = true;
     const parsed = pushResponseSchema.safeParse(raw);
     if (!parsed.success) throw new SyncFailure('badAnswer', `POST v1/push: réponse inattendue (${parsed.error.issues[0]?.message ?? ''})`);
     const answer = parsed.data as PushResponse;
+    if (typeof (raw as { serverEpoch?: unknown }).serverEpoch === 'string') await this.noticeEpoch((raw as { serverEpoch: string }).serverEpoch);
     await this.hooks.afterPushAnswer?.(answer, batch);
 
     const outcomes = new Map(answer.results.map((r) => [`${r.kind}:${r.id}`, r]));
@@ -227,37 +361,75 @@ export class SyncEngine {
   }
 
   /**
+   * A request refused or failed as a whole: find the record at fault by halving the batch, so one
+   * bad record goes aside and the rest of the queue still leaves. Only what the server blamed on
+   * what we sent is isolated (422, 413, a 500, a body cut off twice while going up); a server that
+   * is away or overloaded (503, network) is waited for instead, and a 500 is dead-lettered only
+   * once the server has taken other requests of this run, so an outage never empties the queue.
+   */
+  private async isolate(batch: OutboxEntry[], report: PushReport, error: unknown): Promise<void> {
+    const refused = error instanceof SyncFailure && (error.status === 422 || error.status === 413);
+    const fault = isServerFault(error);
+    let cut = false;
+    if (!refused && !fault && isUploadCut(error) && batch.length > 1) {
+      const seen = (this.uploadCuts.get(batch[0]!.seq) ?? 0) + 1;
+      this.uploadCuts.set(batch[0]!.seq, seen);
+      if (seen === 1) return this.pushBatch(batch, report);
+      cut = true;
+    }
+    if (!refused && !fault && !cut) throw error;
+    if (batch.length > 1) {
+      const middle = Math.ceil(batch.length / 2);
+      await this.pushBatch(batch.slice(0, middle), report);
+      await this.pushBatch(batch.slice(middle), report);
+      return;
+    }
+    if (fault && !this.pushAnswered) throw error;
+    const failure = error as SyncFailure;
+    const reason = failure.body ? failure.body.message[await this.locale()] : failure.message;
+    await settleOutbox(this.db, { done: [], dead: [{ seq: batch[0]!.seq, reason }] }, this.clock.now().toISOString());
+    report.rejected += 1;
+  }
+
+  /**
    * Reads the server's changes from the saved cursor; each page and its cursor in one transaction.
    * The next page is fetched while this one is applied; it is only ever applied after it.
    */
   async pull(): Promise<PullReport> {
-    const report: PullReport = { pages: 0, clients: 0, attempts: 0, voids: 0, parked: 0 };
+    const report: PullReport = { pages: 0, clients: 0, attempts: 0, voids: 0, parked: 0, unknown: 0 };
+    await this.readKeptChangesAgain(report);
     let cursor = await getPullCursor(this.db);
     let next = this.fetchPage(cursor);
+    let first = true;
     for (;;) {
       const answer = await next;
+      if (first && answer.serverEpoch && (await this.noticeEpoch(answer.serverEpoch)).changed && cursor !== '0') {
+        // The server changed between the greeting and this page: this page is from the old cursor.
+        cursor = '0';
+        next = this.fetchPage(cursor);
+        first = false;
+        continue;
+      }
+      first = false;
       if (answer.hasMore) {
-        if (answer.nextCursor === cursor) {
+        if (answer.nextCursor === cursor && !answer.cursorReset) {
           throw new SyncFailure('badAnswer', 'GET v1/changes: le curseur n’avance pas alors que la suite est annoncée');
         }
         next = this.fetchPage(answer.nextCursor);
         // Awaited next turn; if this page fails to apply first, the prefetch is dropped quietly.
         next.catch(() => undefined);
       }
-      const page = { clients: [] as ClientRecord[], attempts: [] as AttemptRecord[], voids: [] as VoidRecord[] };
-      for (const change of answer.changes) {
-        if (change.kind === 'client') page.clients.push(change.record);
-        else if (change.kind === 'attempt') {
-          const { receivedAt: _r, ...record } = change.record;
-          page.attempts.push(record);
-        } else {
-          const { receivedAt: _r, ...record } = change.record;
-          page.voids.push(record);
-        }
-      }
+      const { known, unknown } = readChanges(answer.changes);
+      const page = pageOf(known);
       const at = this.clock.now().toISOString();
       const summary = await writeTransaction(this.db, async (trx) => {
+        if (answer.cursorReset) {
+          // The server was restored from a backup taken before some of our pushes: send them again.
+          await requeueOwnRecords(trx, this.deviceId, at);
+          await setSyncNotice(trx, { code: 'server.restored', at });
+        }
         const applied = await applyPulledPage(trx, page, at);
+        await keepUnknownChanges(trx, unknown, this.appVersion, at);
         await setPullCursor(trx, answer.nextCursor);
         return applied;
       });
@@ -266,10 +438,31 @@ export class SyncEngine {
       report.attempts += summary.attempts;
       report.voids += summary.voids;
       report.parked += summary.parked;
+      report.unknown += unknown.length;
       await this.hooks.afterPullPage?.(summary, answer.nextCursor);
       if (!answer.hasMore) return report;
       cursor = answer.nextCursor;
     }
+  }
+
+  /** Changes another version set aside: this one may read them now (after an update). */
+  private async readKeptChangesAgain(report: PullReport): Promise<void> {
+    const kept = await takeUnknownChangesFromOtherVersions(this.db, this.appVersion);
+    if (kept.length === 0) return;
+    const parsed = kept.map((k) => ({ seq: k.seq, read: readChanges([JSON.parse(k.payload) as unknown]) }));
+    const readable = parsed.filter((p) => p.read.known.length === 1);
+    const still = parsed.filter((p) => p.read.known.length === 0).map((p) => p.seq);
+    const at = this.clock.now().toISOString();
+    const summary = await writeTransaction(this.db, async (trx) => {
+      const applied = await applyPulledPage(trx, pageOf(readable.map((p) => p.read.known[0]!)), at);
+      await forgetUnknownChanges(trx, readable.map((p) => p.seq));
+      await markUnknownChangesSeenBy(trx, still, this.appVersion);
+      return applied;
+    });
+    report.clients += summary.clients;
+    report.attempts += summary.attempts;
+    report.voids += summary.voids;
+    report.parked += summary.parked;
   }
 
   private async fetchPage(cursor: string): Promise<z.infer<typeof pullResponseSchema>> {

@@ -2,6 +2,7 @@
 // builder in the types both SQLite and PostgreSQL understand, so one list serves both.
 // Append new ones; never edit one that has shipped.
 
+import { randomUUID } from 'node:crypto';
 import { PostgresAdapter, sql, type Kysely } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely/migration';
 
@@ -140,10 +141,40 @@ const m0003: Migration = {
   },
 };
 
+// Each server database gets an identity of its own, made once. A restore from a backup keeps it
+// but rolls the change log back; a new or rebuilt server has another one. Devices compare it on
+// every answer (docs/sync-protocol.md, "Server epoch"); a restore is noticed by the cursor instead.
+const m0004: Migration = {
+  async up(db: Kysely<any>): Promise<void> {
+    await db.schema
+      .createTable('server_identity')
+      .addColumn('id', 'integer', (c) => c.primaryKey().check(sql`id = 1`))
+      .addColumn('epoch', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .execute();
+    await db
+      .insertInto('server_identity')
+      .values({ id: 1, epoch: randomUUID(), created_at: new Date().toISOString() })
+      .execute();
+    // What each desk last said of itself (feature 'push.deviceReport'): kept apart from the devices
+    // table, which the server fills from what it sees, not from what a desk claims.
+    await db.schema
+      .createTable('device_reports')
+      .addColumn('device_id', 'text', (c) => c.primaryKey())
+      .addColumn('app_version', 'text', (c) => c.notNull())
+      .addColumn('outbox_pending', 'integer', (c) => c.notNull())
+      .addColumn('dead_letters', 'integer', (c) => c.notNull())
+      .addColumn('dead_letter_reasons', 'text', (c) => c.notNull())
+      .addColumn('reported_at', 'text', (c) => c.notNull())
+      .execute();
+  },
+};
+
 const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_append_only_history': m0002,
   '0003_lighter_push_indexes': m0003,
+  '0004_server_identity': m0004,
 };
 
 export const serverMigrations: MigrationProvider = {

@@ -91,7 +91,26 @@ export interface CounterTable {
   value: number | string;
 }
 
+/** One row: this database's identity (docs/sync-protocol.md, "Server epoch"). */
+export interface ServerIdentityTable {
+  id: number;
+  epoch: string;
+  created_at: string;
+}
+
+export interface DeviceReportTable {
+  device_id: string;
+  app_version: string;
+  outbox_pending: number;
+  dead_letters: number;
+  /** JSON: [{ reason, count }], most frequent first. */
+  dead_letter_reasons: string;
+  reported_at: string;
+}
+
 export interface ServerSchema {
+  server_identity: ServerIdentityTable;
+  device_reports: DeviceReportTable;
   agents: AgentTable;
   tokens: TokenTable;
   devices: DeviceTable;
