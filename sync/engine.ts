@@ -363,12 +363,14 @@ export class SyncEngine {
   /**
    * A request refused or failed as a whole: find the record at fault by halving the batch, so one
    * bad record goes aside and the rest of the queue still leaves. Only what the server blamed on
-   * what we sent is isolated (422, 413, a 500, a body cut off twice while going up); a server that
+   * what we sent is isolated (422, 413, 403 agent.mismatch, a 500, a body cut off twice while going up); a server that
    * is away or overloaded (503, network) is waited for instead, and a 500 is dead-lettered only
    * once the server has taken other requests of this run, so an outage never empties the queue.
    */
   private async isolate(batch: OutboxEntry[], report: PushReport, error: unknown): Promise<void> {
-    const refused = error instanceof SyncFailure && (error.status === 422 || error.status === 413);
+    const refused =
+      error instanceof SyncFailure &&
+      (error.status === 422 || error.status === 413 || (error.status === 403 && error.body?.code === 'agent.mismatch'));
     const fault = isServerFault(error);
     let cut = false;
     if (!refused && !fault && isUploadCut(error) && batch.length > 1) {
