@@ -2,7 +2,8 @@
 // bridge both go through here, so a bad payload is refused the same way everywhere.
 
 import { z } from 'zod';
-import { DeskError, errorPayload, type Result } from './errors.ts';
+import { DeskError, errorPayload, type DeskErrorPayload, type Result } from './errors.ts';
+import { unstorableTextIssue } from './text-schema.ts';
 import {
   isOperationName,
   schemas,
@@ -20,6 +21,16 @@ export function describeIssues(error: z.ZodError): string {
     .join('; ');
 }
 
+/** A text the stores cannot keep gets its own message (what to do about it); anything else, the issues. */
+function inputError(error: z.ZodError): DeskErrorPayload {
+  const unstorable = error.issues.find((i) => i.message.startsWith(unstorableTextIssue));
+  if (unstorable) {
+    const char = unstorable.message.slice(unstorableTextIssue.length + 1).trim() || '?';
+    return errorPayload('text.unstorable', { field: unstorable.path.join('.') || '(racine)', char });
+  }
+  return errorPayload('input.invalid', { details: describeIssues(error) });
+}
+
 export async function dispatch(
   handlers: DeskHandlers,
   operation: unknown,
@@ -30,9 +41,7 @@ export async function dispatch(
     return { ok: false, error: errorPayload('operation.unknown', { operation: String(operation).slice(0, 80) }) };
   }
   const parsed = schemas[operation].safeParse(rawInput ?? {});
-  if (!parsed.success) {
-    return { ok: false, error: errorPayload('input.invalid', { details: describeIssues(parsed.error) }) };
-  }
+  if (!parsed.success) return { ok: false, error: inputError(parsed.error) };
   try {
     const handler = handlers[operation] as (input: unknown) => unknown;
     const value = (await handler(parsed.data)) as OperationOutput<OperationName>;

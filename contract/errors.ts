@@ -83,6 +83,10 @@ const catalog = {
     fr: (p) => `valeur trop longue dans la colonne « ${p.column} »`,
     en: (p) => `value too long in column "${p.column}"`,
   },
+  'import.line.unstorable': {
+    fr: (p) => `caractère impossible à enregistrer (${p.char}) dans la colonne « ${p.column} »`,
+    en: (p) => `character that cannot be stored (${p.char}) in column "${p.column}"`,
+  },
   'import.line.columnCount': {
     fr: (p) => `nombre de colonnes incorrect (${p.found} au lieu de ${p.expected})`,
     en: (p) => `wrong number of columns (${p.found} instead of ${p.expected})`,
@@ -118,6 +122,10 @@ const catalog = {
   'bridge.unreachable': {
     fr: (p) => `Le service local ne répond pas (${p.details}) : l’opération n’a peut-être pas été enregistrée. Rechargez la page.`,
     en: (p) => `The local service is not answering (${p.details}): the operation may not have been saved. Reload the page.`,
+  },
+  'text.unstorable': {
+    fr: (p) => `Le champ « ${p.field} » contient un caractère qui ne peut pas être enregistré (${p.char}, souvent venu d’un copier-coller) : retirez-le puis réessayez.`,
+    en: (p) => `The field "${p.field}" contains a character that cannot be stored (${p.char}, often from a copy and paste): remove it and try again.`,
   },
   'internal': {
     fr: () => 'Erreur interne : l’opération n’a pas été enregistrée. Réessayez ; si cela persiste, prévenez le support.',

@@ -5,6 +5,7 @@
 
 import { parse as parseRecord } from 'csv-parse/sync';
 import { DeskError, foldText, type ErrorCode } from '../contract/index.ts';
+import { isStorableText, unstorableCharacter } from '../contract/text.ts';
 import type { ClientInput } from './clients.ts';
 
 /** Longest accepted value per field; a longer one rejects the line rather than being cut. */
@@ -315,6 +316,12 @@ function buildClient(fields: string[], map: ColumnMap, multiLine: boolean, seen:
   }
   const cell = (index: number | undefined) => (index === undefined ? '' : (fields[index] ?? '').trim());
   const label = (index: number | undefined) => (index === undefined ? '' : (map.labels[index] ?? '').trim());
+
+  // The text rule of every store (contract/text.ts): this line is refused, the others go in.
+  const unstorable = fields.findIndex((f) => !isStorableText(f));
+  if (unstorable >= 0) {
+    return { rejected: { code: 'import.line.unstorable', params: { column: label(unstorable) || String(unstorable + 1), char: unstorableCharacter(fields[unstorable]!) ?? '?' } } };
+  }
 
   // A line break is only credible inside an address or a free column: elsewhere it means a quote
   // was left open and swallowed the next lines.

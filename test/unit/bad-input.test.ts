@@ -190,3 +190,34 @@ describe('bad input is refused with a code, both messages, and nothing written',
     expect(logged).toEqual(['getClient']);
   });
 });
+
+describe('text every store keeps exactly: no U+0000, no lone surrogate, at every entry', () => {
+  const nul = 'Rappeler\u0000 demain';
+  const lone = 'Rappeler \uD83D demain';
+
+  it('refuses such a note or void reason with its own message, naming the character, and writes nothing', async () => {
+    const params = await expectRefused(t, 'recordAttempt', { clientCode: client.code, status: 'success', note: nul }, 'text.unstorable');
+    expect(params).toMatchObject({ field: 'note', char: 'U+0000' });
+    const lonely = await expectRefused(t, 'recordAttempt', { clientCode: client.code, status: 'success', note: lone }, 'text.unstorable');
+    expect(lonely).toMatchObject({ char: 'U+D83D' });
+    await expectRefused(t, 'voidAttempt', { attemptId: mine.attempt.id, reason: nul }, 'text.unstorable');
+    await expectRefused(t, 'updateSettings', { agentName: 'Awa\u0000' }, 'text.unstorable');
+  });
+
+  it('keeps a well-formed pair (an emoji) and accents as they are', async () => {
+    const result = await dispatch(t.desk, 'recordAttempt', { clientCode: client.code, status: 'success', note: 'Joint 👍 à 14 h' });
+    expect(result.ok).toBe(true);
+    if (result.ok) expect((result.value as AttemptOutcome).attempt.note).toBe('Joint 👍 à 14 h');
+  });
+
+  it('refuses the one CSV line holding such a cell, with its number, and imports the others', async () => {
+    const content = 'Code client;Nom;Ville\n0000200001;MARTIN Léa;Lyon\n0000200002;DURAND\u0000 Paul;Paris\n0000200003;PETIT Zoé;Nantes\n';
+    const result = await dispatch(t.desk, 'importClients', { fileName: 'clients.csv', content });
+    expect(result.ok).toBe(true);
+    if (!result.ok) return;
+    const report = result.value as { inserted: number; rejected: { line: number; code: string; message: { fr: string } }[] };
+    expect(report.inserted).toBe(2);
+    expect(report.rejected).toEqual([expect.objectContaining({ line: 3, code: 'import.line.unstorable' })]);
+    expect(report.rejected[0]!.message.fr).toContain('U+0000');
+  });
+});

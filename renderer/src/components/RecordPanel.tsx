@@ -1,5 +1,6 @@
 import { knownChannels } from '../../../contract/model.ts';
 import { limits } from '../../../contract/limits.ts';
+import { isStorableText, unstorableCharacter } from '../../../contract/text.ts';
 import { chooseChannel, recordAttempt } from '../actions.ts';
 import { channelLabel, useT } from '../i18n/index.ts';
 import { runReported } from '../report.ts';
@@ -16,6 +17,8 @@ export function RecordPanel() {
   const note = useWorkspaceStore((s) => s.note);
   const busy = useWorkspaceStore((s) => s.busy);
   const setNote = useWorkspaceStore((s) => s.setNote);
+  // Said as the agent pastes, before the click: the same rule refuses it at every entry.
+  const noteProblem = isStorableText(note) ? null : unstorableCharacter(note);
   // A channel remembered from elsewhere (free text) stays choosable next to the usual five.
   const channels: string[] = (knownChannels as readonly string[]).includes(channel) ? [...knownChannels] : [...knownChannels, channel];
 
@@ -45,8 +48,15 @@ export function RecordPanel() {
           maxLength={limits.note}
           placeholder={t.record.notePlaceholder}
           value={note}
+          aria-invalid={noteProblem !== null}
+          aria-describedby={noteProblem ? 'attempt-note-error' : undefined}
           onChange={(e) => setNote(e.target.value)}
         />
+        {noteProblem && (
+          <p id="attempt-note-error" className="field-error" role="alert">
+            {t.record.noteUnstorable(noteProblem)}
+          </p>
+        )}
       </div>
 
       <div className="record-buttons">

@@ -54,6 +54,7 @@ export const en: Dictionary = {
     channel: 'Channel',
     note: 'Note (optional)',
     notePlaceholder: 'E.g. call back after 2 pm',
+    noteUnstorable: (char: string) => `The note contains a character that cannot be stored (${char}, often from a copy and paste): remove it.`,
     recorded: 'Notification recorded',
     undo: 'Undo',
     undone: 'Attempt undone',

@@ -53,6 +53,7 @@ export const fr = {
     channel: 'Canal',
     note: 'Note (facultative)',
     notePlaceholder: 'Ex. : rappeler après 14 h',
+    noteUnstorable: (char: string) => `La note contient un caractère qui ne peut pas être enregistré (${char}, souvent venu d’un copier-coller) : retirez-le.`,
     recorded: 'Notification enregistrée',
     undo: 'Annuler',
     undone: 'Tentative annulée',
