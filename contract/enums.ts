@@ -22,6 +22,10 @@ export type ChangeKind = (typeof changeKinds)[number];
 export const knownChannels = ['phone', 'whatsapp', 'email', 'sms', 'visit'] as const;
 export type KnownChannel = (typeof knownChannels)[number];
 
+/** What the sync engine tells the agent about the server it talks to (docs/sync-protocol.md). */
+export const syncNoticeCodes = ['server.changed', 'server.restored'] as const;
+export type SyncNoticeCode = (typeof syncNoticeCodes)[number];
+
 /** `'a', 'b'` for a CHECK (column IN (…)) of a migration. Values are code constants, never input. */
 export function sqlList(values: readonly string[]): string {
   return values.map((v) => `'${v.replaceAll("'", "''")}'`).join(', ');

@@ -2,7 +2,7 @@
 
 import type { Locale } from './errors.ts';
 
-import type { AttemptStatusCode, KnownChannel, PushRecordKind, VoidKindCode } from './enums.ts';
+import type { AttemptStatusCode, KnownChannel, PushRecordKind, SyncNoticeCode, VoidKindCode } from './enums.ts';
 
 /** Result of one notification attempt. */
 export type AttemptStatus = AttemptStatusCode;
@@ -148,6 +148,10 @@ export interface SyncState {
   lastSyncAt: string | null;
   lastError: string | null;
   nextAttemptAt: string | null;
+  /** Pulled records this version cannot read, kept for the next version (0 when none). */
+  unknownRecords?: number;
+  /** The last thing sync had to say about the server (a restore, another database), with its time. */
+  notice?: { code: SyncNoticeCode; at: string } | null;
 }
 
 export interface SyncSettingsView {

@@ -65,7 +65,7 @@ export async function startDesktopApp(env: DesktopEnvironment): Promise<DesktopA
 
   const appContents = () => (mainWindow && !mainWindow.isDestroyed() ? mainWindow.webContents : null);
   const emit = createEmitter(appContents);
-  const syncHost = await startSyncHost({ local, userDataDir, emit, safeStorage });
+  const syncHost = await startSyncHost({ local, userDataDir, emit, safeStorage }, { appVersion: app.getVersion() });
   const desk = createDeskHandlers(local, { emit, sync: syncHost.control });
   const online = watchOnline(
     {

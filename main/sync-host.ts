@@ -35,6 +35,8 @@ export interface SyncHostOptions {
   /** For GET /v1/me at enrolment. */
   fetch?: typeof fetch;
   workerUrl?: URL;
+  /** app.getVersion(): told to the server with pushes (device reports). */
+  appVersion?: string;
 }
 
 /** Built: next to main's bundle. From source (tests): the TypeScript entry, run by Node directly. */
@@ -108,7 +110,7 @@ export async function startSyncHost(ctx: SyncHostContext, options: SyncHostOptio
   }
 
   function spawn(): void {
-    const data: WorkerStartData = { file: local.file, target, timing: options.timing };
+    const data: WorkerStartData = { file: local.file, target, timing: options.timing, appVersion: options.appVersion };
     const w = new Worker(options.workerUrl ?? defaultWorkerUrl(), { workerData: data, name: 'desk-sync' });
     worker = w;
     w.on('message', (message: WorkerMessage) => {

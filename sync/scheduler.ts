@@ -2,6 +2,9 @@
 // failures on a backoff schedule with full jitter, probing /health before a full run. A revoked
 // token or a protocol mismatch stops automatic runs until someone acts: no hammering.
 
+import { isOneOf, syncNoticeCodes } from '../contract/enums.ts';
+import { getSyncNotice } from '../db/sync-meta.ts';
+import { countUnknownChanges } from '../db/sync-unknown.ts';
 import type { Kysely } from 'kysely';
 import type { Locale, SyncState } from '../contract/index.ts';
 import { countOutbox } from '../db/outbox.ts';
@@ -144,6 +147,8 @@ export class SyncScheduler {
       lastSyncAt: await getLastSyncAt(this.options.db),
       lastError: this.lastError,
       nextAttemptAt: this.nextAttemptAt === null ? null : new Date(this.nextAttemptAt).toISOString(),
+      unknownRecords: await countUnknownChanges(this.options.db),
+      notice: readNotice(await getSyncNotice(this.options.db)),
     };
   }
 
@@ -238,4 +243,8 @@ export class SyncScheduler {
     }
     this.schedule(delay);
   }
+}
+
+function readNotice(stored: { code: string; at: string } | null): SyncState['notice'] {
+  return stored && isOneOf(syncNoticeCodes, stored.code) ? { code: stored.code, at: stored.at } : null;
 }

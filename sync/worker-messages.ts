@@ -8,6 +8,8 @@ export interface WorkerStartData {
   file: string;
   target: SyncTarget | null;
   timing?: Partial<SchedulerTiming>;
+  /** The app's version, told to servers that take device reports. */
+  appVersion?: string;
 }
 
 export type HostMessage =

@@ -20,7 +20,14 @@ try {
   const scheduler = new SyncScheduler({
     db: local.db,
     createRunner: (target, signal) =>
-      new SyncEngine({ db: local.db, deviceId: local.deviceId, serverUrl: target.serverUrl, token: target.token, signal }),
+      new SyncEngine({
+        db: local.db,
+        deviceId: local.deviceId,
+        serverUrl: target.serverUrl,
+        token: target.token,
+        signal,
+        ...(start.appVersion ? { appVersion: start.appVersion } : {}),
+      }),
     onState: (state) => send({ type: 'state', state }),
     timing: start.timing,
   });

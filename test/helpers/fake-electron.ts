@@ -124,6 +124,11 @@ class FakeApp extends EventEmitter {
   exitCode: number | null = null;
   sandboxEnabled = false;
   appUserModelId: string | null = null;
+  /** Electron answers the packaged app's version (package.json's when run from a checkout). */
+  getVersion(): string {
+    return '0.1.0';
+  }
+
   getPath(name: string): string {
     if (name !== 'userData') throw new Error(`fake electron: getPath(${name}) not supported`);
     if (!this.userDataDir) throw new Error('fake electron: set app.userDataDir first');

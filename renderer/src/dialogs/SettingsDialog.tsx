@@ -163,6 +163,8 @@ function SyncSettings({ sectionRef }: { sectionRef: React.RefObject<HTMLElement 
         {state ? syncPhaseText(t, state, now) : t.app.loading}
         {state && state.phase !== 'disabled' && state.pending > 0 && ` · ${t.statusBar.sync.pending(state.pending)}`}
       </p>
+      {state?.notice && <p role="status">{s.notice[state.notice.code](formatDateTime(t, state.notice.at))}</p>}
+      {state?.unknownRecords ? <p className="muted">{s.unknownRecords(state.unknownRecords)}</p> : null}
       <form onSubmit={save} noValidate>
         <label htmlFor="sync-url">{s.serverUrl}</label>
         <input

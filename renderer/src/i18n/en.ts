@@ -173,6 +173,12 @@ export const en: Dictionary = {
       failedAt: 'Date',
       disabled: 'Off',
       urlInvalid: 'Invalid address: it must start with http:// or https://',
+      notice: {
+        'server.changed': (date: string) => `The server moved to another database on ${date}: everything was read again and your attempts were sent to it again.`,
+        'server.restored': (date: string) => `The server was restored from a backup (noticed on ${date}): everything was read again and your attempts were sent to it again.`,
+      },
+      unknownRecords: (n: number) =>
+        `${n} ${n === 1 ? 'record' : 'records'} from a newer server version, kept for the application's next update.`,
     },
   },
   shortcuts: {

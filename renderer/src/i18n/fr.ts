@@ -172,6 +172,12 @@ export const fr = {
       failedAt: 'Date',
       disabled: 'Désactivée',
       urlInvalid: 'Adresse invalide : elle doit commencer par http:// ou https://',
+      notice: {
+        'server.changed': (date: string) => `Le serveur a changé de base le ${date} : tout a été relu depuis le début et vos tentatives lui ont été renvoyées.`,
+        'server.restored': (date: string) => `Le serveur a été restauré d’une sauvegarde (constaté le ${date}) : tout a été relu et vos tentatives lui ont été renvoyées.`,
+      },
+      unknownRecords: (n: number) =>
+        `${n} ${plural(n, 'enregistrement reçu', 'enregistrements reçus')} d’une version plus récente du serveur, ${plural(n, 'gardé', 'gardés')} pour la prochaine mise à jour de l’application.`,
     },
   },
   shortcuts: {
