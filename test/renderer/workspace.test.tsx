@@ -257,3 +257,22 @@ describe('language', () => {
     expect((await desk.t.desk.getSettings({})).locale).toBe('en');
   });
 });
+
+describe('a note the stores cannot keep', () => {
+  it('is said in the field as it is pasted, and the click is refused with the same words, recording nothing', async () => {
+    const user = userEvent.setup();
+    await renderWorkspace(desk);
+    await openClient(user, 'DIALLO Fatou');
+    const note = screen.getByRole('textbox', { name: 'Note (facultative)' });
+    // fireEvent: a paste of text carrying U+0000, which a keyboard cannot type.
+    fireEvent.change(note, { target: { value: 'Rappeler\u0000 à 14 h' } });
+    const alert = await screen.findByText(/La note contient un caractère qui ne peut pas être enregistré \(U\+0000/);
+    expect(note.getAttribute('aria-invalid')).toBe('true');
+    expect(note.getAttribute('aria-describedby')).toBe(alert.id);
+    await user.click(screen.getByRole('button', { name: 'Notifier (Succès)' }));
+    await screen.findByText(/Le champ « note » contient un caractère qui ne peut pas être enregistré \(U\+0000/);
+    expect(within(statusRegion()).queryByText('Notifié')).toBeNull();
+    fireEvent.change(note, { target: { value: 'Rappeler à 14 h' } });
+    await waitFor(() => expect(note.getAttribute('aria-invalid')).toBe('false'));
+  });
+});
