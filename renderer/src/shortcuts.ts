@@ -91,7 +91,10 @@ export function matchShortcut(e: KeyPress, ctx: ShortcutContext): ShortcutComman
   if (ctrl || e.altKey || ctx.typing || !ctx.singleKeys) return null;
   if (e.key === '/') return { kind: 'focusSearch' };
   if (e.key === '?') return { kind: 'showShortcuts' };
-  if (/^[1-5]$/.test(e.key)) return { kind: 'channel', index: Number(e.key) - 1 };
+  // The physical key as well as the character: AZERTY's top row types & é " ' ( without Shift, and
+  // the numpad's digits stay channels with Num Lock off.
+  const digit = channelDigit.exec(e.code) ?? /^([1-5])$/.exec(e.key);
+  if (digit) return { kind: 'channel', index: Number(digit[1]) - 1 };
   return null;
 }
 

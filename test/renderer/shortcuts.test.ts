@@ -36,6 +36,18 @@ describe('matchShortcut', () => {
     expect(matchShortcut(press('é', 'Digit2', { altKey: true }), idle)).toEqual({ kind: 'channel', index: 1 });
   });
 
+  it('single keys 1–5 match the physical key too: AZERTY top row (& é " \' () and the numpad', () => {
+    const azerty = [['&', 'Digit1'], ['é', 'Digit2'], ['"', 'Digit3'], ["'", 'Digit4'], ['(', 'Digit5']] as const;
+    azerty.forEach(([key, code], index) => expect(matchShortcut(press(key, code), idle)).toEqual({ kind: 'channel', index }));
+    expect(matchShortcut(press('1', 'Digit1', { shiftKey: true }), idle)).toEqual({ kind: 'channel', index: 0 }); // AZERTY with Shift
+    expect(matchShortcut(press('End', 'Numpad1'), idle)).toEqual({ kind: 'channel', index: 0 }); // Num Lock off
+    expect(matchShortcut(press('5', 'Numpad5'), idle)).toEqual({ kind: 'channel', index: 4 });
+    expect(matchShortcut(press('-', 'Digit6'), idle)).toBeNull();
+    // Still text while typing, and off with the single keys.
+    expect(matchShortcut(press('é', 'Digit2'), typing)).toBeNull();
+    expect(matchShortcut(press('&', 'Digit1'), { ...idle, singleKeys: false })).toBeNull();
+  });
+
   it('never takes AltGr (Ctrl+Alt) for Alt: AltGr+E types €', () => {
     expect(matchShortcut(press('€', 'KeyE', { altKey: true, ctrlKey: true }), typing)).toBeNull();
     expect(matchShortcut(press('€', 'KeyE', { altKey: true, ctrlKey: true }), idle)).toBeNull();
