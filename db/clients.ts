@@ -5,6 +5,7 @@ import {
   DeskError,
   foldText,
   limits,
+  phoneQueryDigits,
   phoneSearchForms,
   type Client,
   type ClientPage,
@@ -75,8 +76,7 @@ export async function countClients(db: Kysely<Database>): Promise<number> {
 /** A query that looks like a phone number ("06 06 09", "+33 6…") is searched as its digits. */
 function searchTerms(query: string): string[] {
   if (/^[\d\s+().-]+$/.test(query) && /\d/.test(query)) {
-    const digits = query.replace(/\D/g, '');
-    return [digits.startsWith('0033') ? `0${digits.slice(4)}` : digits];
+    return [phoneQueryDigits(query)];
   }
   return foldText(query).split(' ').filter(Boolean);
 }

@@ -65,8 +65,22 @@ describe('searchClients', () => {
     expect(codes(await search({ query: '06.06.09.68' }))).toEqual([karim]);
     expect(codes(await search({ query: '+33 6 06' })).sort()).toEqual([karim, theo]);
     expect(codes(await search({ query: '0033 6 06 09' }))).toEqual([karim]);
-    // Stored as 0718955597, found from its international form too.
     expect(names(await search({ query: '0718 95' }))).toEqual(['BERNARD Noémie']);
+  });
+
+  it('finds a number stored in national form from its international forms, whole or in part', async () => {
+    // Noémie is stored as 0718955597; Karim as +33 6 06 09 68 12.
+    for (const query of ['+33718955597', '+33 7 18 95 55 97', '0033 7 18 95 55 97', '+33 (0)7 18 95 55 97', '+33 7 18']) {
+      expect(names(await search({ query })), query).toEqual(['BERNARD Noémie']);
+    }
+    for (const query of ['+33606096812', '0606096812', '06 06 09 68 12', '+33 (0)6 06 09 68 12']) {
+      expect(codes(await search({ query })), query).toEqual([karim]);
+    }
+    // Stored as "+33 (0)6 …": its digits hold the national form.
+    await call('importClients', { content: 'Code client;Nom;Téléphone\nZ-1;ZÉRO Entre Parenthèses;+33 (0)6 55 44 33 22\n' });
+    for (const query of ['06 55 44 33 22', '+33 6 55 44 33 22', '0655']) {
+      expect(codes(await search({ query })), query).toEqual(['Z-1']);
+    }
   });
 
   it('combines several words, and answers short terms by prefix of the name or the code', async () => {
