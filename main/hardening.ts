@@ -1,20 +1,29 @@
-// What the agent's page may not do, enforced in main whatever the page tries: leave the app's page,
-// open windows, embed webviews, or get any browser permission (camera, geolocation, notifications…).
+// What the agent's page may not do, enforced in main whatever the page tries: leave the app's page
+// (phone links excepted, handed to the OS after checks: external-links.ts), open windows, embed
+// webviews, or get any browser permission (camera, geolocation, notifications…).
 // Applied to every web contents the app creates, not only the main window's.
 
 import type { Session, WebContents } from 'electron';
 import { contentSecurityPolicy, frameAncestors } from '../contract/csp.ts';
 import type { AppPage } from './app-page.ts';
+import { openPhoneLink } from './external-links.ts';
 
 export function guardWebContents(contents: WebContents, page: AppPage): void {
   const stayOnAppPage = (event: { preventDefault(): void }, url: string) => {
     if (!page.isAppUrl(url)) event.preventDefault();
   };
-  contents.on('will-navigate', (event) => stayOnAppPage(event, event.url));
+  // A tel: or wa.me link the agent follows goes to the OS (softphone, WhatsApp), never into the window.
+  contents.on('will-navigate', (event) => {
+    stayOnAppPage(event, event.url);
+    if (event.defaultPrevented && event.isMainFrame !== false) openPhoneLink(event.url);
+  });
   contents.on('will-redirect', (event) => stayOnAppPage(event, event.url));
   contents.on('will-frame-navigate', (event) => stayOnAppPage(event, event.url));
   contents.on('will-attach-webview', (event) => event.preventDefault());
-  contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  contents.setWindowOpenHandler(({ url }) => {
+    openPhoneLink(url);
+    return { action: 'deny' };
+  });
 }
 
 export function guardSession(session: Session, page: AppPage): void {

@@ -257,6 +257,8 @@ const state = {
   applicationMenus: [] as (FakeMenu | null)[],
   exposed: new Map<string, unknown>(),
   errorBoxes: [] as { title: string; content: string }[],
+  /** URLs handed to shell.openExternal, in order. */
+  openedExternally: [] as string[],
 };
 
 export const app = new FakeApp();
@@ -274,6 +276,11 @@ export const electronModule = {
   session: { defaultSession },
   net: { isOnline: () => state.online },
   powerMonitor,
+  shell: {
+    openExternal: async (url: string) => {
+      state.openedExternally.push(url);
+    },
+  },
   dialog: {
     showErrorBox: (title: string, content: string) => state.errorBoxes.push({ title, content }),
   },
@@ -312,6 +319,7 @@ export function resetFakeElectron(): void {
   state.applicationMenus.length = 0;
   state.exposed.clear();
   state.errorBoxes.length = 0;
+  state.openedExternally.length = 0;
   app.removeAllListeners();
   Object.assign(app, {
     isPackaged: false,

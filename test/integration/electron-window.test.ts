@@ -75,6 +75,34 @@ describe('window', () => {
     }
   });
 
+  it('hands tel: and wa.me links to the OS after checks, and nothing else', async () => {
+    const contents = (await start()).webContents;
+    expect(contents.dispatchPreventable('will-navigate', 'tel:+33612345678')).toBe(true); // never inside the window
+    expect(contents.windowOpenHandler?.({ url: 'https://wa.me/33612345678' })).toEqual({ action: 'deny' });
+    expect(contents.dispatchPreventable('will-navigate', 'tel:0612345678')).toBe(true);
+    for (const refused of [
+      'tel:+33612345678;ext=1',
+      'tel:javascript:alert(1)',
+      'tel:',
+      'https://wa.me/33612345678?text=bonjour',
+      'https://wa.me/33612345678/extra',
+      'https://user@wa.me/33612345678',
+      'https://wa.me:444/33612345678',
+      'https://wa.me.evil.example/33612345678',
+      'http://wa.me/33612345678',
+      'https://evil.example/',
+      'file:///etc/passwd',
+      'mailto:a@b.fr',
+    ]) {
+      contents.dispatchPreventable('will-navigate', refused);
+      contents.windowOpenHandler?.({ url: refused });
+    }
+    expect(fake.state.openedExternally).toEqual(['tel:+33612345678', 'https://wa.me/33612345678', 'tel:0612345678']);
+    // A redirect is not the agent's click: nothing is opened for it.
+    contents.dispatchPreventable('will-redirect', 'tel:+33612345678');
+    expect(fake.state.openedExternally).toHaveLength(3);
+  });
+
   it('opens no window and attaches no webview', async () => {
     const contents = (await start()).webContents;
     expect(contents.windowOpenHandler?.({ url: 'https://example.com/' })).toEqual({ action: 'deny' });
