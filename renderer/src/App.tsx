@@ -2,7 +2,9 @@ import { useEffect, useState } from 'react';
 import { ClientFile } from './components/ClientFile.tsx';
 import { ClientList } from './components/ClientList.tsx';
 import { FirstRun } from './components/FirstRun.tsx';
-import { Onboarding } from './components/Onboarding.tsx';
+import { Onboarding, onboardingStartId } from './components/Onboarding.tsx';
+import { searchInputId } from './actions.ts';
+import { useFileStore } from './store/file.ts';
 import { StatusBar } from './components/StatusBar.tsx';
 import { Toasts } from './components/Toasts.tsx';
 import { ExportDialog } from './dialogs/ExportDialog.tsx';
@@ -76,9 +78,15 @@ function Workspace() {
   const dialog = useWorkspaceStore((s) => s.dialog);
   const openDialog = useWorkspaceStore((s) => s.openDialog);
   const clientCount = useSettingsStore((s) => s.settings?.clientCount ?? 0);
+  const fileOpen = useFileStore((s) => s.code !== null);
   useGlobalShortcuts();
 
   useEffect(() => {
+    // Arriving from the first-run form (or a reload), focus is nowhere: put it where work starts.
+    if (document.activeElement === document.body || document.activeElement === null) {
+      const start = useSettingsStore.getState().settings?.clientCount === 0 ? document.getElementById(onboardingStartId) : null;
+      (start ?? document.getElementById(searchInputId))?.focus();
+    }
     useSearchStore.getState().run().catch(reportError);
     useTodayStore.getState().refresh().catch(reportError);
     useSyncStore.getState().load().catch(reportError);
@@ -104,7 +112,8 @@ function Workspace() {
             </button>
           </div>
         </header>
-        <div className="panes">
+        {/* Under a narrow width (200 % zoom) one pane shows at a time: the file when one is open (or the onboarding). */}
+        <div className={fileOpen || clientCount === 0 ? 'panes shows-file' : 'panes shows-list'}>
           <nav className="pane-list" aria-label={t.app.clientsNav}>
             <ClientList />
           </nav>

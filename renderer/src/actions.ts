@@ -11,7 +11,7 @@ import { useSettingsStore } from './store/settings.ts';
 import { useSyncStore } from './store/sync.ts';
 import { useToastStore } from './store/toasts.ts';
 import { useTodayStore } from './store/today.ts';
-import { undoWindowMs, useWorkspaceStore } from './store/workspace.ts';
+import { undoWindowMs, useWorkspaceStore, type UndoWindow } from './store/workspace.ts';
 
 let undoToastId: number | null = null;
 
@@ -46,37 +46,58 @@ export async function recordAttempt(status: AttemptStatus): Promise<void> {
     });
     applyOutcome(outcome);
     useWorkspaceStore.getState().setNote('');
-    openUndoWindow(outcome.attempt);
+    openUndoWindow(outcome.attempt, outcome.client.name);
   } finally {
     useWorkspaceStore.getState().setBusy(false);
   }
 }
 
-function openUndoWindow(attempt: Attempt): void {
+function openUndoWindow(attempt: Attempt, clientName: string): void {
   const t = currentT();
   const toasts = useToastStore.getState();
   if (undoToastId !== null) toasts.dismiss(undoToastId);
-  useWorkspaceStore.getState().openUndo({
+  const window: UndoWindow = {
     attemptId: attempt.id,
     clientCode: attempt.clientCode,
+    clientName,
+    status: attempt.status,
     expiresAt: Date.now() + undoWindowMs,
-  });
+  };
+  useWorkspaceStore.getState().openUndo(window);
+  // What was recorded for whom: the agent may already be on the next client when it shows.
   undoToastId = toasts.push({
     kind: 'success',
-    text: t.record.recorded,
-    action: { label: t.record.undo, run: () => runReported(undoLast) },
+    text: t.record.recorded(t.status[attempt.status], clientName),
+    // The toast names its client, so its button undoes from any file.
+    action: { label: t.record.undo, run: () => runReported(() => undoWindow(window)) },
     timeoutMs: undoWindowMs,
   });
 }
 
-/** Ctrl+Z, the toast's button or the menu: takes back the last attempt while its window is open. */
+/**
+ * Ctrl+Z or the menu: takes back the last attempt while its window is open, on that client's file
+ * only (after opening another client, Ctrl+Z there must not undo someone else's attempt unseen).
+ * Otherwise it says why nothing was undone.
+ */
 export async function undoLast(): Promise<void> {
-  const undo = useWorkspaceStore.getState().undo;
-  if (!undo) return;
+  const { undo, pastUndo } = useWorkspaceStore.getState();
+  const t = currentT();
+  if (!undo) {
+    if (pastUndo) useToastStore.getState().push({ kind: 'info', text: t.record.undoExpired(pastUndo.clientName) });
+    return;
+  }
+  if (useFileStore.getState().code !== undo.clientCode) {
+    useToastStore.getState().push({ kind: 'info', text: t.record.undoOtherClient(undo.clientName) });
+    return;
+  }
+  await undoWindow(undo);
+}
+
+async function undoWindow(undo: UndoWindow): Promise<void> {
   const t = currentT();
   if (Date.now() > undo.expiresAt) {
     useWorkspaceStore.getState().closeUndo(undo.attemptId);
-    useToastStore.getState().push({ kind: 'info', text: t.record.undoExpired });
+    useToastStore.getState().push({ kind: 'info', text: t.record.undoExpired(undo.clientName) });
     return;
   }
   useWorkspaceStore.getState().closeUndo(undo.attemptId);
@@ -88,14 +109,16 @@ export async function undoLast(): Promise<void> {
     if (errorCodeOf(error) === 'attempt.alreadyVoided') return; // undone elsewhere: nothing left to do
     throw error;
   }
-  useToastStore.getState().push({ kind: 'info', text: t.record.undone });
+  useToastStore.getState().push({ kind: 'info', text: t.record.undone(t.status[undo.status], undo.clientName) });
 }
 
-export async function voidAttempt(attemptId: string, reason: string): Promise<void> {
+export async function voidAttempt(attemptId: string, reason: string): Promise<AttemptOutcome> {
   const outcome = await call('voidAttempt', { attemptId, reason });
   useWorkspaceStore.getState().closeUndo(attemptId);
   applyOutcome(outcome);
-  useToastStore.getState().push({ kind: 'info', text: currentT().voidDialog.done });
+  const t = currentT();
+  useToastStore.getState().push({ kind: 'info', text: t.voidDialog.done(t.status[outcome.attempt.status], outcome.client.name) });
+  return outcome;
 }
 
 /** The channel picked is remembered for the next attempt, on this device. */

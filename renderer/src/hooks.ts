@@ -7,20 +7,27 @@ import { useLocale } from './i18n/index.ts';
 import { isTypingTarget, matchShortcut } from './shortcuts.ts';
 import { useSettingsStore } from './store/settings.ts';
 import { useSyncStore } from './store/sync.ts';
+import { useFileStore } from './store/file.ts';
 import { useWorkspaceStore } from './store/workspace.ts';
+
+/** How long after its window closed Ctrl+Z in a text field still says the window has passed. */
+const undoNoticeMs = 60_000;
 
 export function useGlobalShortcuts(): void {
   useEffect(() => {
     function onKeyDown(e: KeyboardEvent) {
       if (e.defaultPrevented || e.isComposing || e.repeat) return;
+      const { undo, pastUndo, dialog } = useWorkspaceStore.getState();
+      const openCode = useFileStore.getState().code;
       const command = matchShortcut(e, {
         typing: isTypingTarget(e.target),
         singleKeys: useSettingsStore.getState().settings?.singleKeyShortcuts ?? true,
-        dialogOpen: useWorkspaceStore.getState().dialog !== null,
-        undoOpen: useWorkspaceStore.getState().undo !== null,
+        dialogOpen: dialog !== null,
+        undoOpen: undo !== null && undo.clientCode === openCode,
+        undoNotice: (undo !== null && undo.clientCode !== openCode) || (pastUndo !== null && Date.now() - pastUndo.expiresAt < undoNoticeMs),
       });
       if (!command) return;
-      e.preventDefault();
+      if (!('native' in command && command.native)) e.preventDefault();
       runShortcut(command);
     }
     document.addEventListener('keydown', onKeyDown);

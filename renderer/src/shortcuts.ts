@@ -41,7 +41,8 @@ export type ShortcutCommand =
   | { kind: 'recordSuccess' }
   | { kind: 'recordFailure' }
   | { kind: 'channel'; index: number }
-  | { kind: 'undoLast' }
+  /** `native`: the key keeps its own meaning too (undo the typing) while the desk says its piece. */
+  | { kind: 'undoLast'; native?: true }
   | { kind: 'showShortcuts' };
 
 export interface KeyPress {
@@ -59,8 +60,13 @@ export interface ShortcutContext {
   singleKeys: boolean;
   /** A dialog has the agent's attention: nothing behind it may change. */
   dialogOpen: boolean;
-  /** The undo toast of the last attempt is showing. */
+  /** The undo toast of the last attempt is showing, and that attempt is the open client's. */
   undoOpen: boolean;
+  /**
+   * Ctrl+Z in a text field would otherwise pass in silence: the last attempt's undo is for another
+   * client, or its window closed moments ago.
+   */
+  undoNotice?: boolean;
 }
 
 const channelDigit = /^(?:Digit|Numpad)([1-5])$/;
@@ -78,7 +84,10 @@ export function matchShortcut(e: KeyPress, ctx: ShortcutContext): ShortcutComman
     // While the undo toast shows, Ctrl+Z takes back the attempt, from anywhere (the agent usually
     // still has focus in the search field after Enter). Otherwise, in a text field, it keeps its
     // usual meaning: undo the last typing.
-    if (!e.shiftKey && (letter === 'z' || e.code === 'KeyZ')) return ctx.undoOpen || !ctx.typing ? { kind: 'undoLast' } : null;
+    if (!e.shiftKey && (letter === 'z' || e.code === 'KeyZ')) {
+      if (ctx.undoOpen || !ctx.typing) return { kind: 'undoLast' };
+      return ctx.undoNotice ? { kind: 'undoLast', native: true } : null;
+    }
     return null;
   }
   if (e.altKey && !ctrl) {

@@ -42,8 +42,8 @@ describe('agent flows in Chromium (npm run web)', () => {
     await desk.expectHistory([['Notifié', agent]]);
     await desk.undoToast.waitFor();
     const toast = await desk.undoToast.innerText();
-    expect(toast).toContain('Notification enregistrée');
-    expect(toast).toMatch(/Notification enregistrée\s*—\s*Annuler/);
+    // What was recorded for whom, then the way back.
+    expect(toast).toMatch(new RegExp(`Enregistré : Notifié — ${client.name}\\s*—\\s*Annuler`));
     await expect.poll(() => desk.result(client.code).innerText()).toContain('Notifié');
 
     await desk.undoButton.click();

@@ -27,7 +27,8 @@ export const words = {
     statusRegion: 'Statut de notification',
     status: { never: 'Jamais notifié', success: 'Notifié', failure: 'Injoignable' },
     history: 'Historique des notifications',
-    recorded: 'Notification enregistrée',
+    /** The undo toast starts so, then says what for whom: "Enregistré : Notifié — LEFÈVRE Hélène". */
+    recorded: 'Enregistré :',
     undo: 'Annuler',
     settings: 'Paramètres',
     shortcuts: 'Raccourcis clavier',
@@ -40,7 +41,7 @@ export const words = {
     statusRegion: 'Notification status',
     status: { never: 'Never notified', success: 'Notified', failure: 'Unreachable' },
     history: 'Notification history',
-    recorded: 'Notification recorded',
+    recorded: 'Recorded:',
     undo: 'Undo',
     settings: 'Settings',
     shortcuts: 'Keyboard shortcuts',

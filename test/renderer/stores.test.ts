@@ -63,7 +63,7 @@ describe('record outcome', () => {
     await useSearchStore.getState().run();
     await useFileStore.getState().open('C-2');
     await recordAttempt('success');
-    expect(useToastStore.getState().toasts.map((t) => t.text)).toContain('Notification enregistrée');
+    expect(useToastStore.getState().toasts.map((t) => t.text)).toContain('Enregistré : Notifié — ROBIN Léa');
 
     await undoLast();
     const file = useFileStore.getState();
@@ -72,7 +72,8 @@ describe('record outcome', () => {
     expect(file.history[0]!.void?.kind).toBe('undo');
     expect(rowOf('C-2')).toMatchObject({ code: 'C-2', status: 'never' });
     expect(useWorkspaceStore.getState().undo).toBeNull();
-    expect(useToastStore.getState().toasts.map((t) => t.text)).not.toContain('Notification enregistrée');
+    expect(useToastStore.getState().toasts.map((t) => t.text)).not.toContain('Enregistré : Notifié — ROBIN Léa');
+    expect(useToastStore.getState().toasts.map((t) => t.text)).toContain('Tentative annulée : Notifié — ROBIN Léa');
     await expect.poll(() => useTodayStore.getState().counts?.attempts).toBe(0);
   });
 

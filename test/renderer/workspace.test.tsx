@@ -62,7 +62,12 @@ describe('agent workspace (French by default)', () => {
     expect(success.querySelector('kbd')?.textContent).toBe('Alt+S');
     expect(failure.querySelector('kbd')?.textContent).toBe('Alt+E');
     expect(within(statusRegion()).getByText('Jamais notifié')).toBeTruthy();
-    expect(screen.getByText('+33 6 06 09 68 12').closest('a')).toBeNull(); // a phone is text, not a link
+    // The number in French national form, a tel: link for the softphone, and WhatsApp beside it.
+    const call = screen.getByRole('link', { name: '06 06 09 68 12' });
+    expect(call.getAttribute('href')).toBe('tel:+33606096812');
+    const whatsApp = screen.getByRole('link', { name: 'WhatsApp 06 06 09 68 12' });
+    expect(whatsApp.getAttribute('href')).toBe('https://wa.me/33606096812');
+    expect(whatsApp.getAttribute('rel')).toContain('noopener');
   });
 
   it('searches by name fragment, ignoring accents, and opens the row with the keyboard', async () => {
@@ -110,7 +115,7 @@ describe('agent workspace (French by default)', () => {
     await renderWorkspace(desk);
     await openClient(user, 'DIALLO Fatou');
     await user.click(screen.getByRole('button', { name: 'Notifier (Échec/Injoignable)' }));
-    const toast = (await screen.findByText('Notification enregistrée')).closest('.toast') as HTMLElement;
+    const toast = (await screen.findByText('Enregistré : Injoignable — DIALLO Fatou')).closest('.toast') as HTMLElement;
     expect(toast.closest('[aria-live]')).toBeTruthy();
     await waitFor(() => expect(within(statusRegion()).getByText('Injoignable')).toBeTruthy());
     await user.click(within(toast).getByRole('button', { name: 'Annuler' }));
@@ -119,7 +124,8 @@ describe('agent workspace (French by default)', () => {
     const entry = within(history()).getAllByRole('listitem')[0]!;
     expect(entry.querySelector('del')).toBeTruthy();
     expect(entry.textContent).toContain('Annulée par Awa Diallo');
-    expect(screen.queryByText('Notification enregistrée')).toBeNull();
+    expect(screen.queryByText('Enregistré : Injoignable — DIALLO Fatou')).toBeNull();
+    expect(screen.getByText('Tentative annulée : Injoignable — DIALLO Fatou')).toBeTruthy();
     const stored = await desk.t.desk.listHistory({ clientCode: 'C-0002', limit: 10 });
     expect(stored.items[0]!.void?.kind).toBe('undo');
   });
@@ -129,7 +135,7 @@ describe('agent workspace (French by default)', () => {
     await renderWorkspace(desk);
     await openClient(user, 'DIALLO Fatou');
     await user.click(screen.getByRole('button', { name: 'Notifier (Succès)' }));
-    await screen.findByText('Notification enregistrée');
+    await screen.findByText('Enregistré : Notifié — DIALLO Fatou');
     desk.t.clock.advance(11_000); // the database's clock has moved past the window; the page's has not
     fireEvent.keyDown(document.body, { key: 'z', code: 'KeyZ', ctrlKey: true });
     const alert = await screen.findByRole('alert');

@@ -1,5 +1,8 @@
 import type { ReactNode } from 'react';
+import { focusSearch } from '../actions.ts';
 import { formatDateTime } from '../format.ts';
+import { phoneView, telHref, whatsAppHref } from '../phone.ts';
+import { fileTitleId } from '../reveal.ts';
 import { useT } from '../i18n/index.ts';
 import { useFileStore } from '../store/file.ts';
 import { History } from './History.tsx';
@@ -20,7 +23,13 @@ export function ClientFile() {
   return (
     <article className="client-file" aria-labelledby="file-title">
       <header className="file-head">
-        <h2 id="file-title">{client.name}</h2>
+        <button type="button" className="btn btn-quiet back-to-list" onClick={backToList}>
+          <span aria-hidden="true">← </span>
+          {t.file.backToList}
+        </button>
+        <h2 id={fileTitleId} tabIndex={-1}>
+          {client.name}
+        </h2>
         <p className="file-code">
           <span className="muted">{t.file.code} </span>
           <span className="mono">{client.code}</span>
@@ -34,11 +43,7 @@ export function ClientFile() {
             <Field label={t.file.phones}>
               {client.phones.length === 0
                 ? t.file.none
-                : client.phones.map((phone) => (
-                    <span key={phone} className="phone mono">
-                      {phone}
-                    </span>
-                  ))}
+                : client.phones.map((phone) => <Phone key={phone} raw={phone} />)}
             </Field>
             <Field label={t.file.email}>{client.email ?? t.file.none}</Field>
             <Field label={t.file.city}>{client.city ?? t.file.none}</Field>
@@ -71,6 +76,36 @@ export function ClientFile() {
       <History />
     </article>
   );
+}
+
+/** The number as the agent dials it, a tel: link for the softphone, and WhatsApp when the country is known. */
+function Phone({ raw }: { raw: string }) {
+  const t = useT();
+  const view = phoneView(raw);
+  const tel = telHref(view);
+  const whatsApp = whatsAppHref(view);
+  return (
+    <span className="phone">
+      {tel ? (
+        <a className="phone-number mono" href={tel} title={t.file.call(view.text)}>
+          {view.text}
+        </a>
+      ) : (
+        <span className="phone-number mono">{view.text}</span>
+      )}
+      {whatsApp && (
+        <a className="phone-whatsapp" href={whatsApp} target="_blank" rel="noopener noreferrer">
+          {t.file.whatsApp(view.text)}
+        </a>
+      )}
+    </span>
+  );
+}
+
+/** Under a narrow width one pane shows at a time: back to the list, where the agent left it. */
+function backToList(): void {
+  useFileStore.getState().close();
+  setTimeout(focusSearch, 0);
 }
 
 function Field({ label, children }: { label: string; children: ReactNode }) {

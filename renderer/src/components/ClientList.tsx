@@ -6,6 +6,8 @@ import { formatNumber } from '../format.ts';
 import { useT } from '../i18n/index.ts';
 import { useFileStore } from '../store/file.ts';
 import { rowAt, rowCount, useSearchStore } from '../store/search.ts';
+import { phoneView } from '../phone.ts';
+import { useSettingsStore } from '../store/settings.ts';
 import { RelativeTime } from './RelativeTime.tsx';
 import { StatusBadge } from './StatusBadge.tsx';
 
@@ -27,6 +29,8 @@ export function ClientList() {
   const activeIndex = useSearchStore((s) => s.activeIndex);
   const pages = useSearchStore((s) => s.pages);
   const openCode = useFileStore((s) => s.code);
+  // An empty base is not a search that found nothing: say so (Onboarding offers the import and the demo).
+  const emptyBase = useSettingsStore((s) => s.settings?.clientCount === 0) && !query && status === 'all';
   const { setQuery, setStatus, setActive, ensureRange } = useSearchStore.getState();
 
   const scrollRef = useRef<HTMLDivElement>(null);
@@ -155,7 +159,7 @@ export function ClientList() {
       </div>
 
       <p className="result-count">{ready ? t.search.count(totalText, total) : t.app.loading}</p>
-      {ready && count === 0 && <p className="results-empty">{t.search.noResults}</p>}
+      {ready && count === 0 && <p className="results-empty">{emptyBase ? t.search.emptyBase : t.search.noResults}</p>}
 
       <div
         ref={scrollRef}
@@ -197,6 +201,7 @@ export function ClientList() {
                     <span className="row-line row-meta">
                       <StatusBadge status={row.status} />
                       {row.lastAttemptAt && <RelativeTime iso={row.lastAttemptAt} />}
+                      <RowTellApart city={row.city} phones={row.phones} />
                     </span>
                   </>
                 ) : (
@@ -209,4 +214,15 @@ export function ClientList() {
       </div>
     </div>
   );
+}
+
+/** City and the phone's last digits: what tells apart the many "ANDRÉ Aïcha" of a large base. */
+function RowTellApart({ city, phones }: { city: string | null; phones: string[] }) {
+  const t = useT();
+  const first = phones[0];
+  const digits = first ? phoneView(first).text.replace(/\D/g, '') : '';
+  const ending = digits.length >= 4 ? t.search.phoneEnding(`${digits.slice(-4, -2)} ${digits.slice(-2)}`) : null;
+  const parts = [city, ending].filter(Boolean);
+  if (parts.length === 0) return null;
+  return <span className="row-where">{parts.join(' · ')}</span>;
 }

@@ -3,6 +3,7 @@ import type { Attempt } from '../../../contract/model.ts';
 import { formatDateTime } from '../format.ts';
 import { channelLabel, useT } from '../i18n/index.ts';
 import { reportError } from '../report.ts';
+import { historyEntryId } from '../reveal.ts';
 import { useFileStore } from '../store/file.ts';
 import { useSettingsStore } from '../store/settings.ts';
 import { useWorkspaceStore } from '../store/workspace.ts';
@@ -77,7 +78,7 @@ function HistoryEntry({ attempt, mine, onVoid }: { attempt: Attempt; mine: boole
     </>
   );
   return (
-    <li className={voided ? 'entry is-voided' : 'entry'}>
+    <li id={historyEntryId(attempt.id)} className={voided ? 'entry is-voided' : 'entry'}>
       {voided ? <del className="entry-body">{body}</del> : <div className="entry-body">{body}</div>}
       {voided && (
         <p className="void-info">

@@ -3,8 +3,22 @@ import { useEffect, useId, useRef, type ReactNode } from 'react';
 const focusableSelector =
   'a[href], button:not([disabled]), input:not([disabled]):not([type="hidden"]), select:not([disabled]), textarea:not([disabled]), [tabindex]:not([tabindex="-1"])';
 
+/**
+ * What Tab reaches, in order. A radio group is one stop, its checked radio (as browsers tab), so the
+ * first focus lands on the choice in force, not on the first choice ("Français" in English).
+ */
 function focusablesIn(root: HTMLElement): HTMLElement[] {
-  return Array.from(root.querySelectorAll<HTMLElement>(focusableSelector)).filter((el) => !el.closest('[inert]'));
+  return Array.from(root.querySelectorAll<HTMLElement>(focusableSelector)).filter((el) => {
+    if (el.closest('[inert]')) return false;
+    if (!(el instanceof HTMLInputElement) || el.type !== 'radio' || !el.name || el.checked) return true;
+    const group = Array.from(root.querySelectorAll<HTMLInputElement>('input[type="radio"]')).filter((r) => r.name === el.name);
+    return !group.some((r) => r.checked) && group[0] === el;
+  });
+}
+
+/** Where focus goes when the element that opened a dialog is gone (a voided entry's button, the onboarding). */
+function fallbackFocus(): HTMLElement | null {
+  return document.getElementById('client-search');
 }
 
 interface ModalProps {
@@ -31,8 +45,17 @@ export function Modal({ title, onClose, children, wide = false, initialFocus }: 
     const previous = document.activeElement instanceof HTMLElement ? document.activeElement : null;
     const root = ref.current;
     if (root) (initialFocus?.current ?? focusablesIn(root)[0] ?? root).focus();
+    // Escape closes even when focus has fallen out of the dialog (to the page, behind the backdrop).
+    const onDocumentKeyDown = (e: KeyboardEvent) => {
+      if (e.key !== 'Escape' || e.defaultPrevented || ref.current?.contains(e.target as Node)) return;
+      e.preventDefault();
+      onCloseRef.current();
+    };
+    document.addEventListener('keydown', onDocumentKeyDown);
     return () => {
+      document.removeEventListener('keydown', onDocumentKeyDown);
       if (previous?.isConnected) previous.focus();
+      else fallbackFocus()?.focus();
     };
   }, []); // focus once, when the dialog opens
 

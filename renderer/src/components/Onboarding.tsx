@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { refreshAfterClientsChanged } from '../actions.ts';
+import { focusSearch, refreshAfterClientsChanged } from '../actions.ts';
 import { call } from '../desk.ts';
 import { useT } from '../i18n/index.ts';
 import { runReported } from '../report.ts';
@@ -7,6 +7,7 @@ import { useToastStore } from '../store/toasts.ts';
 import { useWorkspaceStore } from '../store/workspace.ts';
 
 export const demoClientCount = 200;
+export const onboardingStartId = 'onboarding-import';
 
 /** An empty workstation offers its two ways in: the agency's CSV file, or demo clients to try. */
 export function Onboarding() {
@@ -22,6 +23,8 @@ export function Onboarding() {
         const { inserted } = await call('seedDemoClients', { count: demoClientCount });
         await refreshAfterClientsChanged();
         useToastStore.getState().push({ kind: 'success', text: t.onboarding.demoDone(inserted) });
+        // This panel (and the button that had focus) is gone now: work starts at the search.
+        setTimeout(focusSearch, 0);
       } finally {
         setBusy(false);
       }
@@ -33,7 +36,7 @@ export function Onboarding() {
       <h2 id="onboarding-title">{t.onboarding.title}</h2>
       <p>{t.onboarding.intro}</p>
       <div className="onboarding-actions">
-        <button type="button" className="btn btn-primary" onClick={() => openDialog({ kind: 'import' })}>
+        <button id={onboardingStartId} type="button" className="btn btn-primary" onClick={() => openDialog({ kind: 'import' })}>
           {t.onboarding.importCsv}
         </button>
         <button type="button" className="btn" aria-disabled={busy} onClick={seed}>

@@ -1,3 +1,4 @@
+import { useLayoutEffect, useRef } from 'react';
 import { useT } from '../i18n/index.ts';
 import { useToastStore, type Toast } from '../store/toasts.ts';
 
@@ -7,8 +8,10 @@ import { useToastStore, type Toast } from '../store/toasts.ts';
  */
 export function Toasts() {
   const toasts = useToastStore((s) => s.toasts);
+  const ref = useRef<HTMLDivElement>(null);
+  useReservedSpace(ref);
   return (
-    <div className="toasts">
+    <div className="toasts" ref={ref}>
       <div aria-live="polite" className="toast-stack">
         {toasts.filter((x) => x.kind !== 'error').map((toast) => (
           <ToastView key={toast.id} toast={toast} />
@@ -21,6 +24,24 @@ export function Toasts() {
       </div>
     </div>
   );
+}
+
+/**
+ * The toasts' height, as --toasts-space on the page: the file pane keeps that much room below the
+ * history's end, so the last entry (a void's reason) can always be read clear of them.
+ */
+function useReservedSpace(ref: React.RefObject<HTMLDivElement | null>): void {
+  useLayoutEffect(() => {
+    const element = ref.current;
+    const root = document.documentElement;
+    if (!element || typeof ResizeObserver === 'undefined') return;
+    const observer = new ResizeObserver(() => root.style.setProperty('--toasts-space', `${Math.ceil(element.getBoundingClientRect().height)}px`));
+    observer.observe(element);
+    return () => {
+      observer.disconnect();
+      root.style.removeProperty('--toasts-space');
+    };
+  }, [ref]);
 }
 
 function ToastView({ toast }: { toast: Toast }) {

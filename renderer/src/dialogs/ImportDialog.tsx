@@ -60,8 +60,16 @@ export function ImportDialog({ onClose }: { onClose(): void }) {
     }
   }
 
+  const announcement =
+    phase.kind === 'done'
+      ? t.importDialog.announce(phase.report.total, phase.report.inserted, phase.report.updated, phase.report.rejected.length)
+      : '';
   return (
     <Modal title={t.importDialog.title} onClose={onClose} wide>
+      {/* There from the start, so the result is announced when it fills in. */}
+      <p className="visually-hidden" aria-live="polite">
+        {announcement}
+      </p>
       {phase.kind !== 'done' ? (
         <form onSubmit={start} noValidate>
           <p>{t.importDialog.intro}</p>
@@ -102,9 +110,15 @@ function ImportProgressBar({ progress }: { progress: ImportProgress | null }) {
 function ImportSummary({ report, onClose }: { report: ImportReport; onClose(): void }) {
   const t = useT();
   const locale = useLocale();
+  const headingRef = useRef<HTMLHeadingElement>(null);
+  // The form (and the button that had focus) is gone: focus goes to the result, so Escape and Tab
+  // keep working in the dialog and a screen reader reads where it is.
+  useEffect(() => headingRef.current?.focus(), []);
   return (
     <div>
-      <h3>{t.importDialog.summary}</h3>
+      <h3 ref={headingRef} tabIndex={-1}>
+        {t.importDialog.summary}
+      </h3>
       <dl className="import-figures">
         <div className="dl-row">
           <dt>{t.importDialog.total}</dt>

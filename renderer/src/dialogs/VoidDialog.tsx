@@ -7,6 +7,7 @@ import { formatDateTime } from '../format.ts';
 import { useLocale, useT } from '../i18n/index.ts';
 import { Modal } from '../components/Modal.tsx';
 import { FormFooter } from '../components/FormFooter.tsx';
+import { revealAfterChange } from '../reveal.ts';
 
 /** Voiding keeps the attempt in the history, struck through: the reason is what makes it auditable. */
 export function VoidDialog({ attempt, onClose }: { attempt: Attempt; onClose(): void }) {
@@ -32,6 +33,9 @@ export function VoidDialog({ attempt, onClose }: { attempt: Attempt; onClose(): 
     try {
       await voidAttempt(attempt.id, text);
       onClose();
+      // The entry's "Annuler la tentative…" button is gone: focus goes to the client's name, kept in
+      // view, with the voided entry shown clear of the confirmation.
+      setTimeout(() => revealAfterChange(attempt.id), 0);
     } catch (error) {
       setFailure(messageOf(error, locale));
       setBusy(false);

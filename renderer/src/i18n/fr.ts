@@ -24,6 +24,8 @@ export const fr = {
     count: (n: string, count: number) => `${n} ${plural(count, 'client', 'clients')}`,
     listLabel: 'Résultats de la recherche',
     noResults: 'Aucun client ne correspond à cette recherche.',
+    emptyBase: 'La base ne contient encore aucun client : importez votre fichier clients ou chargez des clients de démonstration.',
+    phoneEnding: (digits: string) => `tél. …${digits}`,
     loadingRow: 'Chargement…',
     hint: '↓ pour parcourir, Entrée pour ouvrir',
   },
@@ -45,6 +47,9 @@ export const fr = {
     statusLabel: 'Statut de notification',
     statusBy: (date: string, agent: string) => `le ${date} par ${agent}`,
     attemptCount: (n: number) => `${n} ${plural(n, 'tentative', 'tentatives')}`,
+    call: (number: string) => `Appeler le ${number} (softphone)`,
+    whatsApp: (number: string) => `WhatsApp ${number}`,
+    backToList: 'Retour à la liste',
   },
   record: {
     heading: 'Nouvelle tentative',
@@ -54,11 +59,14 @@ export const fr = {
     note: 'Note (facultative)',
     notePlaceholder: 'Ex. : rappeler après 14 h',
     noteUnstorable: (char: string) => `La note contient un caractère qui ne peut pas être enregistré (${char}, souvent venu d’un copier-coller) : retirez-le.`,
-    recorded: 'Notification enregistrée',
+    recorded: (result: string, client: string) => `Enregistré : ${result} — ${client}`,
     undo: 'Annuler',
-    undone: 'Tentative annulée',
+    undone: (result: string, client: string) => `Tentative annulée : ${result} — ${client}`,
+    undoOtherClient: (client: string) =>
+      `Ctrl+Z n’annule que sur la fiche du client : la dernière tentative concerne ${client}. Utilisez « Annuler » dans son message, ou rouvrez sa fiche.`,
     noClient: 'Ouvrez d’abord un client dans la liste.',
-    undoExpired: 'Le délai d’annulation est passé : utilisez « Annuler la tentative… » dans l’historique.',
+    undoExpired: (client: string) =>
+      `Le délai d’annulation (10 s) est passé pour ${client} : utilisez « Annuler la tentative… » dans son historique.`,
   },
   channels: { phone: 'Téléphone', whatsapp: 'WhatsApp', email: 'Email', sms: 'SMS', visit: 'Visite' },
   history: {
@@ -79,7 +87,7 @@ export const fr = {
     reasonRequired: 'Indiquez un motif : il sera visible par vos collègues et votre superviseur.',
     confirm: 'Confirmer l’annulation',
     cancel: 'Garder la tentative',
-    done: 'Tentative annulée',
+    done: (result: string, client: string) => `Tentative annulée : ${result} — ${client}`,
   },
   statusBar: {
     today: (attempts: number, successes: number, failures: number) =>
@@ -120,6 +128,8 @@ export const fr = {
     reading: 'Lecture du fichier…',
     linesRead: (n: number) => `${n} lignes lues`,
     summary: 'Résultat de l’import',
+    announce: (total: number, inserted: number, updated: number, rejected: number) =>
+      `Import terminé : ${total} ${plural(total, 'ligne lue', 'lignes lues')}, ${inserted} ${plural(inserted, 'client ajouté', 'clients ajoutés')}, ${updated} mis à jour, ${rejected} ${plural(rejected, 'ligne refusée', 'lignes refusées')}.`,
     total: 'Lignes lues',
     inserted: 'Clients ajoutés',
     updated: 'Clients mis à jour',
@@ -132,7 +142,9 @@ export const fr = {
   },
   exportDialog: {
     title: 'Exporter l’historique',
-    intro: 'Un fichier CSV (séparateur « ; ») que Excel ouvre directement. Les tentatives annulées y figurent, marquées.',
+    intro: 'Un classeur Excel (.xlsx) ou un fichier CSV (séparateur « ; »). Les tentatives annulées y figurent, marquées.',
+    format: 'Format',
+    formats: { xlsx: 'Excel (.xlsx)', csv: 'CSV (séparateur « ; »)' },
     from: 'Du',
     to: 'Au',
     mineOnly: 'Seulement mes tentatives',
@@ -197,8 +209,8 @@ export const fr = {
       openClient: 'Ouvrir le client sélectionné',
       recordSuccess: 'Notifier (Succès)',
       recordFailure: 'Notifier (Échec/Injoignable)',
-      channel: 'Choisir le canal (1 Téléphone, 2 WhatsApp, 3 Email, 4 SMS, 5 Visite)',
-      undoLast: 'Annuler la dernière tentative (pendant 10 s, même depuis un champ de saisie ; ensuite Ctrl+Z y annule la frappe)',
+      channel: 'Choisir le canal (1 Téléphone, 2 WhatsApp, 3 Email, 4 SMS, 5 Visite ; rangée du haut, même en AZERTY, ou pavé numérique)',
+      undoLast: 'Annuler la dernière tentative, sur la fiche de son client (pendant 10 s, même depuis un champ de saisie ; ensuite Ctrl+Z y annule la frappe et rappelle que le délai est passé)',
       showShortcuts: 'Afficher cette liste',
       closeDialog: 'Fermer la fenêtre ouverte',
     },

@@ -1,7 +1,7 @@
 // What the agent is about to record (channel, note), the open dialog, and the undo window.
 
 import { create } from 'zustand';
-import type { Attempt } from '../../../contract/model.ts';
+import type { Attempt, AttemptStatus } from '../../../contract/model.ts';
 import { defaultChannel } from '../../../contract/model.ts';
 import { limits } from '../../../contract/limits.ts';
 
@@ -15,6 +15,9 @@ export type Dialog =
 export interface UndoWindow {
   attemptId: string;
   clientCode: string;
+  /** Who and what, for the words of every message about this undo. */
+  clientName: string;
+  status: AttemptStatus;
   /** Date.now() after which undo is refused (the server checks too, with its own clock). */
   expiresAt: number;
 }
@@ -26,12 +29,15 @@ interface WorkspaceState {
   note: string;
   dialog: Dialog | null;
   undo: UndoWindow | null;
+  /** The last undo window, once its time ran out: Ctrl+Z then says so instead of nothing. */
+  pastUndo: UndoWindow | null;
   busy: boolean;
   setChannel(channel: string): void;
   setNote(note: string): void;
   openDialog(dialog: Dialog): void;
   closeDialog(): void;
   openUndo(window: UndoWindow): void;
+  /** The attempt was undone or voided: nothing is left to say about it. */
   closeUndo(attemptId?: string): void;
   setBusy(busy: boolean): void;
 }
@@ -43,6 +49,7 @@ export const useWorkspaceStore = create<WorkspaceState>()((set, get) => ({
   note: '',
   dialog: null,
   undo: null,
+  pastUndo: null,
   busy: false,
   setChannel: (channel) => set({ channel }),
   setNote: (note) => set({ note }),
@@ -50,14 +57,17 @@ export const useWorkspaceStore = create<WorkspaceState>()((set, get) => ({
   closeDialog: () => set({ dialog: null }),
   openUndo(window) {
     clearTimeout(undoTimer);
-    set({ undo: window });
-    undoTimer = setTimeout(() => get().closeUndo(window.attemptId), Math.max(0, window.expiresAt - Date.now()));
+    set({ undo: window, pastUndo: null });
+    undoTimer = setTimeout(() => {
+      if (get().undo?.attemptId === window.attemptId) set({ undo: null, pastUndo: window });
+    }, Math.max(0, window.expiresAt - Date.now()));
   },
   closeUndo(attemptId) {
-    const current = get().undo;
+    const { undo, pastUndo } = get();
+    const current = undo ?? pastUndo;
     if (!current || (attemptId !== undefined && current.attemptId !== attemptId)) return;
     clearTimeout(undoTimer);
-    set({ undo: null });
+    set({ undo: null, pastUndo: null });
   },
   setBusy: (busy) => set({ busy }),
 }));
