@@ -26,6 +26,10 @@ export type KnownChannel = (typeof knownChannels)[number];
 export const syncNoticeCodes = ['server.changed', 'server.restored'] as const;
 export type SyncNoticeCode = (typeof syncNoticeCodes)[number];
 
+/** What the history export writes: an Excel workbook, or a CSV. */
+export const exportFormats = ['xlsx', 'csv'] as const;
+export type ExportFormat = (typeof exportFormats)[number];
+
 /** `'a', 'b'` for a CHECK (column IN (…)) of a migration. Values are code constants, never input. */
 export function sqlList(values: readonly string[]): string {
   return values.map((v) => `'${v.replaceAll("'", "''")}'`).join(', ');

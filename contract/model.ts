@@ -2,7 +2,7 @@
 
 import type { Locale } from './errors.ts';
 
-import type { AttemptStatusCode, KnownChannel, PushRecordKind, SyncNoticeCode, VoidKindCode } from './enums.ts';
+import type { AttemptStatusCode, ExportFormat as ExportFormatCode, KnownChannel, PushRecordKind, SyncNoticeCode, VoidKindCode } from './enums.ts';
 
 /** Result of one notification attempt. */
 export type AttemptStatus = AttemptStatusCode;
@@ -115,7 +115,9 @@ export interface ImportProgress {
 
 export interface HistoryExport {
   fileName: string;
-  csv: string;
+  format: ExportFormatCode;
+  /** The CSV's text, or the .xlsx workbook's bytes in base64 (IPC and the web bridge's JSON carry it alike). */
+  content: string;
   rowCount: number;
 }
 

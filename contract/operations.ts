@@ -18,7 +18,7 @@ import type {
 } from './model.ts';
 import type { Result } from './errors.ts';
 import type { ChannelOperationName } from './channels.ts';
-import { attemptStatuses, clientStatuses } from './enums.ts';
+import { attemptStatuses, clientStatuses, exportFormats } from './enums.ts';
 import { limits } from './limits.ts';
 import { text } from './text-schema.ts';
 
@@ -73,6 +73,7 @@ export const schemas = {
     to: day.optional(),
     agentId: z.string().max(64).optional(),
     status: z.enum(attemptStatuses).optional(),
+    format: z.enum(exportFormats).default('csv'),
   }),
   todayCounts: z.strictObject({}),
   seedDemoClients: z.strictObject({ count: z.int().min(1).max(limits.demoClients) }),

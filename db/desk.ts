@@ -128,7 +128,8 @@ export function createDeskHandlers(local: LocalDatabase, options: DeskOptions = 
         }),
       );
     },
-    exportHistory: (input) => exportHistory(db, input, clock.now()),
+    // The file speaks the interface's language: its header, results and channels as the agent reads them.
+    exportHistory: async (input) => exportHistory(db, input, clock.now(), (await loadSettings(db)).locale),
     todayCounts: async () => todayCounts(db, await agentIds(), clock.now()),
     seedDemoClients: async ({ count }) => ({
       inserted: await written(seedDemoClients(db, count, clock.now().toISOString())),

@@ -1,9 +1,11 @@
-// History export for supervisors and audits: one CSV line per attempt, voided ones included and
-// marked, in the format Excel in France opens directly (UTF-8 BOM, ';', CRLF).
+// History export for supervisors and audits: one line per attempt, voided ones included and marked,
+// in the interface's language. Two forms: an .xlsx workbook (codes as text, dates as dates, no
+// formula anywhere) and a CSV that Excel in France opens directly (UTF-8 BOM, ';', CRLF).
 
 import { stringify } from 'csv-stringify/sync';
 import type { Kysely } from 'kysely';
-import type { HistoryExport } from '../contract/index.ts';
+import writeXlsxFile, { type Cell, type Row } from 'write-excel-file/node';
+import type { ExportFormat, HistoryExport, KnownChannel, Locale } from '../contract/index.ts';
 import type { Database } from './schema.ts';
 
 export interface ExportFilter {
@@ -12,7 +14,79 @@ export interface ExportFilter {
   to?: string | undefined;
   agentId?: string | undefined;
   status?: 'success' | 'failure' | undefined;
+  format?: ExportFormat | undefined;
 }
+
+interface ExportWords {
+  header: string[];
+  result: Record<'success' | 'failure', string>;
+  /** The same words as the interface's (a test compares them with renderer/src/i18n). */
+  channels: Record<KnownChannel, string>;
+  sheet: string;
+  /** Excel's number format for the date columns of the workbook. */
+  dateFormat: string;
+  fileName(range: { from?: string | undefined; to?: string | undefined }, today: string): string;
+}
+
+function fileNameOf(base: string, since: string, until: string, between: string) {
+  return ({ from, to }: { from?: string | undefined; to?: string | undefined }, today: string): string => {
+    if (from && to) return from === to ? `${base}_${from}` : `${base}_${from}_${between}_${to}`;
+    if (from) return `${base}_${since}_${from}`;
+    if (to) return `${base}_${until}_${to}`;
+    return `${base}_${today}`;
+  };
+}
+
+export const exportWords: Record<Locale, ExportWords> = {
+  fr: {
+    header: [
+      'Date (UTC)',
+      'Date (heure de l’appareil)',
+      'Décalage UTC (min)',
+      'Code client',
+      'Nom du client',
+      'Résultat',
+      'Canal',
+      'Note',
+      'Agent',
+      'Identifiant agent',
+      'Appareil',
+      'Identifiant tentative',
+      'Annulée le (heure de l’appareil)',
+      'Annulée par',
+      'Motif d’annulation',
+    ],
+    result: { success: 'Succès', failure: 'Échec (injoignable)' },
+    channels: { phone: 'Téléphone', whatsapp: 'WhatsApp', email: 'Email', sms: 'SMS', visit: 'Visite' },
+    sheet: 'Historique',
+    dateFormat: 'dd/mm/yyyy hh:mm:ss',
+    fileName: fileNameOf('historique-notifications', 'depuis', 'jusqu-au', 'au'),
+  },
+  en: {
+    header: [
+      'Date (UTC)',
+      'Date (device time)',
+      'UTC offset (min)',
+      'Client code',
+      'Client name',
+      'Result',
+      'Channel',
+      'Note',
+      'Agent',
+      'Agent ID',
+      'Device',
+      'Attempt ID',
+      'Voided on (device time)',
+      'Voided by',
+      'Void reason',
+    ],
+    result: { success: 'Success', failure: 'Failure (unreachable)' },
+    channels: { phone: 'Phone', whatsapp: 'WhatsApp', email: 'Email', sms: 'SMS', visit: 'Visit' },
+    sheet: 'History',
+    dateFormat: 'yyyy-mm-dd hh:mm:ss',
+    fileName: fileNameOf('notification-history', 'from', 'until', 'to'),
+  },
+};
 
 function localDayStart(day: string): string {
   const [y, m, d] = day.split('-').map(Number) as [number, number, number];
@@ -30,30 +104,38 @@ function localDay(at: Date): string {
   return `${at.getFullYear()}-${pad(at.getMonth() + 1)}-${pad(at.getDate())}`;
 }
 
-/** Wall-clock time where the attempt was made, from its own UTC offset: what the agent saw. */
-function deviceTime(occurredAt: string, offsetMin: number): string {
-  return new Date(Date.parse(occurredAt) + offsetMin * 60_000).toISOString().slice(0, 19).replace('T', ' ');
+/**
+ * Wall-clock time where it happened, from the record's own UTC offset: what the agent saw. As a Date
+ * whose UTC fields are that wall clock, which is how a spreadsheet (that knows no time zone) shows it.
+ */
+function deviceWallClock(isoUtc: string, offsetMin: number): Date {
+  return new Date(Date.parse(isoUtc) + offsetMin * 60_000);
 }
 
-const header = [
-  'Date (UTC)',
-  'Date (heure de l’appareil)',
-  'Décalage UTC (min)',
-  'Code client',
-  'Nom du client',
-  'Résultat',
-  'Canal',
-  'Note',
-  'Agent',
-  'Identifiant agent',
-  'Appareil',
-  'Identifiant tentative',
-  'Annulée le',
-  'Annulée par',
-  'Motif d’annulation',
-];
+const csvDateTime = (wallClock: Date) => wallClock.toISOString().slice(0, 19).replace('T', ' ');
 
-export async function exportHistory(db: Kysely<Database>, filter: ExportFilter, at: Date): Promise<HistoryExport> {
+/**
+ * A spreadsheet runs a cell that starts with = + - @ (or a tab or CR before them) as a formula:
+ * a note or an imported name such as "=HYPERLINK(…)" would (OWASP "CSV injection"). A leading
+ * apostrophe makes it text; the workbook needs none, its strings are never formulas.
+ */
+export function neutralizeCell(value: string): string {
+  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+}
+
+/**
+ * Excel reads an all-digit cell of a CSV as a number: "0000100413" loses its zeros, long codes turn
+ * into 1.00004E+15. Written as ="0000100413" it stays text. Digits only, so nothing else can run.
+ */
+function csvCode(code: string): string {
+  return /^\d+$/.test(code) ? `="${code}"` : neutralizeCell(code);
+}
+
+function channelWord(words: ExportWords, channel: string): string {
+  return Object.hasOwn(words.channels, channel) ? words.channels[channel as KnownChannel] : channel;
+}
+
+export async function exportHistory(db: Kysely<Database>, filter: ExportFilter, at: Date, locale: Locale): Promise<HistoryExport> {
   let query = db
     .selectFrom('attempts')
     .innerJoin('clients', 'clients.code', 'attempts.client_code')
@@ -71,6 +153,7 @@ export async function exportHistory(db: Kysely<Database>, filter: ExportFilter, 
       'attempts.agent_id',
       'attempts.device_id',
       'voids.voided_at',
+      'voids.utc_offset_min as void_offset_min',
       'voids.agent_name as void_agent_name',
       'voids.reason as void_reason',
     ]);
@@ -80,25 +163,69 @@ export async function exportHistory(db: Kysely<Database>, filter: ExportFilter, 
   if (filter.status) query = query.where('attempts.status', '=', filter.status);
   const rows = await query.orderBy('attempts.occurred_at').orderBy('attempts.id').execute();
 
-  const lines = rows.map((r) => [
-    r.occurred_at,
-    deviceTime(r.occurred_at, r.utc_offset_min),
-    r.utc_offset_min,
-    r.client_code,
-    r.client_name,
-    r.status === 'success' ? 'Succès' : 'Échec (injoignable)',
-    r.channel,
-    r.note ?? '',
-    r.agent_name,
-    r.agent_id,
-    r.device_id,
-    r.id,
-    r.voided_at ?? '',
-    r.void_agent_name ?? '',
-    r.void_reason ?? '',
+  const words = exportWords[locale];
+  const baseName = words.fileName(filter, localDay(at));
+  const records = rows.map((r) => ({
+    occurredAt: new Date(r.occurred_at),
+    deviceTime: deviceWallClock(r.occurred_at, r.utc_offset_min),
+    offset: r.utc_offset_min,
+    code: r.client_code,
+    texts: {
+      name: r.client_name,
+      result: words.result[r.status],
+      channel: channelWord(words, r.channel),
+      note: r.note ?? '',
+      agent: r.agent_name,
+      agentId: r.agent_id,
+      device: r.device_id,
+      attemptId: r.id,
+    },
+    voidedAt: r.voided_at && r.void_offset_min !== null ? deviceWallClock(r.voided_at, r.void_offset_min) : null,
+    voidTexts: { by: r.void_agent_name ?? '', reason: r.void_reason ?? '' },
+  }));
+
+  if (filter.format === 'xlsx') {
+    const text = (value: string): Cell => ({ value, type: String, format: '@' });
+    const date = (value: Date | null): Cell => (value ? { value, type: Date, format: words.dateFormat } : null);
+    const sheet: Row[] = [
+      words.header.map((value) => ({ value, fontWeight: 'bold' as const })),
+      ...records.map((r): Row => [
+        date(r.occurredAt),
+        date(r.deviceTime),
+        { value: r.offset, type: Number },
+        text(r.code),
+        text(r.texts.name),
+        text(r.texts.result),
+        text(r.texts.channel),
+        text(r.texts.note),
+        text(r.texts.agent),
+        text(r.texts.agentId),
+        text(r.texts.device),
+        text(r.texts.attemptId),
+        date(r.voidedAt),
+        text(r.voidTexts.by),
+        text(r.voidTexts.reason),
+      ]),
+    ];
+    const buffer = await writeXlsxFile(sheet, {
+      sheet: words.sheet,
+      stickyRowsCount: 1,
+      columns: [20, 20, 10, 14, 28, 20, 12, 40, 20, 24, 24, 38, 20, 20, 40].map((width) => ({ width })),
+    }).toBuffer();
+    return { fileName: `${baseName}.xlsx`, format: 'xlsx', content: buffer.toString('base64'), rowCount: rows.length };
+  }
+
+  const lines = records.map((r) => [
+    r.occurredAt.toISOString(),
+    csvDateTime(r.deviceTime),
+    r.offset,
+    csvCode(r.code),
+    ...Object.values(r.texts).map(neutralizeCell),
+    r.voidedAt ? csvDateTime(r.voidedAt) : '',
+    neutralizeCell(r.voidTexts.by),
+    neutralizeCell(r.voidTexts.reason),
   ]);
-  const csv = '\uFEFF' + stringify([header, ...lines], { delimiter: ';', record_delimiter: '\r\n' });
-  const stamp = localDay(at);
-  const range = filter.from || filter.to ? `_${filter.from ?? 'debut'}_${filter.to ?? 'fin'}` : '';
-  return { fileName: `historique-notifications${range}_${stamp}.csv`, csv, rowCount: rows.length };
+  const csv = '\uFEFF' + stringify([words.header, ...lines], { delimiter: ';', record_delimiter: '\r\n' });
+  return { fileName: `${baseName}.csv`, format: 'csv', content: csv, rowCount: rows.length };
 }
+

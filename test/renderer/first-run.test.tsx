@@ -119,6 +119,9 @@ describe('around the workspace', () => {
     });
     await user.click(screen.getByRole('button', { name: 'Exporter l’historique' }));
     const dialog = await screen.findByRole('dialog', { name: 'Exporter l’historique' });
+    // Excel's workbook is the default; the CSV is beside it.
+    expect((within(dialog).getByRole('radio', { name: 'Excel (.xlsx)' }) as HTMLInputElement).checked).toBe(true);
+    await user.click(within(dialog).getByRole('radio', { name: 'CSV (séparateur « ; »)' }));
     await user.click(within(dialog).getByRole('button', { name: 'Exporter' }));
     await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
     expect(clicks).toHaveLength(1);
@@ -126,6 +129,15 @@ describe('around the workspace', () => {
     const csv = await blobs[0]!.text();
     expect(csv).toContain('ROBERT Karim');
     expect(await screen.findByText(/1 ligne exportée dans/)).toBeTruthy();
+
+    await user.click(screen.getByRole('button', { name: 'Exporter l’historique' }));
+    const again = await screen.findByRole('dialog', { name: 'Exporter l’historique' });
+    await user.click(within(again).getByRole('button', { name: 'Exporter' }));
+    await waitFor(() => expect(clicks).toHaveLength(2));
+    expect(clicks[1]!.download).toMatch(/^historique-notifications_\d{4}-\d{2}-01_au_\d{4}-\d{2}-\d{2}\.xlsx$|^historique-notifications_\d{4}-\d{2}-01\.xlsx$/);
+    expect(blobs[1]!.type).toBe('application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
+    // A zip (the workbook), not text.
+    expect(new Uint8Array(await blobs[1]!.arrayBuffer()).slice(0, 2)).toEqual(new Uint8Array([0x50, 0x4b]));
   });
 
   it('shows the sync state pushed by main, pending uploads and rejected ones', async () => {

@@ -15,7 +15,12 @@ import {
   type OperationName,
   type TodayCounts,
 } from '../../contract/index.ts';
+import { strFromU8, unzipSync } from 'fflate';
+import { readSheet } from 'read-excel-file/node';
 import { insertAttemptRecord } from '../../db/attempts.ts';
+import { exportWords, neutralizeCell } from '../../db/export.ts';
+import { en } from '../../renderer/src/i18n/en.ts';
+import { fr } from '../../renderer/src/i18n/fr.ts';
 import { uuidv7 } from '../../db/ids.ts';
 import { writeTransaction } from '../../db/tx.ts';
 import { openTestDesk, type TestDesk } from '../helpers/local-db.ts';
@@ -228,8 +233,9 @@ describe('todayCounts', () => {
 describe('exportHistory', () => {
   async function rows(filter: Record<string, unknown>): Promise<{ file: HistoryExport; lines: string[][] }> {
     const file = await call<HistoryExport>('exportHistory', filter);
-    expect(file.csv.startsWith('\uFEFF')).toBe(true);
-    const lines = parse(file.csv.slice(1), { delimiter: ';', record_delimiter: '\r\n' }) as string[][];
+    expect(file.format).toBe('csv');
+    expect(file.content.startsWith('\uFEFF')).toBe(true);
+    const lines = parse(file.content.slice(1), { delimiter: ';', record_delimiter: '\r\n' }) as string[][];
     expect(lines.length - 1).toBe(file.rowCount);
     return { file, lines: lines.slice(1) };
   }
@@ -250,14 +256,16 @@ describe('exportHistory', () => {
     const { file, lines } = await rows({});
     expect(file.rowCount).toBe(4);
     expect(file.fileName).toBe('historique-notifications_2026-11-26.csv');
-    expect(file.csv).toContain('\r\n');
-    expect(lines.map((l) => l[3])).toEqual([karim, gaelle, gaelle, theo]);
+    expect(file.content).toContain('\r\n');
+    // All-digit codes stay text in Excel FR (="…"), zeros kept.
+    expect(lines.map((l) => l[3])).toEqual([karim, gaelle, gaelle, theo].map((code) => `="${code}"`));
     expect(lines[0]?.[7]).toBe('Répondeur; rappeler "demain"');
     expect(lines[0]?.[5]).toBe('Échec (injoignable)');
     expect(lines[1]?.[5]).toBe('Succès');
     expect(lines[1]?.[14]).toBe('Annulation immédiate par l’agent');
     expect(lines[1]?.[13]).toBe('Awa Diallo');
-    expect(lines[3]?.[6]).toBe('sms');
+    expect(lines[3]?.[6]).toBe('SMS'); // the channel in words
+    expect(lines[0]?.[6]).toBe('Téléphone');
     // The agent's own wall-clock time, from the offset the attempt carries.
     expect(lines[0]?.[1]).toBe('2026-11-24 10:00:00');
   });
@@ -266,10 +274,78 @@ describe('exportHistory', () => {
     expect((await rows({ from: '2026-11-25', to: '2026-11-25' })).lines.map((l) => l[8])).toEqual(['Awa Diallo', 'Bintou Sylla']);
     const fromOnly = await rows({ from: '2026-11-25' });
     expect(fromOnly.file.rowCount).toBe(3);
-    expect(fromOnly.file.fileName).toBe('historique-notifications_2026-11-25_fin_2026-11-26.csv');
-    expect((await rows({ to: '2026-11-24' })).lines.map((l) => l[3])).toEqual([karim]);
-    expect((await rows({ status: 'failure' })).lines.map((l) => l[3])).toEqual([karim, gaelle]);
+    expect(fromOnly.file.fileName).toBe('historique-notifications_depuis_2026-11-25.csv');
+    expect((await rows({ from: '2026-11-24', to: '2026-11-25' })).file.fileName).toBe('historique-notifications_2026-11-24_au_2026-11-25.csv');
+    expect((await rows({ from: '2026-11-25', to: '2026-11-25' })).file.fileName).toBe('historique-notifications_2026-11-25.csv');
+    expect((await rows({ to: '2026-11-24' })).file.fileName).toBe('historique-notifications_jusqu-au_2026-11-24.csv');
+    expect((await rows({ to: '2026-11-24' })).lines.map((l) => l[3])).toEqual([`="${karim}"`]);
+    expect((await rows({ status: 'failure' })).lines.map((l) => l[3])).toEqual([karim, gaelle].map((code) => `="${code}"`));
     expect((await rows({ agentId: 'agent-bintou' })).lines.map((l) => l[9])).toEqual(['agent-bintou']);
     expect((await rows({ from: '2026-11-26', status: 'success', agentId: 'agent-bintou' })).file.rowCount).toBe(0);
+  });
+
+  it('neutralises cells a spreadsheet would run as formulas (OWASP CSV injection)', async () => {
+    t.clock.set(localTime(26, 12));
+    const notes = ['=HYPERLINK("http://evil.example","x")', '+33 6 12', '-2+3', '@SUM(A1)', 'Sans danger = ok'];
+    for (const note of notes) await record(karim, 'failure', { note });
+    const { lines } = await rows({ from: '2026-11-26', status: 'failure' });
+    expect(lines.map((l) => l[7])).toEqual([
+      `'=HYPERLINK("http://evil.example","x")`,
+      `'+33 6 12`,
+      `'-2+3`,
+      `'@SUM(A1)`,
+      'Sans danger = ok',
+    ]);
+    // A note is trimmed on entry; an imported name or a pulled record may still start with a tab or CR.
+    expect(neutralizeCell('\t=1+1')).toBe(`'\t=1+1`);
+    expect(neutralizeCell('\r=1+1')).toBe(`'\r=1+1`);
+  });
+
+  it('speaks the interface’s language: header, results, channels and the file name', async () => {
+    await call('updateSettings', { locale: 'en' });
+    const { file, lines } = await rows({ from: '2026-11-24', to: '2026-11-26' });
+    expect(file.fileName).toBe('notification-history_2026-11-24_to_2026-11-26.csv');
+    const header = parse(file.content.slice(1), { delimiter: ';', record_delimiter: '\r\n' })[0] as string[];
+    expect(header).toEqual(exportWords.en.header);
+    expect(header[4]).toBe('Client name');
+    expect(lines[0]?.[5]).toBe('Failure (unreachable)');
+    expect(lines[0]?.[6]).toBe('Phone');
+  });
+
+  it('gives "Annulée le" in the wall-clock time of the device that voided, like the attempt’s date', async () => {
+    const { lines } = await rows({ from: '2026-11-25', to: '2026-11-25' });
+    // Gaëlle's success at 11:00 local time, undone 2 s later.
+    expect(lines[0]?.[1]).toBe('2026-11-25 11:00:00');
+    expect(lines[0]?.[12]).toBe('2026-11-25 11:00:02');
+  });
+
+  it('uses the interface’s words for the channels (one vocabulary with the renderer)', () => {
+    expect(exportWords.fr.channels).toEqual(fr.channels);
+    expect(exportWords.en.channels).toEqual(en.channels);
+  });
+
+  it('writes an .xlsx workbook beside the CSV: codes as text, dates as dates, no formula', async () => {
+    await record(karim, 'failure', { note: '=1+1' });
+    const file = await call<HistoryExport>('exportHistory', { format: 'xlsx', from: '2026-11-24', to: '2026-11-26' });
+    expect(file.format).toBe('xlsx');
+    expect(file.fileName).toBe('historique-notifications_2026-11-24_au_2026-11-26.xlsx');
+    const bytes = Buffer.from(file.content, 'base64');
+    const sheet = (await readSheet(bytes)) as unknown[][];
+    expect(sheet[0]).toEqual(exportWords.fr.header);
+    expect(sheet.length - 1).toBe(file.rowCount);
+    const first = sheet[1]!;
+    expect(first[3]).toBe(karim); // '0000100400', zeros kept: a text cell
+    expect(first[0]).toBeInstanceOf(Date);
+    expect((first[0] as Date).toISOString()).toBe(new Date(localTime(24, 10)).toISOString());
+    // The device's wall clock (10:00 where it was made), as a date a spreadsheet shows as such.
+    expect((first[1] as Date).toISOString()).toBe('2026-11-24T10:00:00.000Z');
+    expect(first[2]).toBe(0 - new Date(localTime(24, 10)).getTimezoneOffset() || 0);
+    expect(first[6]).toBe('Téléphone');
+    const voided = sheet[2]!;
+    expect((voided[12] as Date).toISOString()).toBe('2026-11-25T11:00:02.000Z');
+    expect(sheet.at(-1)?.[7]).toBe('=1+1'); // kept as the agent typed it, as text
+    // No cell is a formula: the sheet's XML has no <f> element, and the code column is formatted as text.
+    const xml = strFromU8(unzipSync(bytes)['xl/worksheets/sheet1.xml']!);
+    expect(xml).not.toMatch(/<f[ >]/);
   });
 });

@@ -1,4 +1,6 @@
 import { useState } from 'react';
+import { exportFormats, type ExportFormat } from '../../../contract/enums.ts';
+import type { HistoryExport } from '../../../contract/model.ts';
 import { Modal } from '../components/Modal.tsx';
 import { call, messageOf } from '../desk.ts';
 import { localDay } from '../format.ts';
@@ -7,12 +9,25 @@ import { useSettingsStore } from '../store/settings.ts';
 import { useToastStore } from '../store/toasts.ts';
 import { FormFooter } from '../components/FormFooter.tsx';
 
-/** Hands a CSV to the agent as a download: a Blob and <a download>, never a navigation. */
-export function saveTextFile(fileName: string, text: string, type = 'text/csv;charset=utf-8'): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
+const xlsxType = 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet';
+
+function bytesOfBase64(base64: string): Uint8Array<ArrayBuffer> {
+  const binary = atob(base64);
+  const bytes = new Uint8Array(binary.length);
+  for (let i = 0; i < binary.length; i += 1) bytes[i] = binary.charCodeAt(i);
+  return bytes;
+}
+
+/** Hands the export to the agent as a download: a Blob and <a download>, never a navigation. */
+export function saveExport(file: HistoryExport): void {
+  const blob =
+    file.format === 'xlsx'
+      ? new Blob([bytesOfBase64(file.content)], { type: xlsxType })
+      : new Blob([file.content], { type: 'text/csv;charset=utf-8' });
+  const url = URL.createObjectURL(blob);
   const link = document.createElement('a');
   link.href = url;
-  link.download = fileName;
+  link.download = file.fileName;
   link.rel = 'noopener';
   document.body.append(link);
   link.click();
@@ -31,6 +46,7 @@ export function ExportDialog({ onClose }: { onClose(): void }) {
   const [from, setFrom] = useState(() => firstOfMonth(new Date()));
   const [to, setTo] = useState(() => localDay(new Date()));
   const [mineOnly, setMineOnly] = useState(false);
+  const [format, setFormat] = useState<ExportFormat>('xlsx');
   const [failure, setFailure] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
 
@@ -48,8 +64,9 @@ export function ExportDialog({ onClose }: { onClose(): void }) {
         ...(from ? { from } : {}),
         ...(to ? { to } : {}),
         ...(mineOnly && agentId ? { agentId } : {}),
+        format,
       });
-      saveTextFile(result.fileName, result.csv);
+      saveExport(result);
       useToastStore.getState().push({ kind: 'success', text: t.exportDialog.done(result.rowCount, result.fileName) });
       onClose();
     } catch (error) {
@@ -72,6 +89,15 @@ export function ExportDialog({ onClose }: { onClose(): void }) {
             <input id="export-to" type="date" value={to} min={from || undefined} onChange={(e) => setTo(e.target.value)} />
           </div>
         </div>
+        <fieldset className="inline-choices">
+          <legend>{t.exportDialog.format}</legend>
+          {exportFormats.map((value) => (
+            <label key={value} className="checkbox">
+              <input type="radio" name="export-format" value={value} checked={format === value} onChange={() => setFormat(value)} />
+              {t.exportDialog.formats[value]}
+            </label>
+          ))}
+        </fieldset>
         <label className="checkbox">
           <input type="checkbox" checked={mineOnly} onChange={(e) => setMineOnly(e.target.checked)} />
           {t.exportDialog.mineOnly}
