@@ -2,8 +2,7 @@ import { useEffect, useState } from 'react';
 import { ClientFile } from './components/ClientFile.tsx';
 import { ClientList } from './components/ClientList.tsx';
 import { FirstRun } from './components/FirstRun.tsx';
-import { Onboarding, onboardingStartId } from './components/Onboarding.tsx';
-import { searchInputId } from './actions.ts';
+import { Onboarding } from './components/Onboarding.tsx';
 import { useFileStore } from './store/file.ts';
 import { StatusBar } from './components/StatusBar.tsx';
 import { Toasts } from './components/Toasts.tsx';
@@ -82,11 +81,6 @@ function Workspace() {
   useGlobalShortcuts();
 
   useEffect(() => {
-    // Arriving from the first-run form (or a reload), focus is nowhere: put it where work starts.
-    if (document.activeElement === document.body || document.activeElement === null) {
-      const start = useSettingsStore.getState().settings?.clientCount === 0 ? document.getElementById(onboardingStartId) : null;
-      (start ?? document.getElementById(searchInputId))?.focus();
-    }
     useSearchStore.getState().run().catch(reportError);
     useTodayStore.getState().refresh().catch(reportError);
     useSyncStore.getState().load().catch(reportError);

@@ -3,7 +3,9 @@ import type { Locale } from '../../../contract/errors.ts';
 import { limits } from '../../../contract/limits.ts';
 import { useLocale, useT } from '../i18n/index.ts';
 import { runReported } from '../report.ts';
+import { searchInputId } from '../actions.ts';
 import { useSettingsStore } from '../store/settings.ts';
+import { onboardingStartId } from './Onboarding.tsx';
 
 /** First start on this workstation: who is the agent? Their name goes with every attempt. */
 export function FirstRun() {
@@ -20,7 +22,15 @@ export function FirstRun() {
       setMissing(true);
       return;
     }
-    runReported(() => update({ agentName }));
+    runReported(async () => {
+      const saved = await update({ agentName });
+      // This form (and its focused button) gives way to the workspace: focus goes where work starts,
+      // the onboarding's first choice on an empty base, else the search.
+      setTimeout(() => {
+        const start = saved.clientCount === 0 ? document.getElementById(onboardingStartId) : null;
+        (start ?? document.getElementById(searchInputId))?.focus();
+      }, 0);
+    });
   }
 
   return (
