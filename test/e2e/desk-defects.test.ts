@@ -2,10 +2,13 @@
 // interface: reflow at 200 % zoom, toasts that leave the history readable, focus after a void and
 // after an import, channel keys on AZERTY, phone numbers and their links.
 
+import AxeBuilder from '@axe-core/playwright';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Locator, Page } from 'playwright-core';
+import { readSheet } from 'read-excel-file/node';
 import { describe, expect, it } from 'vitest';
+import { exportWords } from '../../db/export.ts';
 import { demoClient } from '../../db/demo.ts';
 import { sessionPerTest, type SessionOptions } from '../helpers/browser.ts';
 import { DeskPage } from './desk-page.ts';
@@ -29,6 +32,10 @@ const box = async (locator: Locator): Promise<Box> => {
   return b;
 };
 const overlaps = (a: Box, b: Box) => a.x < b.x + b.width && b.x < a.x + a.width && a.y < b.y + b.height && b.y < a.y + a.height;
+async function seriousAxeViolations(page: Page): Promise<string[]> {
+  const results = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa']).analyze();
+  return results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical').map((v) => `${v.id}: ${v.help}`);
+}
 const focusedText = (page: Page) => page.evaluate(() => document.activeElement?.textContent ?? null);
 
 describe('200 % zoom: 512×384 CSS px (WCAG 1.4.10 reflow)', () => {
@@ -40,9 +47,12 @@ describe('200 % zoom: 512×384 CSS px (WCAG 1.4.10 reflow)', () => {
     const sideways = () => page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
     expect(await sideways()).toBeLessThanOrEqual(0);
 
+    expect(await seriousAxeViolations(page), 'axe on the list at 200 %').toEqual([]);
+
     await desk.openClient(client.code);
     await page.getByRole('heading', { level: 2, name: client.name }).waitFor();
     expect(await list.isVisible(), 'the list gives way to the file').toBe(false);
+    expect(await seriousAxeViolations(page), 'axe on the file at 200 %').toEqual([]);
     expect(await sideways()).toBeLessThanOrEqual(0);
     await desk.recordSuccess.click();
     await desk.expectStatus('Notifié');
@@ -149,5 +159,32 @@ describe('focus, keys and numbers', () => {
     const whatsApp = page.getByRole('link', { name: `WhatsApp ${national}` });
     expect(await whatsApp.getAttribute('href')).toBe(`https://wa.me/${international.slice(1)}`);
     expect(await whatsApp.getAttribute('target')).toBe('_blank');
+  });
+
+  it('exports an .xlsx by default (codes as text) and a CSV on request, both downloaded', async () => {
+    const { s, desk } = await open();
+    const page = s.page;
+    await desk.openClient(client.code);
+    await desk.recordFailure.click();
+    await desk.expectStatus('Injoignable');
+
+    const exportOnce = async (pick?: string) => {
+      await page.getByRole('button', { name: 'Exporter l’historique' }).click();
+      const dialog = page.getByRole('dialog', { name: 'Exporter l’historique' });
+      if (pick) await dialog.getByRole('radio', { name: pick }).check();
+      const [download] = await Promise.all([page.waitForEvent('download'), dialog.getByRole('button', { name: 'Exporter' }).click()]);
+      await dialog.waitFor({ state: 'detached' });
+      const path = await download.path();
+      return { name: download.suggestedFilename(), path };
+    };
+    const workbook = await exportOnce();
+    expect(workbook.name).toMatch(/^historique-notifications_.+\.xlsx$/);
+    const sheet = (await readSheet(workbook.path)) as unknown[][];
+    expect(sheet[0]).toEqual(exportWords.fr.header);
+    expect(sheet[1]?.[3]).toBe(client.code); // zeros kept
+    expect(sheet[1]?.[0]).toBeInstanceOf(Date);
+
+    const csv = await exportOnce('CSV (séparateur « ; »)');
+    expect(csv.name).toMatch(/^historique-notifications_.+\.csv$/);
   });
 });
