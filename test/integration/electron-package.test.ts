@@ -29,7 +29,8 @@ function mainExternals(): string[] {
   const bundles = readdirSync(join(root, 'out', 'main'), { recursive: true, encoding: 'utf8' }).filter((f) => /\.(m?js|cjs)$/.test(f));
   for (const file of bundles) {
     const code = readFileSync(join(root, 'out', 'main', file), 'utf8');
-    for (const m of code.matchAll(/(?:\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)["']([^"'./][^"']*)["']/g)) {
+    // Not a quoted word: `fileNameOf("…", "from", "until", "to")` is no import.
+    for (const m of code.matchAll(/(?:(?<!["'])\bfrom\s*|\bimport\s*\(\s*|\brequire\s*\(\s*)["']([^"'./][^"']*)["']/g)) {
       const specifier = m[1] as string;
       if (specifier.startsWith('node:') || specifier === 'electron') continue;
       names.add(specifier.startsWith('@') ? specifier.split('/').slice(0, 2).join('/') : (specifier.split('/')[0] as string));
