@@ -80,6 +80,19 @@ export const pushRequestSchema = z.strictObject({
 });
 export type PushRequest = z.infer<typeof pushRequestSchema>;
 
+/**
+ * The part of a push that is checked as a whole (422 body.invalid for the request). Items are then
+ * checked one by one: an item the server cannot take is rejected on its own, so one bad record never
+ * blocks the rest of a device's outbox.
+ */
+export const pushEnvelopeSchema = z.strictObject({
+  protocol: z.literal(protocolVersion),
+  deviceId: text().min(1).max(64),
+  /** Checked on its own too (deviceReportSchema): a report the server cannot read is ignored, the push applied. */
+  device: z.unknown().optional(),
+  items: z.array(z.unknown()).min(1).max(pushLimits.maxItems),
+});
+
 export type PushOutcome = 'applied' | 'duplicate' | 'rejected';
 
 export interface ProtocolErrorBody {
@@ -88,8 +101,9 @@ export interface ProtocolErrorBody {
 }
 
 export interface PushItemResult {
-  kind: PushRecordKind;
-  /** The attempt id (for a void: the voided attempt's id). */
+  /** The item's kind as sent: a kind this server does not know is echoed back (record.unsupported). */
+  kind: PushRecordKind | (string & {});
+  /** The attempt id (for a void: the voided attempt's id), exactly as the item carries it, so the device finds its entry. */
   id: string;
   outcome: PushOutcome;
   error?: ProtocolErrorBody;
@@ -110,10 +124,26 @@ export type ChangeItem =
   | { kind: 'attempt'; record: z.infer<typeof attemptRecordSchema> & { receivedAt: string } }
   | { kind: 'void'; record: z.infer<typeof voidRecordSchema> & { receivedAt: string } };
 
-/** GET /v1/changes?cursor=…&limit=… ; cursor '0' or absent: from the beginning. */
+/** The largest change number: the database's bigint. Cursors are exact integers up to it, never floats. */
+export const maxCursor = 9_223_372_036_854_775_807n;
+
+/**
+ * GET /v1/changes?cursor=…&limit=… ; cursor '0' or absent: from the beginning. ASCII digits only:
+ * no sign, exponent, hex, spaces or decimals (Number() would take '1e3', '0x10' and ' 5').
+ */
 export const pullQuerySchema = z.strictObject({
-  cursor: z.string().regex(/^\d{1,19}$/).default('0'),
-  limit: z.coerce.number().int().min(1).max(pullLimits.maxLimit).default(pullLimits.defaultLimit),
+  cursor: z
+    .string()
+    .regex(/^[0-9]{1,19}$/, 'digits only')
+    // Zod runs this even after the regex failed: BigInt() must only see digits.
+    .refine((value) => !/^[0-9]{1,19}$/.test(value) || BigInt(value) <= maxCursor, 'beyond the largest change number')
+    .default('0'),
+  limit: z
+    .string()
+    .regex(/^[0-9]{1,4}$/, 'digits only')
+    .transform(Number)
+    .pipe(z.int().min(1).max(pullLimits.maxLimit))
+    .default(pullLimits.defaultLimit),
 });
 
 export interface PullResponse extends EpochField {
@@ -163,6 +193,12 @@ const protocolCatalog = {
   'rate.limited': { fr: 'Trop de requêtes : réessayez plus tard.', en: 'Too many requests: try again later.', status: 429 },
   'client.unknown': { fr: 'Client inconnu du serveur.', en: 'Client unknown to the server.', status: 422 },
   'attempt.unknown': { fr: 'Tentative inconnue du serveur.', en: 'Attempt unknown to the server.', status: 422 },
+  'record.invalid': { fr: 'Enregistrement refusé par le serveur.', en: 'Record refused by the server.', status: 422 },
+  'record.unsupported': {
+    fr: 'Type d’enregistrement inconnu de ce serveur.',
+    en: 'Record kind unknown to this server.',
+    status: 422,
+  },
   'attempt.conflict': {
     fr: 'Une autre tentative porte déjà cet identifiant.',
     en: 'Another attempt already has this id.',
@@ -175,10 +211,16 @@ const protocolCatalog = {
 
 export type ProtocolErrorCode = keyof typeof protocolCatalog;
 
-export function protocolError(code: ProtocolErrorCode, details?: string): ProtocolErrorBody & { status: number } {
+/** A detail in parentheses after the message: the same words in both languages, or each its own. */
+export type ErrorDetails = string | Record<Locale, string>;
+
+export function protocolError(code: ProtocolErrorCode, details?: ErrorDetails): ProtocolErrorBody & { status: number } {
   const entry = protocolCatalog[code];
-  const suffix = details ? ` (${details})` : '';
-  return { code, message: { fr: entry.fr + suffix, en: entry.en + suffix }, status: entry.status };
+  const suffix = (locale: Locale) => {
+    const text = typeof details === 'string' ? details : details?.[locale];
+    return text ? ` (${text})` : '';
+  };
+  return { code, message: { fr: entry.fr + suffix('fr'), en: entry.en + suffix('en') }, status: entry.status };
 }
 
 /** The body of every 4xx/5xx answer. */

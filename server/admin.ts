@@ -150,8 +150,7 @@ export async function listAgents(ref: DatabaseRef): Promise<AgentListing[]> {
   });
 }
 
-export interface DeviceListing {
-  deviceId: string;
+export interface DeviceAgentListing {
   agentId: string;
   agentName: string;
   firstSeen: string;
@@ -160,31 +159,62 @@ export interface DeviceListing {
   voidsPushed: number;
 }
 
+/** A device with every agent seen on it, most recent first; its times and counts span them all. */
+export interface DeviceListing {
+  deviceId: string;
+  firstSeen: string;
+  lastSeen: string;
+  attemptsPushed: number;
+  voidsPushed: number;
+  agents: DeviceAgentListing[];
+}
+
 export async function listDevices(ref: DatabaseRef): Promise<DeviceListing[]> {
   return withDatabase(ref, async (sdb) => {
     const rows = await sdb.db
-      .selectFrom('devices')
-      .innerJoin('agents', 'agents.id', 'devices.agent_id')
+      .selectFrom('device_agents')
+      .innerJoin('agents', 'agents.id', 'device_agents.agent_id')
       .select([
-        'devices.id',
-        'devices.agent_id',
+        'device_agents.device_id',
+        'device_agents.agent_id',
         'agents.name as agent_name',
-        'devices.first_seen',
-        'devices.last_seen',
-        'devices.attempts_pushed',
-        'devices.voids_pushed',
+        'device_agents.first_seen',
+        'device_agents.last_seen',
+        'device_agents.attempts_pushed',
+        'device_agents.voids_pushed',
       ])
-      .orderBy('devices.last_seen', 'desc')
-      .orderBy('devices.id')
+      .orderBy('device_agents.last_seen', 'desc')
+      .orderBy('device_agents.device_id')
+      .orderBy('device_agents.agent_id')
       .execute();
-    return rows.map((r) => ({
-      deviceId: r.id,
-      agentId: r.agent_id,
-      agentName: r.agent_name,
-      firstSeen: r.first_seen,
-      lastSeen: r.last_seen,
-      attemptsPushed: Number(r.attempts_pushed),
-      voidsPushed: Number(r.voids_pushed),
+    const devices = new Map<string, DeviceListing>();
+    for (const r of rows) {
+      const agent: DeviceAgentListing = {
+        agentId: r.agent_id,
+        agentName: r.agent_name,
+        firstSeen: r.first_seen,
+        lastSeen: r.last_seen,
+        attemptsPushed: Number(r.attempts_pushed),
+        voidsPushed: Number(r.voids_pushed),
+      };
+      const device = devices.get(r.device_id);
+      if (!device) {
+        devices.set(r.device_id, { deviceId: r.device_id, ...agent, agents: [agent] });
+        continue;
+      }
+      // Rows come most recent first: the device's last sighting is its first row's.
+      device.agents.push(agent);
+      if (agent.firstSeen < device.firstSeen) device.firstSeen = agent.firstSeen;
+      device.attemptsPushed += agent.attemptsPushed;
+      device.voidsPushed += agent.voidsPushed;
+    }
+    return [...devices.values()].map(({ deviceId, firstSeen, lastSeen, attemptsPushed, voidsPushed, agents }) => ({
+      deviceId,
+      firstSeen,
+      lastSeen,
+      attemptsPushed,
+      voidsPushed,
+      agents,
     }));
   });
 }

@@ -1,28 +1,31 @@
 // The HTTP face of the server: /health and the /v1 protocol routes, with the checks every request
-// goes through in this order: rate limit (per token) -> token -> protocol header -> body -> handler.
-// Nothing is kept between requests but the rate-limit counters: instances can be added freely.
+// goes through in this order: body size (Content-Length) -> rate limit (per token) -> failed
+// authentications (per address) -> token -> protocol header -> body -> handler.
+// Nothing is kept between requests but the rate-limit counters (in memory, or shared in PostgreSQL)
+// and a throttle on "last seen" writes: instances can be added freely.
 
-import { createHash } from 'node:crypto';
-import rateLimit from '@fastify/rate-limit';
 import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
-import type { z } from 'zod';
 import {
+  protocolFeatures,
   protocolHeader,
   protocolVersion,
   pullQuerySchema,
   pushLimits,
-  protocolFeatures,
-  pushRequestSchema,
   type HealthResponse,
   type MeResponse,
 } from '../contract/sync-protocol.ts';
 import { authenticate, type CallerIdentity } from './auth.ts';
+import { ReadSightings } from './devices.ts';
 import { ProtocolFailure } from './failure.ts';
+import { answerOversizedBodies } from './oversized-body.ts';
 import { readChanges } from './pull.ts';
 import { saveDeviceReport } from './device-reports.ts';
+import { checkPush, describeIssues } from './push-items.ts';
 import { applyPush } from './push.ts';
+import { defaultRateLimit, registerRateLimits, type RateLimitOptions } from './rate-limit.ts';
 import { databaseAnswers, type ServerDatabase } from './storage/database.ts';
 import { cursorIsAhead, readServerEpoch } from './storage/identity.ts';
+import { isRetryable } from './storage/tx.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -34,17 +37,16 @@ declare module 'fastify' {
 /** Optional header naming the device on requests without a body (pull, me): logs and last seen. */
 export const deviceHeader = 'x-desk-device';
 
-export interface RateLimitOptions {
-  max: number;
-  timeWindowMs: number;
-}
-
-/** Ten requests a second per token, sustained: a device syncing flat out stays well below. */
-export const defaultRateLimit: RateLimitOptions = { max: 600, timeWindowMs: 60_000 };
+export { defaultRateLimit, type RateLimitOptions } from './rate-limit.ts';
 
 export interface AppOptions {
   logger?: boolean | Record<string, unknown>;
   rateLimit?: RateLimitOptions;
+  /**
+   * Behind a reverse proxy: which X-Forwarded-For hops to believe (Fastify's trustProxy: true, or the
+   * proxies' addresses/CIDRs), so that limits per address apply to the client, not to the proxy.
+   */
+  trustProxy?: boolean | string | string[];
   clock?: { now(): Date };
 }
 
@@ -65,13 +67,6 @@ function loggerOption(logger: AppOptions['logger']): FastifyServerOptions['logge
   const givenRedact = (given as { redact?: unknown }).redact;
   const extraPaths = Array.isArray(givenRedact) ? (givenRedact as string[]) : [];
   return { level: 'info', ...given, redact: { paths: [...redactPaths, ...extraPaths], censor: '[redacted]' } };
-}
-
-function describeIssues(error: z.ZodError): string {
-  return error.issues
-    .slice(0, 3)
-    .map((issue) => `${issue.path.length ? issue.path.join('.') : 'body'}: ${issue.message}`)
-    .join('; ');
 }
 
 const unavailableCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', '57P01', '57P02', '57P03', '53300', 'SQLITE_BUSY']);
@@ -95,18 +90,16 @@ export function toFailure(error: unknown): ProtocolFailure {
   if (error instanceof SyntaxError) return new ProtocolFailure('body.invalid', 'JSON');
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) return new ProtocolFailure('body.invalid');
   if (e.code && unavailableCodes.has(e.code)) return new ProtocolFailure('server.unavailable');
+  // A deadlock or serialization failure that outlived every retry (storage/tx.ts): try again later.
+  if (isRetryable(error)) return new ProtocolFailure('server.unavailable');
   if (/timeout exceeded when trying to connect|Connection terminated/i.test(e.message ?? '')) return new ProtocolFailure('server.unavailable');
   return new ProtocolFailure('server.error');
 }
 
-function rateLimitKey(authorization: string | undefined, ip: string): string {
-  // A hash, so that the counters kept in memory never hold a token.
-  return authorization ? `t:${createHash('sha256').update(authorization).digest('base64url')}` : `ip:${ip}`;
-}
-
 export async function buildApp(sdb: ServerDatabase, options: AppOptions = {}): Promise<FastifyInstance> {
   const clock = options.clock ?? { now: () => new Date() };
-  const limit = options.rateLimit ?? defaultRateLimit;
+  const limit = { ...defaultRateLimit, ...options.rateLimit };
+  const sightings = new ReadSightings(sdb.db);
   const app = Fastify({
     logger: loggerOption(options.logger),
     // Fastify's own two lines per request are replaced by ours (onResponse below).
@@ -114,6 +107,7 @@ export async function buildApp(sdb: ServerDatabase, options: AppOptions = {}): P
     bodyLimit: pushLimits.maxBodyBytes,
     // Answered by our own hook below, so the body keeps the protocol's error format.
     return503OnClosing: false,
+    ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
   });
   app.decorateRequest('caller', null);
   app.decorateRequest('deviceId', null);
@@ -133,6 +127,7 @@ export async function buildApp(sdb: ServerDatabase, options: AppOptions = {}): P
   app.addHook('preClose', async () => {
     closing = true;
   });
+  answerOversizedBodies(app, pushLimits.maxBodyBytes);
   app.addHook('onRequest', async (_request, reply) => {
     if (!closing) return;
     void reply.header('connection', 'close');
@@ -170,18 +165,18 @@ export async function buildApp(sdb: ServerDatabase, options: AppOptions = {}): P
 
   await app.register(
     async (v1) => {
-      await v1.register(rateLimit, {
-        max: limit.max,
-        timeWindow: limit.timeWindowMs,
-        hook: 'onRequest',
-        keyGenerator: (request) => rateLimitKey(request.headers.authorization, request.ip),
-        errorResponseBuilder: () => new ProtocolFailure('rate.limited'),
-      });
+      const authThrottle = await registerRateLimits(v1, sdb, limit);
 
       // preParsing: after the rate limit, before the body is read, so an unauthenticated caller
       // learns nothing about its body and costs no parsing.
-      v1.addHook('preParsing', async (request) => {
-        request.caller = await authenticate(sdb.db, request.headers.authorization, clock.now());
+      v1.addHook('preParsing', async (request, reply) => {
+        await authThrottle.check(request, reply);
+        try {
+          request.caller = await authenticate(sdb.db, request.headers.authorization, clock.now());
+        } catch (error) {
+          if (error instanceof ProtocolFailure && error.body.code !== 'auth.missing') await authThrottle.failed(request);
+          throw error;
+        }
         const version = request.headers[protocolHeader];
         if (version !== String(protocolVersion)) {
           throw new ProtocolFailure('protocol.unsupported', `${protocolHeader}: ${String(version ?? '-').slice(0, 20)}`);
@@ -190,8 +185,17 @@ export async function buildApp(sdb: ServerDatabase, options: AppOptions = {}): P
         if (typeof device === 'string' && device.length > 0 && device.length <= 64) request.deviceId = device;
       });
 
+      // A desk that only reads is seen too; a failed write of this hint never fails the request.
+      const noteSeen = async (request: { deviceId: string | null; caller: CallerIdentity | null; log: FastifyInstance['log'] }) => {
+        if (!request.deviceId || !request.caller) return;
+        await sightings.note(request.deviceId, request.caller.agentId, clock.now()).catch((error: unknown) => {
+          request.log.warn({ err: error }, 'device sighting not recorded');
+        });
+      };
+
       v1.get('/me', async (request): Promise<MeResponse> => {
         const caller = request.caller!;
+        await noteSeen(request);
         return {
           agentId: caller.agentId,
           agentName: caller.agentName,
@@ -202,16 +206,12 @@ export async function buildApp(sdb: ServerDatabase, options: AppOptions = {}): P
       });
 
       v1.post('/push', async (request) => {
-        const body: unknown = request.body;
-        if (body && typeof body === 'object' && 'protocol' in body && body.protocol !== protocolVersion) {
-          throw new ProtocolFailure('protocol.unsupported', `protocol: ${JSON.stringify(body.protocol).slice(0, 20)}`);
-        }
-        const parsed = pushRequestSchema.safeParse(body);
-        if (!parsed.success) throw new ProtocolFailure('body.invalid', describeIssues(parsed.error));
-        request.deviceId = parsed.data.deviceId;
+        const push = checkPush(request.body);
+        request.deviceId = push.deviceId;
         const now = clock.now();
-        const answer = await applyPush(sdb, request.caller!, parsed.data, now);
-        if (parsed.data.device) await saveDeviceReport(sdb, parsed.data.deviceId, parsed.data.device, now);
+        const answer = await applyPush(sdb, request.caller!, push, now);
+        if (push.device) await saveDeviceReport(sdb, push.deviceId, push.device, now);
+        else if (push.deviceReportRefused) request.log.warn({ deviceId: push.deviceId, issue: push.deviceReportRefused }, 'device report ignored');
         return { ...answer, serverEpoch: await serverEpoch() };
       });
 
@@ -222,6 +222,7 @@ export async function buildApp(sdb: ServerDatabase, options: AppOptions = {}): P
         // already passed will be handed out again, so it reads from zero (ids make that safe).
         const reset = await cursorIsAhead(sdb.db, parsed.data.cursor);
         const page = await readChanges(sdb.db, reset ? '0' : parsed.data.cursor, parsed.data.limit, clock.now());
+        await noteSeen(request);
         return { ...page, serverEpoch: await serverEpoch(), ...(reset ? { cursorReset: true } : {}) };
       });
     },

@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import { AdminError, createAgent, importClients, issueToken, listAgents, listDevices, revokeToken, startServer } from './index.ts';
 import { describeLocation } from './storage/database.ts';
+import { printable } from './terminal-text.ts';
 
 const usage = `Utilisation :
   npm run server -- [--db ./data/server.db | --db postgres://…] [--port 8787] [--host 127.0.0.1]
@@ -58,12 +59,14 @@ async function serve(args: string[]): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
 }
 
+/** Every cell is escaped (terminal-text.ts): what the database holds came from desks and imports. */
 function table(rows: Record<string, string | number | null>[]): string {
   if (rows.length === 0) return '(aucun)';
   const keys = Object.keys(rows[0]!);
-  const width = (k: string) => Math.max(k.length, ...rows.map((r) => String(r[k] ?? '—').length));
+  const cell = (r: Record<string, string | number | null>, k: string) => printable(String(r[k] ?? '—'));
+  const width = (k: string) => Math.max(k.length, ...rows.map((r) => cell(r, k).length));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(width(keys[i]!))).join('  ').trimEnd();
-  return [line(keys), ...rows.map((r) => line(keys.map((k) => String(r[k] ?? '—'))))].join('\n');
+  return [line(keys), ...rows.map((r) => line(keys.map((k) => cell(r, k))))].join('\n');
 }
 
 async function admin(args: string[]): Promise<void> {
@@ -105,7 +108,7 @@ async function admin(args: string[]): Promise<void> {
       if (positionals.length > 1) fail(`Argument inattendu : ${positionals[1]}`);
       const report = await importClients(database(values.db), file);
       console.log(`${report.total} lignes lues : ${report.inserted} clients ajoutés, ${report.updated} mis à jour, ${report.rejected.length + (report.rejectedTruncated ? '+' : '')} lignes refusées.`);
-      for (const line of report.rejected.slice(0, 50)) console.log(`  ligne ${line.line} : ${line.message.fr}`);
+      for (const line of report.rejected.slice(0, 50)) console.log(`  ligne ${line.line} : ${printable(line.message.fr)}`);
       if (report.rejected.length > 50) console.log(`  … et ${report.rejected.length - 50} autres.`);
       return;
     }
@@ -113,14 +116,17 @@ async function admin(args: string[]): Promise<void> {
       const devices = await listDevices(database(values.db));
       console.log(
         table(
-          devices.map((d) => ({
-            poste: d.deviceId,
-            agent: d.agentName,
-            'vu la première fois': d.firstSeen,
-            'vu la dernière fois': d.lastSeen,
-            tentatives: d.attemptsPushed,
-            annulations: d.voidsPushed,
-          })),
+          // One line per agent seen on each device: a shared desk lists each agent with their own counts.
+          devices.flatMap((d) =>
+            d.agents.map((a) => ({
+              poste: d.deviceId,
+              agent: a.agentName,
+              'vu la première fois': a.firstSeen,
+              'vu la dernière fois': a.lastSeen,
+              tentatives: a.attemptsPushed,
+              annulations: a.voidsPushed,
+            })),
+          ),
         ),
       );
       return;

@@ -1,11 +1,11 @@
 // A protocol error on its way out: the HTTP status and the {error:{code,message}} body.
 
-import { protocolError, type ErrorResponse, type ProtocolErrorBody, type ProtocolErrorCode } from '../contract/sync-protocol.ts';
+import { protocolError, type ErrorDetails, type ErrorResponse, type ProtocolErrorBody, type ProtocolErrorCode } from '../contract/sync-protocol.ts';
 
 export class ProtocolFailure extends Error {
   readonly statusCode: number;
   readonly body: ProtocolErrorBody;
-  constructor(code: ProtocolErrorCode, details?: string) {
+  constructor(code: ProtocolErrorCode, details?: ErrorDetails) {
     const { status, ...body } = protocolError(code, details);
     super(body.message.en);
     this.name = 'ProtocolFailure';
@@ -18,7 +18,7 @@ export class ProtocolFailure extends Error {
 }
 
 /** The per-item error of a rejected push item (same code and words, no HTTP status). */
-export function itemError(code: ProtocolErrorCode, details?: string): ProtocolErrorBody {
+export function itemError(code: ProtocolErrorCode, details?: ErrorDetails): ProtocolErrorBody {
   const { status: _status, ...body } = protocolError(code, details);
   return body;
 }

@@ -76,8 +76,7 @@ async function loadVoids(db: Kysely<ServerSchema>, ids: string[]): Promise<Map<s
 }
 
 export async function readChanges(db: Kysely<ServerSchema>, cursor: string, limit: number, now: Date): Promise<Omit<PullResponse, 'serverEpoch'>> {
-  const after = Number(cursor);
-  const rows = await readChangesAfter(db, after, limit + 1);
+  const rows = await readChangesAfter(db, cursor, limit + 1);
   const page = rows.slice(0, limit);
   const refs = (kind: string) => page.filter((r) => r.kind === kind).map((r) => r.ref);
   const [clients, attempts, voids] = await Promise.all([
@@ -102,7 +101,7 @@ export async function readChanges(db: Kysely<ServerSchema>, cursor: string, limi
   const last = page.at(-1);
   return {
     changes,
-    nextCursor: last ? String(last.seq) : cursor.replace(/^0+(?=\d)/, ''),
+    nextCursor: last ? last.seq : BigInt(cursor).toString(),
     hasMore: rows.length > limit,
     serverTime: now.toISOString(),
   };

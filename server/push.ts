@@ -1,24 +1,31 @@
 // POST /v1/push: a device hands over its outbox. One transaction per request, one outcome per
-// item. The agent is the token's, never the body's: records made before the device was enrolled
-// ('local:…') are attributed to the token's agent; a record claiming another agent refuses the
-// whole request before anything is written.
+// item, items applied in their order. The agent is the token's, never the body's: records made
+// before the device was enrolled ('local:…') are attributed to the token's agent; a record claiming
+// another agent refuses the whole request before anything is written.
+//
+// Concurrent pushes may carry the same ids in other orders. Every lock a push takes on a row of
+// attempts or voids is taken in one order (attempts by id, then voids by attempt id, then the
+// device, then the change counter), so two pushes wait for each other instead of deadlocking.
 
 import type { Kysely, Selectable } from 'kysely';
 import type { AttemptRecord, VoidRecord } from '../contract/records.ts';
-import { pushLimits, type PushItemResult, type PushRequest, type PushResponse } from '../contract/sync-protocol.ts';
+import { pushLimits, type PushItemResult, type PushResponse } from '../contract/sync-protocol.ts';
 import type { CallerIdentity } from './auth.ts';
 import { ProtocolFailure, itemError } from './failure.ts';
+import type { CheckedPush } from './push-items.ts';
 import { appendChanges, type Change } from './storage/changes.ts';
 import type { ServerDatabase } from './storage/database.ts';
 import type { AttemptTable, ServerSchema, VoidTable } from './storage/schema.ts';
 import { writeTransaction } from './storage/tx.ts';
+import { recordPushingDevice } from './devices.ts';
 
 export const localAgentPrefix = 'local:';
 
 /** Throws agent.mismatch (403) if any record claims an agent other than the caller. */
-export function checkAttribution(caller: CallerIdentity, request: PushRequest): void {
-  request.items.forEach((item, index) => {
-    const claimed = item.record.agentId;
+export function checkAttribution(caller: CallerIdentity, push: CheckedPush): void {
+  push.items.forEach((checked, index) => {
+    if (!checked.ok) return;
+    const claimed = checked.item.record.agentId;
     if (claimed !== caller.agentId && !claimed.startsWith(localAgentPrefix)) {
       throw new ProtocolFailure('agent.mismatch', `items.${index}.record.agentId`);
     }
@@ -52,13 +59,30 @@ function sameVoid(row: Selectable<VoidTable>, record: VoidRecord, agentId: strin
 const chunk = <T>(items: T[], size: number): T[][] =>
   Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, i * size + size));
 
+const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+type Outcome = (outcome: PushItemResult['outcome'], error?: PushItemResult['error']) => PushItemResult;
+
+function outcomeFor(kind: 'attempt' | 'void', id: string): Outcome {
+  return (outcome, error) => (error ? { kind, id, outcome, error } : { kind, id, outcome });
+}
+
+interface PlannedVoid {
+  index: number;
+  row: Selectable<VoidTable>;
+  record: VoidRecord;
+  result: Outcome;
+}
+
 class PushBatch {
   private readonly attempts = new Map<string, Selectable<AttemptTable>>();
   private readonly voids = new Map<string, Selectable<VoidTable>>();
   private readonly clients = new Set<string>();
-  readonly changes: Change[] = [];
-  attemptsApplied = 0;
-  voidsApplied = 0;
+  /** Attempts this batch inserted whose own item has not been reached yet (a void before them is refused). */
+  private readonly insertedNow = new Set<string>();
+  private readonly plannedVoids: PlannedVoid[] = [];
+  private changes: Change[] = [];
+  readonly results: PushItemResult[] = [];
 
   private readonly trx: Kysely<ServerSchema>;
   private readonly caller: CallerIdentity;
@@ -71,10 +95,12 @@ class PushBatch {
   }
 
   /** Reads what the batch refers to in a few queries instead of one per item. */
-  async preload(request: PushRequest): Promise<void> {
+  async preload(push: CheckedPush): Promise<void> {
     const attemptIds = new Set<string>();
     const clientCodes = new Set<string>();
-    for (const item of request.items) {
+    for (const checked of push.items) {
+      if (!checked.ok) continue;
+      const { item } = checked;
       if (item.kind === 'attempt') {
         attemptIds.add(item.record.id);
         clientCodes.add(item.record.clientCode);
@@ -97,14 +123,6 @@ class PushBatch {
     return row;
   }
 
-  private async storedVoid(attemptId: string): Promise<Selectable<VoidTable> | undefined> {
-    const known = this.voids.get(attemptId);
-    if (known) return known;
-    const row = await this.trx.selectFrom('voids').selectAll().where('attempt_id', '=', attemptId).executeTakeFirst();
-    if (row) this.voids.set(attemptId, row);
-    return row;
-  }
-
   private attemptRow(record: AttemptRecord): Selectable<AttemptTable> {
     return {
       id: record.id,
@@ -123,9 +141,9 @@ class PushBatch {
   }
 
   /**
-   * Inserts, in a few multi-row statements, the attempts of the batch that look new (unknown id,
-   * known client, first time in the batch). Which ones really went in is decided by the database
-   * (ON CONFLICT DO NOTHING … RETURNING); attempt() then gives each item its outcome in order.
+   * Inserts, in id order and in a few multi-row statements, the attempts of the batch that look new
+   * (unknown id, known client, first time in the batch). Which ones really went in is decided by the
+   * database (ON CONFLICT DO NOTHING … RETURNING); attempt() then gives each item its outcome in order.
    */
   async insertNewAttempts(records: AttemptRecord[]): Promise<void> {
     const fresh = new Map<string, Selectable<AttemptTable>>();
@@ -133,7 +151,8 @@ class PushBatch {
       if (this.attempts.has(record.id) || fresh.has(record.id) || !this.clients.has(record.clientCode)) continue;
       fresh.set(record.id, this.attemptRow(record));
     }
-    for (const rows of chunk([...fresh.values()], pushLimits.maxItems)) {
+    const sorted = [...fresh.values()].sort((a, b) => byText(a.id, b.id));
+    for (const rows of chunk(sorted, pushLimits.maxItems)) {
       const inserted = await this.trx
         .insertInto('attempts')
         .values(rows)
@@ -145,43 +164,39 @@ class PushBatch {
     for (const [id, row] of fresh) if (this.insertedNow.has(id)) this.attempts.set(id, row);
   }
 
-  private readonly insertedNow = new Set<string>();
-
-  async attempt(record: AttemptRecord): Promise<PushItemResult> {
-    const result = (outcome: PushItemResult['outcome'], error?: PushItemResult['error']): PushItemResult =>
-      error ? { kind: 'attempt', id: record.id, outcome, error } : { kind: 'attempt', id: record.id, outcome };
+  async attempt(record: AttemptRecord, carriedId: string): Promise<PushItemResult> {
+    const result = outcomeFor('attempt', carriedId);
     if (this.insertedNow.delete(record.id)) {
       this.changes.push({ kind: 'attempt', ref: record.id });
-      this.attemptsApplied += 1;
       return result('applied');
     }
     // Known before, sent twice in this batch, or stored by a concurrent request meanwhile.
     const existing = await this.storedAttempt(record.id);
-    if (existing) return this.compareAttempt(existing, record, result);
+    if (existing) {
+      return sameAttempt(existing, record, this.caller.agentId) ? result('duplicate') : result('rejected', itemError('attempt.conflict', record.id));
+    }
     if (!this.clients.has(record.clientCode)) return result('rejected', itemError('client.unknown', record.clientCode));
     throw new Error(`attempt ${record.id} neither inserted nor found`);
   }
 
-  private compareAttempt(
-    row: Selectable<AttemptTable>,
-    record: AttemptRecord,
-    result: (outcome: PushItemResult['outcome'], error?: PushItemResult['error']) => PushItemResult,
-  ): PushItemResult {
-    return sameAttempt(row, record, this.caller.agentId)
+  private compareVoid(row: Selectable<VoidTable>, record: VoidRecord, result: Outcome): PushItemResult {
+    return sameVoid(row, record, this.caller.agentId)
       ? result('duplicate')
-      : result('rejected', itemError('attempt.conflict', record.id));
+      : result('rejected', itemError('attempt.conflict', `attempt ${record.attemptId} is already voided differently`));
   }
 
-  async void(record: VoidRecord): Promise<PushItemResult> {
-    const result = (outcome: PushItemResult['outcome'], error?: PushItemResult['error']): PushItemResult =>
-      error ? { kind: 'void', id: record.attemptId, outcome, error } : { kind: 'void', id: record.attemptId, outcome };
-    const attempt = await this.storedAttempt(record.attemptId);
+  /** Decides a void in its place in the batch; a new one is written later, with the others, in order. */
+  async void(record: VoidRecord, carriedId: string, index: number): Promise<PushItemResult> {
+    const result = outcomeFor('void', carriedId);
+    // An attempt of this batch exists for the items after it only ("items are applied in order").
+    const attempt = this.insertedNow.has(record.attemptId) ? undefined : await this.storedAttempt(record.attemptId);
     if (!attempt) return result('rejected', itemError('attempt.unknown', record.attemptId));
     // Only the attempt's author may void it, as on the device (attempt.notAuthor there).
     if (attempt.agent_id !== this.caller.agentId) {
       return result('rejected', itemError('agent.mismatch', `attempt ${record.attemptId} was recorded by another agent`));
     }
-    const existing = await this.storedVoid(record.attemptId);
+    // Stored before the batch (preloaded) or decided earlier in it.
+    const existing = this.voids.get(record.attemptId);
     if (existing) return this.compareVoid(existing, record, result);
     const row: Selectable<VoidTable> = {
       attempt_id: record.attemptId,
@@ -195,49 +210,52 @@ class PushBatch {
       sent_agent_id: record.agentId,
       received_at: this.receivedAt,
     };
-    const inserted = await this.trx.insertInto('voids').values(row).onConflict((oc) => oc.column('attempt_id').doNothing()).executeTakeFirst();
-    if (Number(inserted.numInsertedOrUpdatedRows ?? 0n) === 0) {
-      this.voids.delete(record.attemptId);
-      const raced = await this.storedVoid(record.attemptId);
-      if (!raced) throw new Error(`void of ${record.attemptId} neither inserted nor found`);
-      return this.compareVoid(raced, record, result);
-    }
     this.voids.set(record.attemptId, row);
+    this.plannedVoids.push({ index, row, record, result });
     this.changes.push({ kind: 'void', ref: record.attemptId });
-    this.voidsApplied += 1;
     return result('applied');
   }
 
-  private compareVoid(
-    row: Selectable<VoidTable>,
-    record: VoidRecord,
-    result: (outcome: PushItemResult['outcome'], error?: PushItemResult['error']) => PushItemResult,
-  ): PushItemResult {
-    return sameVoid(row, record, this.caller.agentId)
-      ? result('duplicate')
-      : result('rejected', itemError('attempt.conflict', `attempt ${record.attemptId} is already voided differently`));
+  /**
+   * Writes the new voids in attempt-id order. One that a concurrent request stored first (it
+   * committed while this one waited on its row) gets the outcome a re-send would get.
+   */
+  async insertPlannedVoids(): Promise<void> {
+    if (this.plannedVoids.length === 0) return;
+    const sorted = [...this.plannedVoids].sort((a, b) => byText(a.row.attempt_id, b.row.attempt_id));
+    const inserted = new Set<string>();
+    for (const part of chunk(sorted, pushLimits.maxItems)) {
+      const rows = await this.trx
+        .insertInto('voids')
+        .values(part.map((p) => p.row))
+        .onConflict((oc) => oc.column('attempt_id').doNothing())
+        .returning('attempt_id')
+        .execute();
+      for (const { attempt_id } of rows) inserted.add(attempt_id);
+    }
+    const raced = this.plannedVoids.filter((p) => !inserted.has(p.row.attempt_id));
+    if (raced.length === 0) return;
+    const stored = await this.trx.selectFrom('voids').selectAll().where('attempt_id', 'in', raced.map((p) => p.row.attempt_id)).execute();
+    const storedById = new Map(stored.map((row) => [row.attempt_id, row]));
+    for (const planned of raced) {
+      const row = storedById.get(planned.row.attempt_id);
+      if (!row) throw new Error(`void of ${planned.row.attempt_id} neither inserted nor found`);
+      this.results[planned.index] = this.compareVoid(row, planned.record, planned.result);
+    }
+    const lost = new Set(raced.map((p) => p.row.attempt_id));
+    this.changes = this.changes.filter((c) => c.kind !== 'void' || !lost.has(c.ref));
   }
-}
 
-async function recordDevice(
-  trx: Kysely<ServerSchema>,
-  deviceId: string,
-  agentId: string,
-  at: string,
-  counts: { attempts: number; voids: number },
-): Promise<void> {
-  await trx
-    .insertInto('devices')
-    .values({ id: deviceId, agent_id: agentId, first_seen: at, last_seen: at, attempts_pushed: counts.attempts, voids_pushed: counts.voids })
-    .onConflict((oc) =>
-      oc.column('id').doUpdateSet((eb) => ({
-        agent_id: agentId,
-        last_seen: at,
-        attempts_pushed: eb('devices.attempts_pushed', '+', counts.attempts),
-        voids_pushed: eb('devices.voids_pushed', '+', counts.voids),
-      })),
-    )
-    .execute();
+  counts(): { attempts: number; voids: number } {
+    return {
+      attempts: this.changes.filter((c) => c.kind === 'attempt').length,
+      voids: this.changes.filter((c) => c.kind === 'void').length,
+    };
+  }
+
+  loggedChanges(): Change[] {
+    return this.changes;
+  }
 }
 
 /**
@@ -247,24 +265,26 @@ async function recordDevice(
 export async function applyPushInTransaction(
   trx: Kysely<ServerSchema>,
   caller: CallerIdentity,
-  request: PushRequest,
+  push: CheckedPush,
   receivedAt: string,
 ): Promise<PushItemResult[]> {
   const batch = new PushBatch(trx, caller, receivedAt);
-  await batch.preload(request);
-  await batch.insertNewAttempts(request.items.flatMap((item) => (item.kind === 'attempt' ? [item.record] : [])));
-  const results: PushItemResult[] = [];
-  for (const item of request.items) {
-    results.push(item.kind === 'attempt' ? await batch.attempt(item.record) : await batch.void(item.record));
+  await batch.preload(push);
+  await batch.insertNewAttempts(push.items.flatMap((c) => (c.ok && c.item.kind === 'attempt' ? [c.item.record] : [])));
+  for (const [index, checked] of push.items.entries()) {
+    if (!checked.ok) batch.results.push(checked.result);
+    else if (checked.item.kind === 'attempt') batch.results.push(await batch.attempt(checked.item.record, checked.carriedId));
+    else batch.results.push(await batch.void(checked.item.record, checked.carriedId, index));
   }
-  await recordDevice(trx, request.deviceId, caller.agentId, receivedAt, { attempts: batch.attemptsApplied, voids: batch.voidsApplied });
-  await appendChanges(trx, batch.changes);
-  return results;
+  await batch.insertPlannedVoids();
+  await recordPushingDevice(trx, { deviceId: push.deviceId, agentId: caller.agentId, at: receivedAt, ...batch.counts() });
+  await appendChanges(trx, batch.loggedChanges());
+  return batch.results;
 }
 
-export async function applyPush(sdb: ServerDatabase, caller: CallerIdentity, request: PushRequest, now: Date): Promise<Omit<PushResponse, 'serverEpoch'>> {
-  checkAttribution(caller, request);
+export async function applyPush(sdb: ServerDatabase, caller: CallerIdentity, push: CheckedPush, now: Date): Promise<Omit<PushResponse, 'serverEpoch'>> {
+  checkAttribution(caller, push);
   const receivedAt = now.toISOString();
-  const results = await writeTransaction(sdb, (trx) => applyPushInTransaction(trx, caller, request, receivedAt));
+  const results = await writeTransaction(sdb, (trx) => applyPushInTransaction(trx, caller, push, receivedAt));
   return { results, serverTime: receivedAt };
 }

@@ -22,15 +22,17 @@ export interface Change {
 /** Appends changes in the given order. Call last in a write transaction. */
 export async function appendChanges(trx: Kysely<ServerSchema>, changes: Change[]): Promise<void> {
   if (changes.length === 0) return;
+  // Change numbers are exact integers up to 2^63-1: read as text, counted as bigint, written as text
+  // (a number above 2^53 read as a JavaScript number would be rounded, and collide).
   const row = await trx
     .updateTable('counters')
     .set({ value: sql`value + ${changes.length}` })
     .where('name', '=', 'changes')
-    .returning('value')
+    .returning(sql<string>`CAST(value AS TEXT)`.as('value'))
     .executeTakeFirstOrThrow();
-  const last = Number(row.value);
-  const first = last - changes.length + 1;
-  const rows = changes.map((c, i) => ({ seq: first + i, kind: c.kind, ref: c.ref }));
+  const last = BigInt(row.value);
+  const first = last - BigInt(changes.length) + 1n;
+  const rows = changes.map((c, i) => ({ seq: String(first + BigInt(i)), kind: c.kind, ref: c.ref }));
   // A client's earlier entries are superseded: a pull always sends its current row.
   const clientRefs = changes.filter((c) => c.kind === 'client').map((c) => c.ref);
   for (let i = 0; i < clientRefs.length; i += 500) {
@@ -39,7 +41,7 @@ export async function appendChanges(trx: Kysely<ServerSchema>, changes: Change[]
       .deleteFrom('changes')
       .where(sql<boolean>`kind = 'client'`)
       .where('ref', 'in', clientRefs.slice(i, i + 500))
-      .where('seq', '<', first)
+      .where('seq', '<', String(first))
       .execute();
   }
   for (let i = 0; i < rows.length; i += 500) {
@@ -48,18 +50,21 @@ export async function appendChanges(trx: Kysely<ServerSchema>, changes: Change[]
 }
 
 export interface ChangeRow {
-  seq: number;
+  /** The change number in decimal digits, exact. */
+  seq: string;
   kind: ChangeKind;
   ref: string;
 }
 
-export async function readChangesAfter(db: Kysely<ServerSchema>, cursor: number, limit: number): Promise<ChangeRow[]> {
+/** cursor: decimal digits (checked by the protocol schema). Both databases compare it as an integer. */
+export async function readChangesAfter(db: Kysely<ServerSchema>, cursor: string, limit: number): Promise<ChangeRow[]> {
   const rows = await db
     .selectFrom('changes')
-    .select(['seq', 'kind', 'ref'])
-    .where('seq', '>', cursor)
+    // Aliased apart: ORDER BY seq must sort the bigint column (and use its index), not this text.
+    .select([sql<string>`CAST(seq AS TEXT)`.as('seq_digits'), 'kind', 'ref'])
+    .where('seq', '>', sql<string>`CAST(${cursor} AS BIGINT)`)
     .orderBy('seq')
     .limit(limit)
     .execute();
-  return rows.map((r) => ({ seq: Number(r.seq), kind: r.kind, ref: r.ref }));
+  return rows.map((r) => ({ seq: r.seq_digits, kind: r.kind, ref: r.ref }));
 }

@@ -2,7 +2,7 @@
 // that the server it talks to is not the one its cursor came from (docs/sync-protocol.md).
 
 import { randomUUID } from 'node:crypto';
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { ServerSchema } from './schema.ts';
 
 export async function readServerEpoch(db: Kysely<ServerSchema>): Promise<string> {
@@ -20,6 +20,11 @@ export async function rotateServerEpoch(db: Kysely<ServerSchema>): Promise<strin
 /** True when a device's cursor is past the last change this database ever numbered (a restore). */
 export async function cursorIsAhead(db: Kysely<ServerSchema>, cursor: string): Promise<boolean> {
   if (/^0*$/.test(cursor)) return false;
-  const row = await db.selectFrom('counters').select('value').where('name', '=', 'changes').executeTakeFirst();
-  return BigInt(cursor) > BigInt(row?.value ?? 0);
+  // As text: an SQLite integer above 2^53 read as a JavaScript number would be rounded.
+  const row = await db
+    .selectFrom('counters')
+    .select(sql<string>`CAST(value AS TEXT)`.as('head'))
+    .where('name', '=', 'changes')
+    .executeTakeFirst();
+  return BigInt(cursor) > BigInt(row?.head ?? '0');
 }

@@ -170,11 +170,48 @@ const m0004: Migration = {
   },
 };
 
+// A device row named one agent, re-attributed to whichever agent pushed last with that device id.
+// Each (device, agent) pair now has its own row and counts. The former rows move over as they were
+// (their counts were the device's, all agents together, now under its last agent).
+const m0005: Migration = {
+  async up(db: Kysely<any>): Promise<void> {
+    await db.schema
+      .createTable('device_agents')
+      .addColumn('device_id', 'text', (c) => c.notNull())
+      .addColumn('agent_id', 'text', (c) => c.notNull().references('agents.id'))
+      .addColumn('first_seen', 'text', (c) => c.notNull())
+      .addColumn('last_seen', 'text', (c) => c.notNull())
+      .addColumn('attempts_pushed', 'bigint', (c) => c.notNull().defaultTo(0))
+      .addColumn('voids_pushed', 'bigint', (c) => c.notNull().defaultTo(0))
+      .addPrimaryKeyConstraint('device_agents_pk', ['device_id', 'agent_id'])
+      .execute();
+    await sql`INSERT INTO device_agents (device_id, agent_id, first_seen, last_seen, attempts_pushed, voids_pushed)
+              SELECT id, agent_id, first_seen, last_seen, attempts_pushed, voids_pushed FROM devices`.execute(db);
+    await db.schema.dropTable('devices').execute();
+  },
+};
+
+// Rate-limit counters that several instances share (PostgreSQL deployments; see server/rate-store.ts).
+// Fixed windows: a key's count and when its window ends (epoch milliseconds).
+const m0006: Migration = {
+  async up(db: Kysely<any>): Promise<void> {
+    await db.schema
+      .createTable('rate_counters')
+      .addColumn('key', 'text', (c) => c.primaryKey())
+      .addColumn('count', 'bigint', (c) => c.notNull())
+      .addColumn('window_ends_ms', 'bigint', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('rate_counters_by_end').on('rate_counters').column('window_ends_ms').execute();
+  },
+};
+
 const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_append_only_history': m0002,
   '0003_lighter_push_indexes': m0003,
   '0004_server_identity': m0004,
+  '0005_device_agents': m0005,
+  '0006_rate_counters': m0006,
 };
 
 export const serverMigrations: MigrationProvider = {

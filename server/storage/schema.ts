@@ -19,14 +19,22 @@ export interface TokenTable {
   revoked_at: string | null;
 }
 
-export interface DeviceTable {
-  id: string;
-  /** The agent whose token the device last used. */
+/** One row per device and agent seen on it (push, pull or /v1/me). */
+export interface DeviceAgentTable {
+  device_id: string;
   agent_id: string;
   first_seen: string;
   last_seen: string;
-  attempts_pushed: number;
-  voids_pushed: number;
+  /** bigint: read through Number(). */
+  attempts_pushed: number | string;
+  voids_pushed: number | string;
+}
+
+/** Shared rate-limit counters (server/rate-store.ts). */
+export interface RateCounterTable {
+  key: string;
+  count: number | string;
+  window_ends_ms: number | string;
 }
 
 export interface ClientTable {
@@ -113,7 +121,8 @@ export interface ServerSchema {
   device_reports: DeviceReportTable;
   agents: AgentTable;
   tokens: TokenTable;
-  devices: DeviceTable;
+  device_agents: DeviceAgentTable;
+  rate_counters: RateCounterTable;
   clients: ClientTable;
   attempts: AttemptTable;
   voids: VoidTable;

@@ -266,7 +266,7 @@ export function voidRecord(overrides: Partial<VoidRecord> & Pick<VoidRecord, 'at
 export interface TableCounts {
   agents: number;
   tokens: number;
-  devices: number;
+  device_agents: number;
   clients: number;
   attempts: number;
   voids: number;
@@ -285,7 +285,7 @@ export async function countRows(db: string): Promise<TableCounts> {
     return {
       agents: await count('agents'),
       tokens: await count('tokens'),
-      devices: await count('devices'),
+      device_agents: await count('device_agents'),
       clients: await count('clients'),
       attempts: await count('attempts'),
       voids: await count('voids'),

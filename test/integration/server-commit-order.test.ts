@@ -5,6 +5,7 @@
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { applyPushInTransaction } from '../../server/push.ts';
+import { checkPush } from '../../server/push-items.ts';
 import { openServerDatabase, type ServerDatabase } from '../../server/storage/database.ts';
 import {
   ProtocolClient,
@@ -75,7 +76,7 @@ describe.skipIf(pgReason !== null)('pull order equals commit order on PostgreSQL
       await applyPushInTransaction(
         trx,
         { agentId: awa.agentId, agentName: awa.agentName, tokenId: awa.tokenId },
-        { protocol: 1, deviceId: 'dev-a', items: [{ kind: 'attempt', record: recordA }] },
+        checkPush({ protocol: 1, deviceId: 'dev-a', items: [{ kind: 'attempt', record: recordA }] }),
         new Date().toISOString(),
       );
       tookSeq();
@@ -111,7 +112,7 @@ describe.skipIf(pgReason !== null)('pull order equals commit order on PostgreSQL
         await applyPushInTransaction(
           trx,
           { agentId: awa.agentId, agentName: awa.agentName, tokenId: awa.tokenId },
-          { protocol: 1, deviceId: 'dev-r', items: [{ kind: 'attempt', record: doomed }] },
+          checkPush({ protocol: 1, deviceId: 'dev-r', items: [{ kind: 'attempt', record: doomed }] }),
           new Date().toISOString(),
         );
         throw new Error('rolled back on purpose');
