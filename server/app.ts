@@ -173,6 +173,7 @@ export async function buildApp(sdb: ServerDatabase, options: AppOptions = {}): P
         await authThrottle.check(request, reply);
         try {
           request.caller = await authenticate(sdb.db, request.headers.authorization, clock.now());
+          authThrottle.succeeded(request);
         } catch (error) {
           if (error instanceof ProtocolFailure && error.body.code !== 'auth.missing') await authThrottle.failed(request);
           throw error;

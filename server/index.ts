@@ -14,6 +14,8 @@ export interface StartServerOptions {
   /** true: JSON lines on stdout; an object: pino options (e.g. { stream }). Default: off. */
   logger?: boolean | Record<string, unknown>;
   rateLimit?: RateLimitOptions;
+  /** Behind a reverse proxy: see AppOptions.trustProxy. */
+  trustProxy?: boolean | string | string[];
   /** PostgreSQL connections of this instance. */
   poolSize?: number;
   clock?: { now(): Date };
@@ -32,6 +34,7 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     const app = await buildApp(sdb, {
       ...(options.logger === undefined ? {} : { logger: options.logger }),
       ...(options.rateLimit === undefined ? {} : { rateLimit: options.rateLimit }),
+      ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
       ...(options.clock === undefined ? {} : { clock: options.clock }),
     });
     const host = options.host ?? '127.0.0.1';

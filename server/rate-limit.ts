@@ -3,6 +3,8 @@
 //   (the key is the parsed token's hash, so `bearer T`, `BEARER T` or a tab count as the same token);
 // - per client address, failed authentications: after `maxAuthFailures` wrong tokens in a window,
 //   the address gets 429 before its token is looked up at all (no guessing, no load on the database).
+//   Desks of a call center often share one address (NAT): a token that authenticated on this
+//   instance during the window still passes, so one desk with a wrong token does not stop the others.
 // Counters are in memory by default (one process), or in the server's PostgreSQL database when
 // several instances serve the same devices (`store: 'postgres'`), so that they share the limits.
 // Addresses are the client's (request.ip): behind a reverse proxy, set trustProxy so that they are.
@@ -31,17 +33,26 @@ export interface RateLimitOptions {
 /** Ten requests a second per token, sustained: a device syncing flat out stays well below. */
 export const defaultRateLimit: RateLimitOptions = { max: 600, timeWindowMs: 60_000, maxAuthFailures: 30, store: 'memory' };
 
-/** A hash, so that no counter (in memory or in the database) ever holds a token. */
-function requestKey(request: FastifyRequest): string {
+function tokenKey(request: FastifyRequest): string | null {
   const token = bearerToken(request.headers.authorization);
-  return token ? `t:${createHash('sha256').update(token, 'utf8').digest('base64url')}` : `ip:${request.ip}`;
+  // A hash, so that no counter (in memory or in the database) ever holds a token.
+  return token ? createHash('sha256').update(token, 'utf8').digest('base64url') : null;
 }
+
+function requestKey(request: FastifyRequest): string {
+  const token = tokenKey(request);
+  return token ? `t:${token}` : `ip:${request.ip}`;
+}
+
+const maxTrustedTokens = 10_000;
 
 export interface AuthThrottle {
   /** Throws 429 rate.limited when the caller's address has failed too often. */
   check(request: FastifyRequest, reply: FastifyReply): Promise<void>;
   /** Counts a failed authentication against the caller's address. */
   failed(request: FastifyRequest): Promise<void>;
+  /** Remembers a token that authenticated, for the window (it passes a throttled address). */
+  succeeded(request: FastifyRequest): void;
 }
 
 export async function registerRateLimits(v1: FastifyInstance, sdb: ServerDatabase, options: RateLimitOptions): Promise<AuthThrottle> {
@@ -63,8 +74,14 @@ export async function registerRateLimits(v1: FastifyInstance, sdb: ServerDatabas
     timeWindow: options.timeWindowMs,
     keyGenerator: (request) => `fail:${request.ip}`,
   });
+  const trusted = new Map<string, number>();
   return {
     async check(request, reply) {
+      // No Authorization at all is answered auth.missing without a lookup: nothing to throttle.
+      if (!request.headers.authorization) return;
+      const token = tokenKey(request);
+      const until = token ? trusted.get(token) : undefined;
+      if (until !== undefined && until > Date.now()) return;
       const state = await failures(request, { increment: false });
       if (state.isAllowed || state.remaining > 0) return;
       // Counted too: the count goes over the limit, which a shared store then answers from memory.
@@ -74,7 +91,15 @@ export async function registerRateLimits(v1: FastifyInstance, sdb: ServerDatabas
       throw new ProtocolFailure('rate.limited');
     },
     async failed(request) {
+      const token = tokenKey(request);
+      if (token) trusted.delete(token);
       await failures(request);
+    },
+    succeeded(request) {
+      const token = tokenKey(request);
+      if (!token) return;
+      if (trusted.size >= maxTrustedTokens) trusted.clear();
+      trusted.set(token, Date.now() + options.timeWindowMs);
     },
   };
 }
