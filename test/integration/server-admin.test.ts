@@ -130,6 +130,15 @@ describe.each([
     expect(partial.stdout).toMatch(/ligne 3 : code client manquant/);
     expect((await countRows(database.url)).clients).toBe(41);
 
+    const withNul = join(dir, 'nul.csv');
+    writeFileSync(withNul, 'Code client;Nom;Ville;Segment\nNUL1;Client Propre;Dakar;A\nNUL2;Client Nul;Da\u0000kar;B\nNUL3;Client Extra;Lomé;x\u0000y\nNUL4;Autre Propre;Lomé;C\n');
+    const nul = await cli('admin', 'import-clients', '--db', database.url, withNul);
+    expect(nul.code, nul.stderr).toBe(0);
+    expect(nul.stdout).toMatch(/4 lignes lues : 2 clients ajoutés, 0 mis à jour, 2 lignes refusées/);
+    expect(nul.stdout).toContain('ligne 3 : caractère impossible à enregistrer (U+0000) dans la colonne « Ville »');
+    expect(nul.stdout).toContain('ligne 4 : caractère impossible à enregistrer (U+0000) dans la colonne « Segment »');
+    expect((await countRows(database.url)).clients).toBe(43);
+
     const missing = await cli('admin', 'import-clients', '--db', database.url, join(dir, 'absent.csv'));
     expect(missing.code).toBe(1);
     expect(missing.stderr).toContain('fichier introuvable');
@@ -150,6 +159,28 @@ describe.each([
     const line = listed.stdout.split('\n').find((l) => l.startsWith('poste-accueil-3'));
     expect(line).toMatch(/Fatou Sow .* 1 +0$/);
     expect((await listDevices(database.url))[0]).toMatchObject({ deviceId: 'poste-accueil-3', attemptsPushed: 1, voidsPushed: 0 });
+  });
+
+  it.skipIf(skip)('list-devices prints terminal escapes and controls in device ids as visible escapes, one line per agent of a device', async () => {
+    const awa = tokenFrom((await cli('admin', 'create-agent', '--db', database.url, '--name', 'Awa\u001b[2J Diallo')).stdout);
+    const moussa = tokenFrom((await cli('admin', 'create-agent', '--db', database.url, '--name', 'Moussa Koné')).stdout);
+    const hostile = 'poste-\u001b]0;pwned\u0007\u001b[31mrouge\u202eabc\\x1b';
+    const server = await startServer({ db: database.url });
+    try {
+      for (const token of [awa, moussa]) {
+        const pushed = await new ProtocolClient(server.url, token).push(hostile, [{ kind: 'attempt', record: attemptRecord({ clientCode: '0000100400', deviceId: hostile }) }]);
+        expect(pushed.body.results[0].outcome).toBe('applied');
+      }
+    } finally {
+      await server.close();
+    }
+    const listed = await cli('admin', 'list-devices', '--db', database.url);
+    expect(listed.code, listed.stderr).toBe(0);
+    expect(listed.stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f\u202e]/);
+    const lines = listed.stdout.split('\n').filter((l) => l.startsWith('poste-\\x1b]0;pwned\\x07\\x1b[31mrouge\\u{202e}abc\\\\x1b'));
+    expect(lines).toHaveLength(2);
+    expect(lines.some((l) => l.includes('Awa\\x1b[2J Diallo'))).toBe(true);
+    expect(lines.some((l) => l.includes('Moussa Koné'))).toBe(true);
   });
 });
 
