@@ -266,7 +266,7 @@ export function voidRecord(overrides: Partial<VoidRecord> & Pick<VoidRecord, 'at
 export interface TableCounts {
   agents: number;
   tokens: number;
-  device_agents: number;
+  device_agents: number | null;
   clients: number;
   attempts: number;
   voids: number;
@@ -285,7 +285,8 @@ export async function countRows(db: string): Promise<TableCounts> {
     return {
       agents: await count('agents'),
       tokens: await count('tokens'),
-      device_agents: await count('device_agents'),
+      // Absent from a database of the previous release (protocol-compat.test.ts): null there.
+      device_agents: await count('device_agents').catch(() => null),
       clients: await count('clients'),
       attempts: await count('attempts'),
       voids: await count('voids'),
