@@ -4,7 +4,7 @@
 // Nothing is kept between requests but the rate-limit counters (in memory, or shared in PostgreSQL)
 // and a throttle on "last seen" writes: instances can be added freely.
 
-import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import {
   protocolFeatures,
   protocolHeader,
@@ -175,7 +175,10 @@ export async function buildApp(sdb: ServerDatabase, options: AppOptions = {}): P
           request.caller = await authenticate(sdb.db, request.headers.authorization, clock.now());
           authThrottle.succeeded(request);
         } catch (error) {
-          if (error instanceof ProtocolFailure && error.body.code !== 'auth.missing') await authThrottle.failed(request);
+          // A wrong or revoked token is a guess; no token at all (auth.missing) cost no lookup.
+          if (error instanceof ProtocolFailure && (error.body.code === 'auth.invalid' || error.body.code === 'auth.revoked')) {
+            await authThrottle.failed(request);
+          }
           throw error;
         }
         const version = request.headers[protocolHeader];
@@ -187,7 +190,7 @@ export async function buildApp(sdb: ServerDatabase, options: AppOptions = {}): P
       });
 
       // A desk that only reads is seen too; a failed write of this hint never fails the request.
-      const noteSeen = async (request: { deviceId: string | null; caller: CallerIdentity | null; log: FastifyInstance['log'] }) => {
+      const noteSeen = async (request: FastifyRequest) => {
         if (!request.deviceId || !request.caller) return;
         await sightings.note(request.deviceId, request.caller.agentId, clock.now()).catch((error: unknown) => {
           request.log.warn({ err: error }, 'device sighting not recorded');
