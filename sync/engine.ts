@@ -182,7 +182,8 @@ function isUploadCut(error: unknown): boolean {
 const pushResponseSchema = z.object({
   results: z.array(
     z.object({
-      kind: z.enum(['attempt', 'void']),
+      // A server echoes the kind it was sent, even one it does not know: matched as text.
+      kind: z.string(),
       id: z.string(),
       outcome: z.enum(['applied', 'duplicate', 'rejected']),
       error: z.object({ code: z.string(), message: z.object({ fr: z.string(), en: z.string() }) }).optional(),
