@@ -4,7 +4,7 @@
 
 import { createHash } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
-import Fastify, { LogController, type FastifyInstance, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import type { z } from 'zod';
 import {
   protocolHeader,
@@ -21,8 +21,10 @@ import { ProtocolFailure } from './failure.ts';
 import { readChanges } from './pull.ts';
 import { saveDeviceReport } from './device-reports.ts';
 import { applyPush } from './push.ts';
+import type { Readiness } from './readiness.ts';
 import { databaseAnswers, type ServerDatabase } from './storage/database.ts';
 import { cursorIsAhead, readServerEpoch } from './storage/identity.ts';
+import { isDatabaseUnavailable } from './storage/unavailable.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -46,7 +48,12 @@ export interface AppOptions {
   logger?: boolean | Record<string, unknown>;
   rateLimit?: RateLimitOptions;
   clock?: { now(): Date };
+  /** Set by whoever reaches the database (readiness.ts); absent: ready from the start. */
+  readiness?: Readiness;
 }
+
+/** Seconds a device is asked to wait after a 503: the database or the server is coming back. */
+export const retryAfterSeconds = 5;
 
 /** Never log a token: not the header, not a field that happens to carry one. */
 const redactPaths = [
@@ -74,8 +81,6 @@ function describeIssues(error: z.ZodError): string {
     .join('; ');
 }
 
-const unavailableCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', '57P01', '57P02', '57P03', '53300', 'SQLITE_BUSY']);
-
 /** Any error, as the protocol error the device will read. */
 export function toFailure(error: unknown): ProtocolFailure {
   if (error instanceof ProtocolFailure) return error;
@@ -94,8 +99,7 @@ export function toFailure(error: unknown): ProtocolFailure {
   if (e.statusCode === 413) return new ProtocolFailure('body.tooLarge', `max ${pushLimits.maxBodyBytes} bytes`);
   if (error instanceof SyntaxError) return new ProtocolFailure('body.invalid', 'JSON');
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) return new ProtocolFailure('body.invalid');
-  if (e.code && unavailableCodes.has(e.code)) return new ProtocolFailure('server.unavailable');
-  if (/timeout exceeded when trying to connect|Connection terminated/i.test(e.message ?? '')) return new ProtocolFailure('server.unavailable');
+  if (isDatabaseUnavailable(error)) return new ProtocolFailure('server.unavailable');
   return new ProtocolFailure('server.error');
 }
 
@@ -106,6 +110,7 @@ function rateLimitKey(authorization: string | undefined, ip: string): string {
 
 export async function buildApp(sdb: ServerDatabase, options: AppOptions = {}): Promise<FastifyInstance> {
   const clock = options.clock ?? { now: () => new Date() };
+  const readiness = options.readiness ?? { ready: true };
   const limit = options.rateLimit ?? defaultRateLimit;
   const app = Fastify({
     logger: loggerOption(options.logger),
@@ -118,25 +123,40 @@ export async function buildApp(sdb: ServerDatabase, options: AppOptions = {}): P
   app.decorateRequest('caller', null);
   app.decorateRequest('deviceId', null);
 
+  const sendFailure = (reply: FastifyReply, failure: ProtocolFailure) => {
+    if (failure.statusCode === 503) void reply.header('retry-after', String(retryAfterSeconds));
+    return reply.code(failure.statusCode).send(failure.toResponse());
+  };
   app.setErrorHandler((error, request, reply) => {
     const failure = toFailure(error);
-    if (failure.statusCode >= 500) request.log.error({ err: error }, 'request failed');
-    void reply.code(failure.statusCode).send(failure.toResponse());
+    // A database that went away is an expected, passing state: one line, no stack trace.
+    if (failure.body.code === 'server.unavailable') request.log.warn({ reason: (error as Error).message }, 'database unavailable');
+    else if (failure.statusCode >= 500) request.log.error({ err: error }, 'request failed');
+    return sendFailure(reply, failure);
   });
   app.setNotFoundHandler((_request, reply) => {
     const failure = new ProtocolFailure('not.found');
     void reply.code(failure.statusCode).send(failure.toResponse());
   });
 
-  // While closing (deploy, SIGTERM), requests on kept-alive connections get a 503 the device retries.
+  // While closing (deploy, SIGTERM), requests on kept-alive connections get a 503 the device
+  // retries, and every answer, those in flight included, closes its connection: a kept-alive
+  // socket left open would hold the exit for the keep-alive timeout.
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
   });
-  app.addHook('onRequest', async (_request, reply) => {
-    if (!closing) return;
-    void reply.header('connection', 'close');
-    throw new ProtocolFailure('server.unavailable');
+  app.addHook('onRequest', async (request, reply) => {
+    if (closing) {
+      request.log.info({ url: request.url }, 'refused while shutting down');
+      return sendFailure(reply, new ProtocolFailure('server.unavailable', 'shutting down'));
+    }
+    if (!readiness.ready && request.url.startsWith('/v1/')) {
+      return sendFailure(reply, new ProtocolFailure('server.unavailable', 'database not ready'));
+    }
+  });
+  app.addHook('onSend', async (_request, reply) => {
+    if (closing) void reply.header('connection', 'close');
   });
 
   // One line per request, with who and which device, never the token.
@@ -159,14 +179,21 @@ export async function buildApp(sdb: ServerDatabase, options: AppOptions = {}): P
   const serverEpoch = async (): Promise<string> => (epoch ??= await readServerEpoch(sdb.db));
   const features = [...protocolFeatures];
 
+  // Readiness: the database answers and carries this version's schema. /health/live says only
+  // that the process serves HTTP (a load balancer routes on /health, a supervisor restarts on live).
+  const ready = async () => readiness.ready && (await databaseAnswers(sdb.db));
   app.get('/health', async (_request, reply) => {
-    if (await databaseAnswers(sdb.db)) {
+    if (await ready()) {
       const health: HealthResponse = { status: 'ok', protocol: protocolVersion, features, serverEpoch: await serverEpoch() };
       return health;
     }
-    const failure = new ProtocolFailure('server.unavailable');
-    return reply.code(failure.statusCode).send(failure.toResponse());
+    return sendFailure(reply, new ProtocolFailure('server.unavailable'));
   });
+  app.get('/health/ready', async (_request, reply) => {
+    if (await ready()) return { status: 'ok' };
+    return sendFailure(reply, new ProtocolFailure('server.unavailable'));
+  });
+  app.get('/health/live', async () => ({ status: 'ok' }));
 
   await app.register(
     async (v1) => {

@@ -3,7 +3,7 @@
 // Messages for the administrator are in French; logs are JSON lines (pino) on stdout.
 
 import { parseArgs } from 'node:util';
-import { AdminError, createAgent, importClients, issueToken, listAgents, listDevices, revokeToken, startServer } from './index.ts';
+import { AdminError, createAgent, importClients, issueToken, listAgents, listDevices, listenServer, revokeToken } from './index.ts';
 import { describeLocation } from './storage/database.ts';
 
 const usage = `Utilisation :
@@ -42,20 +42,29 @@ async function serve(args: string[]): Promise<void> {
   const port = Number(values.port ?? process.env.PORT ?? 8787);
   if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`Port invalide : ${values.port}`);
   const db = database(values.db, './data/server.db');
-  const server = await startServer({ db, port, host: values.host ?? '127.0.0.1', logger: true });
-  server.app.log.info({ db: describeLocation(db) }, 'Notification Desk server ready');
+  const server = await listenServer({ db, port, host: values.host ?? '127.0.0.1', logger: true });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     server.app.log.info({ signal }, 'stopping');
     server.close().then(
-      () => process.exit(0),
+      () => process.exit(process.exitCode ?? 0),
       () => process.exit(1),
     );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  try {
+    await server.ready;
+  } catch (error) {
+    // What waiting cannot fix (a newer database, a failed migration, wrong credentials): say it and stop.
+    server.app.log.fatal({ reason: (error as Error).message }, 'cannot serve this database');
+    process.exitCode = 1;
+    stop('fatal');
+    return;
+  }
+  if (!stopping) server.app.log.info({ db: describeLocation(db) }, 'Notification Desk server ready');
 }
 
 function table(rows: Record<string, string | number | null>[]): string {
