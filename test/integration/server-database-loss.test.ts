@@ -137,7 +137,7 @@ describe.skipIf(pgReason !== null)('starting while the database is unreachable',
     const name = `desk_test_${randomBytes(6).toString('hex')}`;
     const url = new URL(postgresAdminUrl);
     url.pathname = `/${name}`;
-    const server = await spawnServerProcess(url.toString());
+    const server = await spawnServerProcess(url.toString(), [], { waitReady: false });
     try {
       const early = await fetch(`${server.url}/health`);
       expect(early.status).toBe(503);
@@ -172,7 +172,7 @@ describe.skipIf(pgReason !== null)('starting while the database is unreachable',
 
   it('waits on a closed port too, and exits cleanly on SIGTERM while waiting', { timeout: 60_000 }, async () => {
     const port = await closedPort();
-    const server = await spawnServerProcess(`postgres://postgres@127.0.0.1:${port}/nowhere`);
+    const server = await spawnServerProcess(`postgres://postgres@127.0.0.1:${port}/nowhere`, [], { waitReady: false });
     try {
       const health = await fetch(`${server.url}/health`);
       expect(health.status).toBe(503);
