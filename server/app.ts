@@ -2,8 +2,9 @@
 // goes through in this order: rate limit (per token) -> token -> protocol header -> body -> handler.
 // Nothing is kept between requests but the rate-limit counters: instances can be added freely.
 
-import { createHash } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
+import underPressure from '@fastify/under-pressure';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import type { z } from 'zod';
 import {
@@ -18,6 +19,7 @@ import {
 } from '../contract/sync-protocol.ts';
 import { authenticate, type CallerIdentity } from './auth.ts';
 import { ProtocolFailure } from './failure.ts';
+import { registerMetrics } from './metrics.ts';
 import { readChanges } from './pull.ts';
 import { saveDeviceReport } from './device-reports.ts';
 import { applyPush } from './push.ts';
@@ -50,7 +52,19 @@ export interface AppOptions {
   clock?: { now(): Date };
   /** Set by whoever reaches the database (readiness.ts); absent: ready from the start. */
   readiness?: Readiness;
+  /** Fastify's trustProxy: which proxies' X-Forwarded-For/-Proto/-Host to believe. Default false. */
+  trustProxy?: boolean | number | string[];
+  /** Largest request body in bytes. Default pushLimits.maxBodyBytes. */
+  bodyLimit?: number;
+  /** Overload: once the event loop lags more than this, requests get 503 with Retry-After. 0: never. */
+  maxEventLoopDelayMs?: number;
+  /** How often the lag is sampled (tests shorten it). Default 1000 ms. */
+  pressureSampleIntervalMs?: number;
 }
+
+/** The request id a caller (a proxy, a device) gives in X-Request-Id: kept when it looks like one. */
+const requestIdPattern = /^[A-Za-z0-9._:@\-]{1,128}$/;
+export const requestIdHeader = 'x-request-id';
 
 /** Seconds a device is asked to wait after a 503: the database or the server is coming back. */
 export const retryAfterSeconds = 5;
@@ -82,12 +96,12 @@ function describeIssues(error: z.ZodError): string {
 }
 
 /** Any error, as the protocol error the device will read. */
-export function toFailure(error: unknown): ProtocolFailure {
+export function toFailure(error: unknown, bodyLimit: number = pushLimits.maxBodyBytes): ProtocolFailure {
   if (error instanceof ProtocolFailure) return error;
   const e = error as { code?: string; statusCode?: number; message?: string };
   switch (e.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new ProtocolFailure('body.tooLarge', `max ${pushLimits.maxBodyBytes} bytes`);
+      return new ProtocolFailure('body.tooLarge', `max ${bodyLimit} bytes`);
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return new ProtocolFailure('body.invalid', 'JSON');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -96,11 +110,17 @@ export function toFailure(error: unknown): ProtocolFailure {
       return new ProtocolFailure('body.invalid', 'Content-Type: application/json');
   }
   if (e.statusCode === 429) return new ProtocolFailure('rate.limited');
-  if (e.statusCode === 413) return new ProtocolFailure('body.tooLarge', `max ${pushLimits.maxBodyBytes} bytes`);
+  if (e.statusCode === 413) return new ProtocolFailure('body.tooLarge', `max ${bodyLimit} bytes`);
   if (error instanceof SyntaxError) return new ProtocolFailure('body.invalid', 'JSON');
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) return new ProtocolFailure('body.invalid');
   if (isDatabaseUnavailable(error)) return new ProtocolFailure('server.unavailable');
   return new ProtocolFailure('server.error');
+}
+
+/** A hop count becomes what proxy-addr does with one: trust the nearest N proxies. */
+function trustProxyOption(given: AppOptions['trustProxy']): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof given === 'number') return (_address, hop) => hop < given;
+  return given ?? false;
 }
 
 function rateLimitKey(authorization: string | undefined, ip: string): string {
@@ -112,11 +132,20 @@ export async function buildApp(sdb: ServerDatabase, options: AppOptions = {}): P
   const clock = options.clock ?? { now: () => new Date() };
   const readiness = options.readiness ?? { ready: true };
   const limit = options.rateLimit ?? defaultRateLimit;
+  const bodyLimit = options.bodyLimit ?? pushLimits.maxBodyBytes;
   const app = Fastify({
     logger: loggerOption(options.logger),
     // Fastify's own two lines per request are replaced by ours (onResponse below).
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: pushLimits.maxBodyBytes,
+    bodyLimit,
+    trustProxy: trustProxyOption(options.trustProxy),
+    // The caller's X-Request-Id when it is a sane one (it then ties our log line to the proxy's
+    // and the device's), else a new one; echoed on every answer (onSend below).
+    requestIdHeader: false,
+    genReqId: (request) => {
+      const given = request.headers[requestIdHeader];
+      return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
+    },
     // Answered by our own hook below, so the body keeps the protocol's error format.
     return503OnClosing: false,
   });
@@ -128,7 +157,7 @@ export async function buildApp(sdb: ServerDatabase, options: AppOptions = {}): P
     return reply.code(failure.statusCode).send(failure.toResponse());
   };
   app.setErrorHandler((error, request, reply) => {
-    const failure = toFailure(error);
+    const failure = toFailure(error, bodyLimit);
     // A database that went away is an expected, passing state: one line, no stack trace.
     if (failure.body.code === 'server.unavailable') request.log.warn({ reason: (error as Error).message }, 'database unavailable');
     else if (failure.statusCode >= 500) request.log.error({ err: error }, 'request failed');
@@ -155,9 +184,27 @@ export async function buildApp(sdb: ServerDatabase, options: AppOptions = {}): P
       return sendFailure(reply, new ProtocolFailure('server.unavailable', 'database not ready'));
     }
   });
-  app.addHook('onSend', async (_request, reply) => {
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header(requestIdHeader, request.id);
     if (closing) void reply.header('connection', 'close');
   });
+
+  // Overload: past the event-loop lag limit, answer at once with 503 and Retry-After instead of
+  // queueing every device behind ever longer latencies. Liveness and metrics still answer.
+  const maxEventLoopDelay = options.maxEventLoopDelayMs ?? 1000;
+  if (maxEventLoopDelay > 0) {
+    await app.register(underPressure, {
+      maxEventLoopDelay,
+      sampleInterval: options.pressureSampleIntervalMs ?? 1000,
+      pressureHandler: (request, reply, type, value) => {
+        if (request.url === '/health/live' || request.url === '/metrics') return undefined;
+        request.log.warn({ type, value }, 'overloaded: request refused');
+        void sendFailure(reply, new ProtocolFailure('server.unavailable', 'overloaded'));
+        return undefined;
+      },
+    });
+  }
+  registerMetrics(app, { sdb, readiness });
 
   // One line per request, with who and which device, never the token.
   app.addHook('onResponse', async (request, reply) => {

@@ -19,7 +19,14 @@ export interface StartServerOptions {
   poolSize?: number;
   /** Run this version's migrations at start (default true); false: serve only a database already migrated. */
   migrate?: boolean;
-  /** How long a shutdown waits for requests in flight before it cuts their connections. Default 10 s. */
+  /** Which proxies' X-Forwarded-* to believe (Fastify's trustProxy). Default false. */
+  trustProxy?: boolean | number | string[];
+  /** Largest request body in bytes. */
+  bodyLimit?: number;
+  /** Event-loop lag past which requests get 503 (overload). Default 1000 ms; 0: never. */
+  maxEventLoopDelayMs?: number;
+  pressureSampleIntervalMs?: number;
+  /** How long a shutdown waits for requests in flight before it cuts their connections. Default 5 s. */
   drainTimeoutMs?: number;
   /** First wait between two tries to reach the database at start (doubles up to maxRetryDelayMs). */
   firstRetryDelayMs?: number;
@@ -55,6 +62,10 @@ export async function listenServer(options: StartServerOptions): Promise<Running
       ...(options.logger === undefined ? {} : { logger: options.logger }),
       ...(options.rateLimit === undefined ? {} : { rateLimit: options.rateLimit }),
       ...(options.clock === undefined ? {} : { clock: options.clock }),
+      ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
+      ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
+      ...(options.maxEventLoopDelayMs === undefined ? {} : { maxEventLoopDelayMs: options.maxEventLoopDelayMs }),
+      ...(options.pressureSampleIntervalMs === undefined ? {} : { pressureSampleIntervalMs: options.pressureSampleIntervalMs }),
     });
     const host = options.host ?? '127.0.0.1';
     await app.listen({ port: options.port ?? 0, host });
@@ -76,7 +87,7 @@ export async function listenServer(options: StartServerOptions): Promise<Running
     const close = async () => {
       stopWaiting.abort();
       // Requests still running after the drain time lose their connection; the devices re-send.
-      const cut = setTimeout(() => listening.server.closeAllConnections(), options.drainTimeoutMs ?? 10_000);
+      const cut = setTimeout(() => listening.server.closeAllConnections(), options.drainTimeoutMs ?? 5_000);
       try {
         await listening.close();
       } finally {

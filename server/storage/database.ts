@@ -18,6 +18,8 @@ export interface ServerDatabase {
   dialect: DialectName;
   /** Where it lives, without any password: safe to log. */
   location: string;
+  /** The PostgreSQL pool's connections (null on SQLite): for /metrics. */
+  poolStats(): { total: number; idle: number; waiting: number } | null;
   close(): Promise<void>;
 }
 
@@ -103,7 +105,7 @@ function openSqlite(file: string): Kysely<ServerSchema> {
   return new Kysely<ServerSchema>({ dialect: new SqliteDialect({ database: sqlite }) });
 }
 
-function openPostgres(url: string, poolSize: number, onConnectionError: (error: Error) => void): Kysely<ServerSchema> {
+function openPostgres(url: string, poolSize: number, onConnectionError: (error: Error) => void): { db: Kysely<ServerSchema>; pool: pg.Pool } {
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
@@ -119,7 +121,7 @@ function openPostgres(url: string, poolSize: number, onConnectionError: (error: 
   pool.on('connect', (client) => {
     client.on('error', onConnectionError);
   });
-  return new Kysely<ServerSchema>({ dialect: new PostgresDialect({ pool }) });
+  return { db: new Kysely<ServerSchema>({ dialect: new PostgresDialect({ pool }) }), pool };
 }
 
 /**
@@ -128,10 +130,18 @@ function openPostgres(url: string, poolSize: number, onConnectionError: (error: 
  */
 export function createServerDatabase(location: string, options: Omit<OpenServerDatabaseOptions, 'migrate'> = {}): ServerDatabase {
   const dialect: DialectName = isPostgresUrl(location) ? 'postgres' : 'sqlite';
-  const db =
-    dialect === 'postgres' ? openPostgres(location, options.poolSize ?? 10, options.onConnectionError ?? (() => undefined)) : openSqlite(location);
+  const { db, pool } =
+    dialect === 'postgres'
+      ? openPostgres(location, options.poolSize ?? 10, options.onConnectionError ?? (() => undefined))
+      : { db: openSqlite(location), pool: null };
   let closing: Promise<void> | null = null;
-  return { db, dialect, location: describeLocation(location), close: () => (closing ??= db.destroy()) };
+  return {
+    db,
+    dialect,
+    location: describeLocation(location),
+    poolStats: () => (pool ? { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount } : null),
+    close: () => (closing ??= db.destroy()),
+  };
 }
 
 /** Opens, refuses a newer database, and migrates (unless migrate: false): for admin commands and tests. */
