@@ -216,6 +216,8 @@ export async function buildApp(sdb: ServerDatabase, options: AppOptions = {}): P
         durationMs: Math.round(reply.elapsedTime * 10) / 10,
         agentId: request.caller?.agentId ?? null,
         deviceId: request.deviceId,
+        // The client's address as trustProxy allows: the proxy's own unless told to believe it.
+        ip: request.ip,
       },
       'request',
     );
