@@ -2,6 +2,7 @@
 // flight, closes its kept-alive connections and its pool, and exits within a few seconds. The
 // requests it refuses meanwhile get 503 with Retry-After, logged at info level without a stack.
 
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createAgent, putClients } from '../../server/index.ts';
 import {
@@ -85,5 +86,38 @@ describe.skipIf(pgReason !== null)('SIGTERM with pushes in flight on PostgreSQL'
     expect(problems, JSON.stringify(problems.slice(0, 3))).toEqual([]);
     for (const line of logs.filter((l) => l.msg === 'refused while shutting down')) expect(line.level).toBe(30);
     console.log(`[shutdown] exit after ${tookMs} ms; pushes ok ${outcomes.ok}, 503 ${outcomes.refused}, refused connections ${outcomes.cut}`);
+  });
+
+  it('a stalled upload or a silent connection cannot hold the exit past the drain time', { timeout: 60_000 }, async () => {
+    const server = await spawnServerProcess(database.url, [], { env: { DESK_SERVER_DRAIN_TIMEOUT_MS: '1500' } });
+    const agent = await createAgent(database.url, 'Marc Petit');
+    const { hostname, port } = new URL(server.url);
+    const open = (write: string) =>
+      new Promise<ReturnType<typeof connect>>((resolve, reject) => {
+        const socket = connect(Number(port), hostname, () => {
+          socket.write(write);
+          resolve(socket);
+        });
+        socket.on('error', () => undefined);
+        socket.once('error', reject);
+      });
+    // Headers and half a body, then nothing: a device on a link that stopped mid-upload.
+    const body = JSON.stringify({ protocol: 1, deviceId: 'device-slow', items: [] });
+    const stalled = await open(
+      `POST /v1/push HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${agent.token}\r\nX-Desk-Protocol: 1\r\n` +
+        `Content-Type: application/json\r\nContent-Length: ${body.length + 1000}\r\n\r\n${body.slice(0, 10)}`,
+    );
+    const silent = await open('');
+    await sleep(200);
+    const signalled = Date.now();
+    const exited = new Promise<number | null>((resolve) => server.child.once('exit', (code) => resolve(code)));
+    server.child.kill('SIGTERM');
+    const code = await exited;
+    const tookMs = Date.now() - signalled;
+    stalled.destroy();
+    silent.destroy();
+    expect(code).toBe(0);
+    expect(tookMs).toBeLessThan(4000);
+    console.log(`[shutdown] with a stalled upload: exit after ${tookMs} ms (drain time 1500 ms)`);
   });
 });
