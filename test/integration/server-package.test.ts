@@ -1,10 +1,13 @@
-// The server installs on its own: `npm pack` in server/ gives a tarball that, installed into an
-// empty folder with production dependencies only (as the Dockerfile and the systemd guide in
-// docs/deploy-server.md do), runs its admin commands and serves a desk that syncs with the real
-// engine, on SQLite and on PostgreSQL.
+// The server installs on its own, built the way server/Dockerfile builds it: in a clean folder
+// holding only the manifests, contract/, db/ and server/ (the Dockerfile's COPY lines), `npm ci` of
+// the server workspace then `npm pack`; the tarball, installed into an empty folder with
+// production dependencies only (the Dockerfile's second stage, and the systemd guide in
+// docs/deploy-server.md), runs its admin commands and serves a desk that syncs with the real
+// engine, on SQLite and on PostgreSQL. The image itself cannot be built here (no registry for base
+// images): this test runs its commands, and checks that the Dockerfile still says them.
 
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { promisify } from 'node:util';
@@ -67,19 +70,47 @@ describe('the server package, packed and installed with production dependencies 
   const running: Started[] = [];
   let pgDatabase: TestDatabase | null = null;
 
+  // The Dockerfile's RUN commands, run here as they are written there.
+  const stageInstall = ['ci', '--workspace=@notification-desk/server', '--include-workspace-root=false', '--no-audit', '--no-fund'];
+  const stagePack = ['pack', '--pack-destination'];
+  const productionInstall = ['install', '--omit=dev', '--no-audit', '--no-fund', '--no-package-lock'];
+
   beforeAll(async () => {
-    const packed = await npm(['pack', '--json', '--pack-destination', work], join(root, 'server'));
+    const stage = join(work, 'src');
+    mkdirSync(join(stage, 'server'), { recursive: true });
+    for (const file of ['package.json', 'package-lock.json', 'server/package.json']) cpSync(join(root, file), join(stage, file));
+    await npm(stageInstall, stage);
+    const sources = (source: string) => !/\/(node_modules|dist)(\/|$)/.test(source);
+    for (const folder of ['contract', 'db', 'server']) cpSync(join(root, folder), join(stage, folder), { recursive: true, filter: sources });
+    const packed = await npm([...stagePack, work, '--json'], join(stage, 'server'));
     const [{ filename, files }] = JSON.parse(packed.stdout) as [{ filename: string; files: { path: string }[] }];
     // Only the bundle and the manifest travel: no TypeScript sources, no tests.
     expect(files.map((f) => f.path).sort()).toEqual(['dist/cli.js', 'dist/cli.js.map', 'dist/index.js', 'dist/index.js.map', 'package.json']);
     mkdirSync(installDir);
     writeFileSync(join(installDir, 'package.json'), JSON.stringify({ name: 'desk-server-install', private: true }));
-    await npm(['install', '--omit=dev', '--no-audit', '--no-fund', '--no-package-lock', join(work, filename)], installDir);
+    await npm([...productionInstall, join(work, filename)], installDir);
     bin = join(installDir, 'node_modules/.bin/notification-desk-server');
   }, 240_000);
   afterAll(async () => {
     await Promise.all(running.map((s) => stop(s)));
     await pgDatabase?.drop();
+  });
+
+  it('is what server/Dockerfile builds: same commands, same folders copied, non-root, with a health check', () => {
+    const dockerfile = readFileSync(join(root, 'server/Dockerfile'), 'utf8');
+    expect(dockerfile).toContain(`RUN npm ${stageInstall.join(' ')}`);
+    expect(dockerfile).toContain(`RUN cd server && npm ${stagePack.join(' ')} /pack`);
+    expect(dockerfile).toContain(`RUN npm ${productionInstall.join(' ')} /tmp/pack/notification-desk-server-*.tgz`);
+    for (const copied of ['COPY package.json package-lock.json ./', 'COPY server/package.json server/', 'COPY contract/ contract/', 'COPY db/ db/', 'COPY server/ server/']) {
+      expect(dockerfile).toContain(copied);
+    }
+    expect(dockerfile).toMatch(/^USER node$/m);
+    expect(dockerfile).toMatch(/^HEALTHCHECK .*\n.*\/health\/live/m);
+    expect(dockerfile).toContain('ENTRYPOINT ["/opt/notification-desk/node_modules/.bin/notification-desk-server"]');
+    // The bundle reads nothing of the repository beyond the folders the Dockerfile copies.
+    const map = JSON.parse(readFileSync(join(installDir, 'node_modules/@notification-desk/server/dist/cli.js.map'), 'utf8')) as { sources: string[] };
+    const outside = map.sources.filter((source) => !/^\.\.\/(\.\.\/(contract|db)\/|[^./][^/]*\.ts$|storage\/)/.test(source));
+    expect(outside).toEqual([]);
   });
 
   it('holds no development dependency and nothing of the repository outside its bundle', () => {
