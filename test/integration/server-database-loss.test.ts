@@ -189,4 +189,20 @@ describe.skipIf(pgReason !== null)('starting while the database is unreachable',
       expect(server.child.exitCode).toBe(0);
     }
   });
+
+  it('stops (exit 1, one fatal line) on what waiting cannot fix: a role the database does not know', { timeout: 30_000 }, async () => {
+    const url = new URL(postgresAdminUrl);
+    url.username = 'no_such_desk_role';
+    url.password = 'secret-never-logged';
+    const server = await spawnServerProcess(url.toString(), [], { waitReady: false });
+    const code = await new Promise<number | null>((resolve) => {
+      if (server.child.exitCode !== null) resolve(server.child.exitCode);
+      else server.child.once('exit', (exitCode) => resolve(exitCode));
+    });
+    expect(code).toBe(1);
+    const fatal = server.lines.map((l) => JSON.parse(l)).find((l) => l.msg === 'cannot serve this database');
+    expect(fatal?.level).toBe(60);
+    expect(fatal?.reason).toContain('no_such_desk_role');
+    expect(server.lines.join('\n')).not.toContain('secret-never-logged');
+  });
 });
