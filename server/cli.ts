@@ -86,6 +86,7 @@ async function serve(args: string[]): Promise<void> {
   try {
     await server.ready;
   } catch (error) {
+    if (stopping) return;
     // What waiting cannot fix (a newer database, a failed migration, wrong credentials): say it and stop.
     server.app.log.fatal({ reason: (error as Error).message }, 'cannot serve this database');
     process.exitCode = 1;

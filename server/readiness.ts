@@ -69,8 +69,9 @@ export async function waitForDatabase(sdb: ServerDatabase, readiness: Readiness,
       if (attempt > 1) options.log.info({ attempt }, 'database reachable, serving');
       return;
     } catch (error) {
-      if (!(error instanceof PendingMigrations) && !isDatabaseUnavailable(error)) throw error;
+      // A shutdown while migrating closes the pool under the migration: that is not a failure.
       if (options.signal.aborted) return;
+      if (!(error instanceof PendingMigrations) && !isDatabaseUnavailable(error)) throw error;
       // Doubling, capped, with a little jitter so that instances restarted together spread out.
       const retryInMs = Math.round(Math.min(max, first * 2 ** (attempt - 1)) * (1 + Math.random() * 0.1));
       options.log.warn(

@@ -114,10 +114,11 @@ function openPostgres(url: string, poolSize: number, onConnectionError: (error: 
     idleTimeoutMillis: 30_000,
   });
   // A connection the database drops (restart, failover, pg_terminate_backend) emits 'error' on its
-  // client; unheard, that event kills the process. Idle clients report through the pool; a client
-  // lent to a request has no listener of the pool's while it is lent, so each gets its own. The
-  // request's next query then fails and answers 503, and the pool replaces the dead client.
-  pool.on('error', onConnectionError);
+  // client; unheard, that event kills the process. The pool listens only to its idle clients (and
+  // re-emits their errors on itself, which must be heard too); a client lent to a request has no
+  // listener of the pool's, so each client gets its own, which also logs. The request's next query
+  // then fails and answers 503, and the pool replaces the dead client.
+  pool.on('error', () => undefined);
   pool.on('connect', (client) => {
     client.on('error', onConnectionError);
   });

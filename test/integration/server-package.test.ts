@@ -150,6 +150,19 @@ describe('the server package, packed and installed with production dependencies 
     expect(metrics.status).toBe(200);
   });
 
+  it('from a checkout, `npm ci --omit=dev` of the server workspace alone runs `node server/cli.ts`', { timeout: 120_000 }, async () => {
+    const checkout = join(work, 'checkout');
+    mkdirSync(join(checkout, 'server'), { recursive: true });
+    for (const file of ['package.json', 'package-lock.json']) cpSync(join(root, file), join(checkout, file));
+    const sources = (source: string) => !/\/(node_modules|dist)(\/|$)/.test(source);
+    for (const folder of ['contract', 'db', 'server']) cpSync(join(root, folder), join(checkout, folder), { recursive: true, filter: sources });
+    await npm(['ci', '--omit=dev', '--workspace=@notification-desk/server', '--include-workspace-root=false', '--no-audit', '--no-fund'], checkout);
+    for (const devOnly of ['esbuild', 'tsx', 'vitest', 'electron']) expect(existsSync(join(checkout, 'node_modules', devOnly)), devOnly).toBe(false);
+    const server = await startPackaged(join(checkout, 'server/cli.ts'), join(checkout, 'server.db'));
+    running.push(server);
+    expect((await fetch(`${server.url}/health`)).status).toBe(200);
+  });
+
   it.skipIf(pgReason !== null)('starts on PostgreSQL and answers /health', { timeout: 60_000 }, async () => {
     pgDatabase = await createPostgresDatabase();
     const migrated = await run(process.execPath, [bin, 'migrate', '--db', pgDatabase.url]);
