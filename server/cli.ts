@@ -11,7 +11,7 @@ import { describeLocation, migrateServerDatabase, NewerDatabaseError, openServer
 
 const serveSettings = Object.keys(settings) as SettingName[];
 
-const usage = `Utilisation :
+const usage = `Utilisation (installé depuis le paquet : notification-desk-server au lieu de « npm run server -- ») :
   npm run server -- [serve] [réglages…]          démarre le serveur (migre la base d’abord, sauf --no-migrate)
   npm run server -- migrate --db …               migre la base puis s’arrête
   npm run server -- admin create-agent   --db … --name "Awa Diallo"
