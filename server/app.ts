@@ -2,9 +2,8 @@
 // goes through in this order: rate limit (per token) -> token -> protocol header -> body -> handler.
 // Nothing is kept between requests but the rate-limit counters: instances can be added freely.
 
-import { createHash, randomUUID } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import rateLimit from '@fastify/rate-limit';
-import underPressure from '@fastify/under-pressure';
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import type { z } from 'zod';
 import {
@@ -20,10 +19,12 @@ import {
 import { authenticate, type CallerIdentity } from './auth.ts';
 import { ProtocolFailure } from './failure.ts';
 import { registerMetrics } from './metrics.ts';
+import { registerOverloadGuard } from './overload.ts';
 import { readChanges } from './pull.ts';
 import { saveDeviceReport } from './device-reports.ts';
 import { applyPush } from './push.ts';
 import type { Readiness } from './readiness.ts';
+import { requestIdFor, requestIdHeader } from './request-id.ts';
 import { databaseAnswers, type ServerDatabase } from './storage/database.ts';
 import { cursorIsAhead, readServerEpoch } from './storage/identity.ts';
 import { isDatabaseUnavailable } from './storage/unavailable.ts';
@@ -61,10 +62,6 @@ export interface AppOptions {
   /** How often the lag is sampled (tests shorten it). Default 1000 ms. */
   pressureSampleIntervalMs?: number;
 }
-
-/** The request id a caller (a proxy, a device) gives in X-Request-Id: kept when it looks like one. */
-const requestIdPattern = /^[A-Za-z0-9._:@\-]{1,128}$/;
-export const requestIdHeader = 'x-request-id';
 
 /** Seconds a device is asked to wait after a 503: the database or the server is coming back. */
 export const retryAfterSeconds = 5;
@@ -139,13 +136,9 @@ export async function buildApp(sdb: ServerDatabase, options: AppOptions = {}): P
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit,
     trustProxy: trustProxyOption(options.trustProxy),
-    // The caller's X-Request-Id when it is a sane one (it then ties our log line to the proxy's
-    // and the device's), else a new one; echoed on every answer (onSend below).
+    // X-Request-Id read by request-id.ts (Fastify's own would take any value), echoed in onSend.
     requestIdHeader: false,
-    genReqId: (request) => {
-      const given = request.headers[requestIdHeader];
-      return typeof given === 'string' && requestIdPattern.test(given) ? given : randomUUID();
-    },
+    genReqId: requestIdFor,
     // Answered by our own hook below, so the body keeps the protocol's error format.
     return503OnClosing: false,
   });
@@ -189,21 +182,11 @@ export async function buildApp(sdb: ServerDatabase, options: AppOptions = {}): P
     if (closing) void reply.header('connection', 'close');
   });
 
-  // Overload: past the event-loop lag limit, answer at once with 503 and Retry-After instead of
-  // queueing every device behind ever longer latencies. Liveness and metrics still answer.
-  const maxEventLoopDelay = options.maxEventLoopDelayMs ?? 1000;
-  if (maxEventLoopDelay > 0) {
-    await app.register(underPressure, {
-      maxEventLoopDelay,
-      sampleInterval: options.pressureSampleIntervalMs ?? 1000,
-      pressureHandler: (request, reply, type, value) => {
-        if (request.url === '/health/live' || request.url === '/metrics') return undefined;
-        request.log.warn({ type, value }, 'overloaded: request refused');
-        void sendFailure(reply, new ProtocolFailure('server.unavailable', 'overloaded'));
-        return undefined;
-      },
-    });
-  }
+  await registerOverloadGuard(app, {
+    maxEventLoopDelayMs: options.maxEventLoopDelayMs ?? 1000,
+    sampleIntervalMs: options.pressureSampleIntervalMs ?? 1000,
+    refuse: sendFailure,
+  });
   registerMetrics(app, { sdb, readiness });
 
   // One line per request, with who and which device, never the token.
