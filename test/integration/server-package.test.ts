@@ -84,8 +84,8 @@ describe('the server package, packed and installed with production dependencies 
     for (const folder of ['contract', 'db', 'server']) cpSync(join(root, folder), join(stage, folder), { recursive: true, filter: sources });
     const packed = await npm([...stagePack, work, '--json'], join(stage, 'server'));
     const [{ filename, files }] = JSON.parse(packed.stdout) as [{ filename: string; files: { path: string }[] }];
-    // Only the bundle and the manifest travel: no TypeScript sources, no tests.
-    expect(files.map((f) => f.path).sort()).toEqual(['dist/cli.js', 'dist/cli.js.map', 'dist/index.js', 'dist/index.js.map', 'package.json']);
+    // Only the bundle, the manifest and the README travel: no TypeScript sources, no tests.
+    expect(files.map((f) => f.path).sort()).toEqual(['README.md', 'dist/cli.js', 'dist/cli.js.map', 'dist/index.js', 'dist/index.js.map', 'package.json']);
     mkdirSync(installDir);
     writeFileSync(join(installDir, 'package.json'), JSON.stringify({ name: 'desk-server-install', private: true }));
     await npm([...productionInstall, join(work, filename)], installDir);
