@@ -57,7 +57,10 @@ export interface AppOptions {
   trustProxy?: boolean | number | string[];
   /** Largest request body in bytes. Default pushLimits.maxBodyBytes. */
   bodyLimit?: number;
-  /** Overload: once the event loop lags more than this, requests get 503 with Retry-After. 0: never. */
+  /**
+   * Overload: once the event loop lags more than this, requests get 503 with Retry-After. Default 0
+   * (never) for an embedded server; the command line turns it on (1000 ms, config.ts).
+   */
   maxEventLoopDelayMs?: number;
   /** How often the lag is sampled (tests shorten it). Default 1000 ms. */
   pressureSampleIntervalMs?: number;
@@ -183,7 +186,7 @@ export async function buildApp(sdb: ServerDatabase, options: AppOptions = {}): P
   });
 
   await registerOverloadGuard(app, {
-    maxEventLoopDelayMs: options.maxEventLoopDelayMs ?? 1000,
+    maxEventLoopDelayMs: options.maxEventLoopDelayMs ?? 0,
     sampleIntervalMs: options.pressureSampleIntervalMs ?? 1000,
     refuse: sendFailure,
   });

@@ -11,7 +11,7 @@ import { describeLocation, migrateServerDatabase, NewerDatabaseError, openServer
 
 const serveSettings = Object.keys(settings) as SettingName[];
 
-const usage = `Utilisation (installé depuis le paquet : notification-desk-server au lieu de « npm run server -- ») :
+const usage = `Utilisation :
   npm run server -- [serve] [réglages…]          démarre le serveur (migre la base d’abord, sauf --no-migrate)
   npm run server -- migrate --db …               migre la base puis s’arrête
   npm run server -- admin create-agent   --db … --name "Awa Diallo"
@@ -20,6 +20,7 @@ const usage = `Utilisation (installé depuis le paquet : notification-desk-serve
   npm run server -- admin import-clients --db … FICHIER.csv
   npm run server -- admin list-devices   --db …
   npm run server -- admin list-agents    --db …
+(Installé depuis le paquet : notification-desk-server au lieu de « npm run server -- ».)
 Réglages (option, ou variable d’environnement ; l’option l’emporte) :
 ${settingsHelp(serveSettings)}
 Les commandes admin et migrate prennent --db (ou DESK_SERVER_DB).`;

@@ -23,7 +23,10 @@ export interface StartServerOptions {
   trustProxy?: boolean | number | string[];
   /** Largest request body in bytes. */
   bodyLimit?: number;
-  /** Event-loop lag past which requests get 503 (overload). Default 1000 ms; 0: never. */
+  /**
+   * Event-loop lag past which requests get 503 (overload). Default 0 (never) here, where the embedding
+   * code (a test, a benchmark) decides; the command line's default is 1000 ms.
+   */
   maxEventLoopDelayMs?: number;
   pressureSampleIntervalMs?: number;
   /** How long a shutdown waits for requests in flight before it cuts their connections. Default 5 s. */
