@@ -4,7 +4,7 @@
 // Nothing is kept between requests but the rate-limit counters (in memory, or shared in PostgreSQL)
 // and a throttle on "last seen" writes: instances can be added freely.
 
-import Fastify, { LogController, type FastifyInstance, type FastifyRequest, type FastifyServerOptions } from 'fastify';
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest, type FastifyServerOptions } from 'fastify';
 import {
   protocolFeatures,
   protocolHeader,
@@ -17,15 +17,20 @@ import {
 import { authenticate, type CallerIdentity } from './auth.ts';
 import { ReadSightings } from './devices.ts';
 import { ProtocolFailure } from './failure.ts';
+import { registerMetrics } from './metrics.ts';
 import { answerOversizedBodies } from './oversized-body.ts';
+import { registerOverloadGuard } from './overload.ts';
 import { readChanges } from './pull.ts';
 import { saveDeviceReport } from './device-reports.ts';
 import { checkPush, describeIssues } from './push-items.ts';
 import { applyPush } from './push.ts';
 import { defaultRateLimit, registerRateLimits, type RateLimitOptions } from './rate-limit.ts';
+import type { Readiness } from './readiness.ts';
+import { requestIdFor, requestIdHeader } from './request-id.ts';
 import { databaseAnswers, type ServerDatabase } from './storage/database.ts';
 import { cursorIsAhead, readServerEpoch } from './storage/identity.ts';
 import { isRetryable } from './storage/tx.ts';
+import { isDatabaseUnavailable } from './storage/unavailable.ts';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -42,13 +47,27 @@ export { defaultRateLimit, type RateLimitOptions } from './rate-limit.ts';
 export interface AppOptions {
   logger?: boolean | Record<string, unknown>;
   rateLimit?: RateLimitOptions;
-  /**
-   * Behind a reverse proxy: which X-Forwarded-For hops to believe (Fastify's trustProxy: true, or the
-   * proxies' addresses/CIDRs), so that limits per address apply to the client, not to the proxy.
-   */
-  trustProxy?: boolean | string | string[];
   clock?: { now(): Date };
+  /** Set by whoever reaches the database (readiness.ts); absent: ready from the start. */
+  readiness?: Readiness;
+  /**
+   * Behind a reverse proxy: which X-Forwarded-For/-Proto/-Host hops to believe (true, a hop count, or
+   * the proxies' addresses/CIDRs), so limits per address apply to the client, not to the proxy.
+   */
+  trustProxy?: boolean | number | string | string[];
+  /** Largest request body in bytes. Default pushLimits.maxBodyBytes. */
+  bodyLimit?: number;
+  /**
+   * Overload: once the event loop lags more than this, requests get 503 with Retry-After. Default 0
+   * (never) for an embedded server; the command line turns it on (1000 ms, config.ts).
+   */
+  maxEventLoopDelayMs?: number;
+  /** How often the lag is sampled (tests shorten it). Default 1000 ms. */
+  pressureSampleIntervalMs?: number;
 }
+
+/** Seconds a device is asked to wait after a 503: the database or the server is coming back. */
+export const retryAfterSeconds = 5;
 
 /** Never log a token: not the header, not a field that happens to carry one. */
 const redactPaths = [
@@ -69,15 +88,14 @@ function loggerOption(logger: AppOptions['logger']): FastifyServerOptions['logge
   return { level: 'info', ...given, redact: { paths: [...redactPaths, ...extraPaths], censor: '[redacted]' } };
 }
 
-const unavailableCodes = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'ENOTFOUND', '57P01', '57P02', '57P03', '53300', 'SQLITE_BUSY']);
 
 /** Any error, as the protocol error the device will read. */
-export function toFailure(error: unknown): ProtocolFailure {
+export function toFailure(error: unknown, bodyLimit: number = pushLimits.maxBodyBytes): ProtocolFailure {
   if (error instanceof ProtocolFailure) return error;
   const e = error as { code?: string; statusCode?: number; message?: string };
   switch (e.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new ProtocolFailure('body.tooLarge', `max ${pushLimits.maxBodyBytes} bytes`);
+      return new ProtocolFailure('body.tooLarge', `max ${bodyLimit} bytes`);
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return new ProtocolFailure('body.invalid', 'JSON');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -86,53 +104,86 @@ export function toFailure(error: unknown): ProtocolFailure {
       return new ProtocolFailure('body.invalid', 'Content-Type: application/json');
   }
   if (e.statusCode === 429) return new ProtocolFailure('rate.limited');
-  if (e.statusCode === 413) return new ProtocolFailure('body.tooLarge', `max ${pushLimits.maxBodyBytes} bytes`);
+  if (e.statusCode === 413) return new ProtocolFailure('body.tooLarge', `max ${bodyLimit} bytes`);
   if (error instanceof SyntaxError) return new ProtocolFailure('body.invalid', 'JSON');
   if (typeof e.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) return new ProtocolFailure('body.invalid');
-  if (e.code && unavailableCodes.has(e.code)) return new ProtocolFailure('server.unavailable');
   // A deadlock or serialization failure that outlived every retry (storage/tx.ts): try again later.
   if (isRetryable(error)) return new ProtocolFailure('server.unavailable');
-  if (/timeout exceeded when trying to connect|Connection terminated/i.test(e.message ?? '')) return new ProtocolFailure('server.unavailable');
+  if (isDatabaseUnavailable(error)) return new ProtocolFailure('server.unavailable');
   return new ProtocolFailure('server.error');
+}
+
+/** A hop count becomes what proxy-addr does with one: trust the nearest N proxies. */
+function trustProxyOption(given: AppOptions['trustProxy']): boolean | string | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof given === 'number') return (_address, hop) => hop < given;
+  return given ?? false;
 }
 
 export async function buildApp(sdb: ServerDatabase, options: AppOptions = {}): Promise<FastifyInstance> {
   const clock = options.clock ?? { now: () => new Date() };
+  const readiness = options.readiness ?? { ready: true };
   const limit = { ...defaultRateLimit, ...options.rateLimit };
+  const bodyLimit = options.bodyLimit ?? pushLimits.maxBodyBytes;
   const sightings = new ReadSightings(sdb.db);
   const app = Fastify({
     logger: loggerOption(options.logger),
     // Fastify's own two lines per request are replaced by ours (onResponse below).
     logController: new LogController({ disableRequestLogging: true }),
-    bodyLimit: pushLimits.maxBodyBytes,
+    bodyLimit,
+    trustProxy: trustProxyOption(options.trustProxy),
+    // X-Request-Id read by request-id.ts (Fastify's own would take any value), echoed in onSend.
+    requestIdHeader: false,
+    genReqId: requestIdFor,
     // Answered by our own hook below, so the body keeps the protocol's error format.
     return503OnClosing: false,
-    ...(options.trustProxy === undefined ? {} : { trustProxy: options.trustProxy }),
   });
   app.decorateRequest('caller', null);
   app.decorateRequest('deviceId', null);
 
+  const sendFailure = (reply: FastifyReply, failure: ProtocolFailure) => {
+    if (failure.statusCode === 503) void reply.header('retry-after', String(retryAfterSeconds));
+    return reply.code(failure.statusCode).send(failure.toResponse());
+  };
   app.setErrorHandler((error, request, reply) => {
-    const failure = toFailure(error);
-    if (failure.statusCode >= 500) request.log.error({ err: error }, 'request failed');
-    void reply.code(failure.statusCode).send(failure.toResponse());
+    const failure = toFailure(error, bodyLimit);
+    // A database that went away is an expected, passing state: one line, no stack trace.
+    if (failure.body.code === 'server.unavailable') request.log.warn({ reason: (error as Error).message }, 'database unavailable');
+    else if (failure.statusCode >= 500) request.log.error({ err: error }, 'request failed');
+    return sendFailure(reply, failure);
   });
   app.setNotFoundHandler((_request, reply) => {
     const failure = new ProtocolFailure('not.found');
     void reply.code(failure.statusCode).send(failure.toResponse());
   });
 
-  // While closing (deploy, SIGTERM), requests on kept-alive connections get a 503 the device retries.
+  // While closing (deploy, SIGTERM), requests on kept-alive connections get a 503 the device
+  // retries, and every answer, those in flight included, closes its connection: a kept-alive
+  // socket left open would hold the exit for the keep-alive timeout.
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
   });
-  answerOversizedBodies(app, pushLimits.maxBodyBytes);
-  app.addHook('onRequest', async (_request, reply) => {
-    if (!closing) return;
-    void reply.header('connection', 'close');
-    throw new ProtocolFailure('server.unavailable');
+  answerOversizedBodies(app, bodyLimit);
+  app.addHook('onRequest', async (request, reply) => {
+    if (closing) {
+      request.log.info({ url: request.url }, 'refused while shutting down');
+      return sendFailure(reply, new ProtocolFailure('server.unavailable', 'shutting down'));
+    }
+    if (!readiness.ready && request.url.startsWith('/v1/')) {
+      return sendFailure(reply, new ProtocolFailure('server.unavailable', 'database not ready'));
+    }
   });
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header(requestIdHeader, request.id);
+    if (closing) void reply.header('connection', 'close');
+  });
+
+  await registerOverloadGuard(app, {
+    maxEventLoopDelayMs: options.maxEventLoopDelayMs ?? 0,
+    sampleIntervalMs: options.pressureSampleIntervalMs ?? 1000,
+    refuse: sendFailure,
+  });
+  registerMetrics(app, { sdb, readiness });
 
   // One line per request, with who and which device, never the token.
   app.addHook('onResponse', async (request, reply) => {
@@ -144,6 +195,8 @@ export async function buildApp(sdb: ServerDatabase, options: AppOptions = {}): P
         durationMs: Math.round(reply.elapsedTime * 10) / 10,
         agentId: request.caller?.agentId ?? null,
         deviceId: request.deviceId,
+        // The client's address as trustProxy allows: the proxy's own unless told to believe it.
+        ip: request.ip,
       },
       'request',
     );
@@ -154,14 +207,21 @@ export async function buildApp(sdb: ServerDatabase, options: AppOptions = {}): P
   const serverEpoch = async (): Promise<string> => (epoch ??= await readServerEpoch(sdb.db));
   const features = [...protocolFeatures];
 
+  // Readiness: the database answers and carries this version's schema. /health/live says only
+  // that the process serves HTTP (a load balancer routes on /health, a supervisor restarts on live).
+  const ready = async () => readiness.ready && (await databaseAnswers(sdb.db));
   app.get('/health', async (_request, reply) => {
-    if (await databaseAnswers(sdb.db)) {
+    if (await ready()) {
       const health: HealthResponse = { status: 'ok', protocol: protocolVersion, features, serverEpoch: await serverEpoch() };
       return health;
     }
-    const failure = new ProtocolFailure('server.unavailable');
-    return reply.code(failure.statusCode).send(failure.toResponse());
+    return sendFailure(reply, new ProtocolFailure('server.unavailable'));
   });
+  app.get('/health/ready', async (_request, reply) => {
+    if (await ready()) return { status: 'ok' };
+    return sendFailure(reply, new ProtocolFailure('server.unavailable'));
+  });
+  app.get('/health/live', async () => ({ status: 'ok' }));
 
   await app.register(
     async (v1) => {

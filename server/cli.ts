@@ -1,29 +1,35 @@
-// npm run server -- [--db FILE|URL] [--port N] [--host H]        starts the server
-// npm run server -- admin <command> --db FILE|URL …             administers its database
+// npm run server -- [serve] [--db FILE|URL] [--port N] [--host H] …   starts the server
+// npm run server -- migrate --db FILE|URL                            migrates its database
+// npm run server -- admin <command> --db FILE|URL …                 administers its database
+// (installed from the package: notification-desk-server …, the same command line)
 // Messages for the administrator are in French; logs are JSON lines (pino) on stdout.
 
 import { parseArgs } from 'node:util';
-import { AdminError, createAgent, importClients, issueToken, listAgents, listDevices, revokeToken, startServer } from './index.ts';
-import { describeLocation } from './storage/database.ts';
+import { ConfigError, readConfig, settingFlags, settingsHelp, settings, type SettingName } from './config.ts';
+import { AdminError, createAgent, importClients, issueToken, listAgents, listDevices, listenServer, revokeToken } from './index.ts';
+import { describeLocation, migrateServerDatabase, NewerDatabaseError, openServerDatabase } from './storage/database.ts';
 import { printable } from './terminal-text.ts';
 
+const serveSettings = Object.keys(settings) as SettingName[];
+
 const usage = `Utilisation :
-  npm run server -- [--db ./data/server.db | --db postgres://…] [--port 8787] [--host 127.0.0.1]
+  npm run server -- [serve] [réglages…]          démarre le serveur (migre la base d’abord, sauf --no-migrate)
+  npm run server -- migrate --db …               migre la base puis s’arrête
   npm run server -- admin create-agent   --db … --name "Awa Diallo"
   npm run server -- admin create-token   --db … --agent ID_AGENT
   npm run server -- admin revoke-token   --db … --token JETON|ID|PRÉFIXE
   npm run server -- admin import-clients --db … FICHIER.csv
   npm run server -- admin list-devices   --db …
   npm run server -- admin list-agents    --db …
-La base peut aussi venir de la variable DESK_SERVER_DB.`;
+(Installé depuis le paquet : notification-desk-server au lieu de « npm run server -- ».)
+Réglages (option, ou variable d’environnement ; l’option l’emporte) :
+${settingsHelp(serveSettings)}
+Les commandes admin et migrate prennent --db (ou DESK_SERVER_DB).`;
 
 class UsageError extends Error {}
 
-function fail(message: string): never {
-  throw new UsageError(message);
-}
-
-function readArgs(args: string[], options: Record<string, { type: 'string' }>) {
+/** For commands whose options all take a value. */
+function readStringArgs(args: string[], options: Record<string, { type: 'string' }>) {
   try {
     return parseArgs({ args, options, allowPositionals: true, strict: true });
   } catch (error) {
@@ -31,32 +37,84 @@ function readArgs(args: string[], options: Record<string, { type: 'string' }>) {
   }
 }
 
-function database(value: string | undefined, fallback?: string): string {
-  const db = value ?? process.env.DESK_SERVER_DB ?? fallback;
+function fail(message: string): never {
+  throw new UsageError(message);
+}
+
+function readArgs(args: string[], options: Record<string, { type: 'string' } | { type: 'boolean' }>) {
+  try {
+    return parseArgs({ args, options, allowPositionals: true, strict: true });
+  } catch (error) {
+    return fail(`Argument non reconnu : ${(error as Error).message}`);
+  }
+}
+
+function database(value: string | undefined): string {
+  const db = value ?? process.env.DESK_SERVER_DB;
   if (!db) fail('Précisez la base avec --db (fichier SQLite ou URL postgres://).');
   return db;
 }
 
 async function serve(args: string[]): Promise<void> {
-  const { values, positionals } = readArgs(args, { db: { type: 'string' }, port: { type: 'string' }, host: { type: 'string' } });
+  const { values, positionals } = readArgs(args, settingFlags(serveSettings));
   if (positionals.length > 0) fail(`Argument inattendu : ${positionals[0]}`);
-  const port = Number(values.port ?? process.env.PORT ?? 8787);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) fail(`Port invalide : ${values.port}`);
-  const db = database(values.db, './data/server.db');
-  const server = await startServer({ db, port, host: values.host ?? '127.0.0.1', logger: true });
-  server.app.log.info({ db: describeLocation(db) }, 'Notification Desk server ready');
+  const config = readConfig(serveSettings, values);
+  const db = config.db;
+  const server = await listenServer({
+    db,
+    port: config.port,
+    host: config.host,
+    logger: { level: config.logLevel },
+    poolSize: config.poolSize,
+    trustProxy: config.trustProxy,
+    bodyLimit: config.bodyLimit,
+    rateLimit: {
+      max: config.rateLimitMax,
+      timeWindowMs: config.rateLimitWindowMs,
+      maxAuthFailures: config.rateLimitAuthFailures,
+      store: config.rateLimitStore,
+    },
+    migrate: config.migrate,
+    drainTimeoutMs: config.drainTimeoutMs,
+    maxEventLoopDelayMs: config.maxEventLoopDelayMs,
+  });
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
     stopping = true;
     server.app.log.info({ signal }, 'stopping');
     server.close().then(
-      () => process.exit(0),
+      () => process.exit(process.exitCode ?? 0),
       () => process.exit(1),
     );
   };
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
+  try {
+    await server.ready;
+  } catch (error) {
+    if (stopping) return;
+    // What waiting cannot fix (a newer database, a failed migration, wrong credentials): say it and stop.
+    server.app.log.fatal({ reason: (error as Error).message }, 'cannot serve this database');
+    process.exitCode = 1;
+    stop('fatal');
+    return;
+  }
+  if (!stopping) server.app.log.info({ db: describeLocation(db) }, 'Notification Desk server ready');
+}
+
+/** Runs this version's migrations and stops: for a deploy that migrates once, then starts instances with --no-migrate. */
+async function migrate(args: string[]): Promise<void> {
+  const { values, positionals } = readStringArgs(args, { db: { type: 'string' } });
+  if (positionals.length > 0) fail(`Argument inattendu : ${positionals[0]}`);
+  const db = database(values.db);
+  const sdb = await openServerDatabase(db, { poolSize: 1, migrate: false });
+  try {
+    const ran = await migrateServerDatabase(sdb.db);
+    console.log(ran.length > 0 ? `Migrations appliquées à ${sdb.location} : ${ran.join(', ')}` : `La base ${sdb.location} est à jour : aucune migration à appliquer.`);
+  } finally {
+    await sdb.close();
+  }
 }
 
 /** Every cell is escaped (terminal-text.ts): what the database holds came from desks and imports. */
@@ -71,7 +129,7 @@ function table(rows: Record<string, string | number | null>[]): string {
 
 async function admin(args: string[]): Promise<void> {
   const [command, ...rest] = args;
-  const { values, positionals } = readArgs(rest, {
+  const { values, positionals } = readStringArgs(rest, {
     db: { type: 'string' },
     name: { type: 'string' },
     token: { type: 'string' },
@@ -160,6 +218,7 @@ async function main(argv: string[]): Promise<void> {
     return;
   }
   if (argv[0] === 'admin') await admin(argv.slice(1));
+  else if (argv[0] === 'migrate') await migrate(argv.slice(1));
   else await serve(argv[0] === 'serve' ? argv.slice(1) : argv);
 }
 
@@ -167,7 +226,10 @@ main(process.argv.slice(2)).catch((error: unknown) => {
   if (error instanceof UsageError) {
     console.error(`${error.message}\n\n${usage}`);
     process.exitCode = 2;
-  } else if (error instanceof AdminError) {
+  } else if (error instanceof ConfigError) {
+    console.error(`${error.message}\n(npm run server -- --help)`);
+    process.exitCode = 2;
+  } else if (error instanceof AdminError || error instanceof NewerDatabaseError) {
     console.error(`Erreur : ${error.message}`);
     process.exitCode = 1;
   } else {

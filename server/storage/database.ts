@@ -18,6 +18,8 @@ export interface ServerDatabase {
   dialect: DialectName;
   /** Where it lives, without any password: safe to log. */
   location: string;
+  /** The PostgreSQL pool's connections (null on SQLite): for /metrics. */
+  poolStats(): { total: number; idle: number; waiting: number } | null;
   close(): Promise<void>;
 }
 
@@ -25,6 +27,8 @@ export interface OpenServerDatabaseOptions {
   /** PostgreSQL connections per process. */
   poolSize?: number;
   migrate?: boolean;
+  /** Told of a PostgreSQL connection lost outside a query (idle, or between two queries of a request). */
+  onConnectionError?: (error: Error) => void;
 }
 
 export function isPostgresUrl(location: string): boolean {
@@ -43,13 +47,50 @@ export function describeLocation(location: string): string {
   }
 }
 
-export async function migrateServerDatabase(db: Kysely<ServerSchema>): Promise<void> {
+/** A database migrated by a newer server: this one must not read, write nor migrate it. */
+export class NewerDatabaseError extends Error {
+  readonly unknownMigrations: string[];
+  constructor(unknownMigrations: string[]) {
+    super(
+      `Cette base a été migrée par une version plus récente du serveur (migrations inconnues : ${unknownMigrations.join(', ')}) : ` +
+        'mettez ce serveur à jour ; la base n’a pas été modifiée. ' +
+        `(This database was migrated by a newer server version (unknown migrations: ${unknownMigrations.join(', ')}): update this server; the database was left untouched.)`,
+    );
+    this.name = 'NewerDatabaseError';
+    this.unknownMigrations = unknownMigrations;
+  }
+}
+
+/** Kysely's own bookkeeping table: one row per migration that ran. */
+const migrationTable = 'kysely_migration';
+
+/** Throws NewerDatabaseError when the database ran a migration this version does not know; reads only. */
+export async function refuseNewerDatabase(db: Kysely<ServerSchema>): Promise<void> {
+  const tables = await db.introspection.getTables({ withInternalKyselyTables: true });
+  if (!tables.some((t) => t.name === migrationTable && !t.isView)) return;
+  const rows = await sql<{ name: string }>`SELECT name FROM ${sql.table(migrationTable)}`.execute(db);
+  const known = new Set(Object.keys(await serverMigrations.getMigrations()));
+  const unknown = rows.rows.map((r) => r.name).filter((name) => !known.has(name)).sort();
+  if (unknown.length > 0) throw new NewerDatabaseError(unknown);
+}
+
+/** The names of this version's migrations not yet run on the database, in order. */
+export async function pendingMigrations(db: Kysely<ServerSchema>): Promise<string[]> {
+  const migrator = new Migrator({ db, provider: serverMigrations });
+  return (await migrator.getMigrations()).filter((m) => m.executedAt === undefined).map((m) => m.name);
+}
+
+export async function migrateServerDatabase(db: Kysely<ServerSchema>): Promise<string[]> {
+  await refuseNewerDatabase(db);
   const migrator = new Migrator({ db, provider: serverMigrations });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error');
-    throw new Error(`Server migration ${failed?.migrationName ?? '?'} failed: ${String(error)}`, { cause: error });
+    // A database that cannot be reached is not a failed migration: keep its code so callers can wait for it.
+    if (!failed) throw error;
+    throw new Error(`Server migration ${failed.migrationName} failed: ${String(error)}`, { cause: error });
   }
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
 }
 
 function openSqlite(file: string): Kysely<ServerSchema> {
@@ -64,7 +105,7 @@ function openSqlite(file: string): Kysely<ServerSchema> {
   return new Kysely<ServerSchema>({ dialect: new SqliteDialect({ database: sqlite }) });
 }
 
-function openPostgres(url: string, poolSize: number): Kysely<ServerSchema> {
+function openPostgres(url: string, poolSize: number, onConnectionError: (error: Error) => void): { db: Kysely<ServerSchema>; pool: pg.Pool } {
   const pool = new pg.Pool({
     connectionString: url,
     max: poolSize,
@@ -72,21 +113,49 @@ function openPostgres(url: string, poolSize: number): Kysely<ServerSchema> {
     connectionTimeoutMillis: 5000,
     idleTimeoutMillis: 30_000,
   });
-  // An idle connection dropped by the database must not crash the process; the pool replaces it.
+  // A connection the database drops (restart, failover, pg_terminate_backend) emits 'error' on its
+  // client; unheard, that event kills the process. The pool listens only to its idle clients (and
+  // re-emits their errors on itself, which must be heard too); a client lent to a request has no
+  // listener of the pool's, so each client gets its own, which also logs. The request's next query
+  // then fails and answers 503, and the pool replaces the dead client.
   pool.on('error', () => undefined);
-  return new Kysely<ServerSchema>({ dialect: new PostgresDialect({ pool }) });
+  pool.on('connect', (client) => {
+    client.on('error', onConnectionError);
+  });
+  return { db: new Kysely<ServerSchema>({ dialect: new PostgresDialect({ pool }) }), pool };
 }
 
-export async function openServerDatabase(location: string, options: OpenServerDatabaseOptions = {}): Promise<ServerDatabase> {
+/**
+ * The database's handle without a query sent: a PostgreSQL pool connects on first use, so this
+ * works while the database is down (the server waits for it, see readiness.ts).
+ */
+export function createServerDatabase(location: string, options: Omit<OpenServerDatabaseOptions, 'migrate'> = {}): ServerDatabase {
   const dialect: DialectName = isPostgresUrl(location) ? 'postgres' : 'sqlite';
-  const db = dialect === 'postgres' ? openPostgres(location, options.poolSize ?? 10) : openSqlite(location);
+  const { db, pool } =
+    dialect === 'postgres'
+      ? openPostgres(location, options.poolSize ?? 10, options.onConnectionError ?? (() => undefined))
+      : { db: openSqlite(location), pool: null };
+  let closing: Promise<void> | null = null;
+  return {
+    db,
+    dialect,
+    location: describeLocation(location),
+    poolStats: () => (pool ? { total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount } : null),
+    close: () => (closing ??= db.destroy()),
+  };
+}
+
+/** Opens, refuses a newer database, and migrates (unless migrate: false): for admin commands and tests. */
+export async function openServerDatabase(location: string, options: OpenServerDatabaseOptions = {}): Promise<ServerDatabase> {
+  const sdb = createServerDatabase(location, options);
   try {
-    if (options.migrate ?? true) await migrateServerDatabase(db);
+    if (options.migrate ?? true) await migrateServerDatabase(sdb.db);
+    else await refuseNewerDatabase(sdb.db);
   } catch (error) {
-    await db.destroy();
+    await sdb.close();
     throw error;
   }
-  return { db, dialect, location: describeLocation(location), close: () => db.destroy() };
+  return sdb;
 }
 
 /** True when the database answers a query. */

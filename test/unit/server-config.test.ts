@@ -1,0 +1,105 @@
+// The server's settings: flag over environment over default, strict values, one clear message per
+// wrong value naming where it came from, and the deployment guide's table listing every setting.
+
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ConfigError, readConfig, settings, type SettingName } from '../../server/config.ts';
+
+const all = Object.keys(settings) as SettingName[];
+
+describe('server settings', () => {
+  it('takes the defaults when nothing is given', () => {
+    expect(readConfig(all, {}, {})).toEqual({
+      db: './data/server.db',
+      host: '127.0.0.1',
+      port: 8787,
+      poolSize: 10,
+      trustProxy: false,
+      logLevel: 'info',
+      rateLimitMax: 600,
+      rateLimitWindowMs: 60_000,
+      rateLimitAuthFailures: 30,
+      rateLimitStore: 'memory',
+      bodyLimit: 2 * 1024 * 1024,
+      migrate: true,
+      drainTimeoutMs: 5000,
+      maxEventLoopDelayMs: 1000,
+    });
+  });
+
+  it('reads every setting from its environment variable, and a flag wins over it', () => {
+    const env = {
+      DESK_SERVER_DB: 'postgres://desk@db/desk',
+      HOST: '0.0.0.0',
+      PORT: '9000',
+      DESK_SERVER_POOL_SIZE: '25',
+      DESK_SERVER_TRUST_PROXY: '10.0.0.0/8, 127.0.0.1',
+      DESK_SERVER_LOG_LEVEL: 'warn',
+      DESK_SERVER_RATE_LIMIT_MAX: '1200',
+      DESK_SERVER_RATE_LIMIT_WINDOW_MS: '30000',
+      DESK_SERVER_RATE_LIMIT_AUTH_FAILURES: '5',
+      DESK_SERVER_RATE_LIMIT_STORE: 'postgres',
+      DESK_SERVER_BODY_LIMIT: '1048576',
+      DESK_SERVER_MIGRATE: 'false',
+      DESK_SERVER_DRAIN_TIMEOUT_MS: '2000',
+      DESK_SERVER_MAX_EVENT_LOOP_DELAY_MS: '0',
+    };
+    expect(readConfig(all, {}, env)).toEqual({
+      db: 'postgres://desk@db/desk',
+      host: '0.0.0.0',
+      port: 9000,
+      poolSize: 25,
+      trustProxy: ['10.0.0.0/8', '127.0.0.1'],
+      logLevel: 'warn',
+      rateLimitMax: 1200,
+      rateLimitWindowMs: 30_000,
+      rateLimitAuthFailures: 5,
+      rateLimitStore: 'postgres',
+      bodyLimit: 1_048_576,
+      migrate: false,
+      drainTimeoutMs: 2000,
+      maxEventLoopDelayMs: 0,
+    });
+    expect(readConfig(['port', 'host', 'migrate'], { port: '8080', host: '::' }, { ...env, DESK_SERVER_MIGRATE: 'true' })).toEqual({
+      port: 8080,
+      host: '::',
+      migrate: true,
+    });
+    expect(readConfig(['migrate'], { 'no-migrate': true }, {})).toEqual({ migrate: false });
+    expect(readConfig(['trustProxy'], { 'trust-proxy': '2' }, {})).toEqual({ trustProxy: 2 });
+    expect(readConfig(['trustProxy'], { 'trust-proxy': 'TRUE' }, {})).toEqual({ trustProxy: true });
+  });
+
+  it('refuses loose numbers and unknown values, naming the flag or variable and the value, in French and English', () => {
+    const refused = (flags: Record<string, string>, env: Record<string, string> = {}) => {
+      try {
+        readConfig(all, flags, env);
+      } catch (error) {
+        expect(error).toBeInstanceOf(ConfigError);
+        return (error as Error).message;
+      }
+      throw new Error('accepted');
+    };
+    for (const loose of ['1e3', '0x10', ' 5', '5.0', '-1']) {
+      expect(refused({ port: loose })).toContain(`Réglage invalide --port = ${JSON.stringify(loose)}`);
+    }
+    expect(refused({ port: '70000' })).toContain('au plus 65535 (at most 65535)');
+    expect(refused({}, { PORT: 'http' })).toContain('Réglage invalide PORT = "http" : un entier est attendu');
+    expect(refused({}, { DESK_SERVER_LOG_LEVEL: 'verbose' })).toContain('DESK_SERVER_LOG_LEVEL = "verbose"');
+    expect(refused({}, { DESK_SERVER_MIGRATE: 'peut-être' })).toContain('true ou false attendu (true or false expected)');
+    expect(refused({}, { DESK_SERVER_TRUST_PROXY: 'proxy.example; rm' })).toContain('DESK_SERVER_TRUST_PROXY');
+    expect(refused({ 'pool-size': '0' })).toContain('au moins 1');
+    // Every wrong value at once, one line each.
+    expect(refused({ port: 'x', 'pool-size': 'y' }).split('\n')).toHaveLength(2);
+  });
+
+  it('is documented, flag and variable, in docs/deploy-server.md', () => {
+    const guide = readFileSync(resolve(import.meta.dirname, '../../docs/deploy-server.md'), 'utf8');
+    for (const name of all) {
+      const spec = settings[name];
+      expect(guide, spec.flag).toContain(`\`--${spec.flag}\``);
+      expect(guide, spec.env).toContain(`\`${spec.env}\``);
+    }
+  });
+});
