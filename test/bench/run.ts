@@ -1,4 +1,4 @@
-// npm run bench [-- --json] [-- --quick] [-- --only=name,name]
+// npm run bench [-- --json] [-- --quick] [-- --only=name,name]   (sections: see sections.ts; sync_10m is the server on 10M attempts)
 // Measures the desk's operations on a database of 100,000 clients and 1,000,000 attempts, through
 // createDeskHandlers and dispatch (the code main runs). The database is built once into
 // .bench-cache/ (rebuilt when the schema, the generator or the sizes change), then copied to a
@@ -20,7 +20,17 @@ import { seededRandom } from '../../db/demo.ts';
 const args = process.argv.slice(2);
 const json = args.includes('--json');
 const quick = args.includes('--quick');
-const only = args.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+// --only=a,b or --only a,b
+const onlyAt = args.indexOf('--only');
+const only = (args.find((a) => a.startsWith('--only='))?.slice('--only='.length) ?? (onlyAt >= 0 ? args[onlyAt + 1] : undefined))?.split(',');
+if (only) {
+  const unknown = only.filter((name) => !sections.some((s) => s.name === name));
+  if (unknown.length) {
+    process.stderr.write(`--only: unknown section(s) ${unknown.join(', ')}; known: ${sections.map((s) => s.name).join(', ')}\n`);
+    process.exit(2);
+  }
+}
+const selected = sections.filter((s) => !only || only.includes(s.name));
 const log = (line: string) => {
   if (!json) process.stdout.write(`${line}\n`);
   else process.stderr.write(`${line}\n`);
@@ -45,10 +55,11 @@ async function cachedDatabase(): Promise<string> {
 
 
 async function main(): Promise<void> {
-  const source = await cachedDatabase();
   const dir = mkdtempSync(join(tmpdir(), 'desk-bench-'));
   const file = join(dir, 'desk.db');
-  copyFileSync(source, file);
+  // Sections that bring their own database (sync, sync_10m), run alone, get an empty desk instead
+  // of waiting for the 1M desk base to be built.
+  if (selected.some((s) => !s.ownDatabase)) copyFileSync(await cachedDatabase(), file);
   const local = await openDatabase(file);
   const results: Measurement[] = [];
   let peakRss = process.memoryUsage().rss;
@@ -68,8 +79,7 @@ async function main(): Promise<void> {
       measure,
       call: (operation, input) => callThroughDispatch(desk, operation, input),
     };
-    for (const section of sections) {
-      if (only && !only.includes(section.name)) continue;
+    for (const section of selected) {
       if (section.outsideRss) peakRss = Math.max(peakRss, process.memoryUsage().rss);
       const measured = await section.run(ctx);
       results.push(...measured);
@@ -102,7 +112,7 @@ async function main(): Promise<void> {
   log(`Node ${process.version}, ${cpus()[0]?.model ?? 'unknown CPU'} × ${cpus().length}`);
   log(format(header));
   for (const r of rows) log(format(r));
-  for (const s of sections) if (!only || only.includes(s.name)) log(`  ${s.name}: ${s.description}`);
+  for (const s of selected) log(`  ${s.name}: ${s.description}`);
 }
 
 await main();

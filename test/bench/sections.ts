@@ -6,7 +6,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { closeSync, fdatasyncSync, openSync, rmSync, writeSync } from 'node:fs';
 import { dispatch, type DeskHandlers, type OperationName } from '../../contract/index.ts';
 import type { LocalDatabase } from '../../db/connection.ts';
-import { syncSection } from './sync.ts';
+import { sync10mSection, syncSection } from './sync.ts';
 
 export interface Measurement {
   name: string;
@@ -43,6 +43,8 @@ export interface BenchSection {
    * 100,000 records in the bench process): rss_mb is then read before it runs.
    */
   outsideRss?: boolean;
+  /** True when the section ignores the desk's database (it brings its own): run alone, it is not built. */
+  ownDatabase?: boolean;
   run(ctx: BenchContext): Promise<Measurement[]>;
 }
 
@@ -197,6 +199,8 @@ export const sections: BenchSection[] = [
   },
   // Engineer D2's: sync throughput (its own server and devices; ignores the shared database).
   syncSection,
+  // The same on the server's 10M base (built once, then copied per run).
+  sync10mSection,
 ];
 
 /** Targets that are not a section's p99. */

@@ -1,8 +1,10 @@
 // Sync throughput, end to end over HTTP on loopback against a server on PostgreSQL (its own
 // process): 100,000 attempts pushed from one device, the same pulled into a fresh device, and 50
 // devices pushing at once. JSON lines: {"name":"sync_push","records_per_s":…,"n":100000,…}.
-//   node --import tsx test/bench/sync.ts [--n 100000] [--devices 50] [--concurrency 3]
-// Also a section of `npm run bench` (test/bench/sections.ts).
+// The same on a copy of the server's 10M base (test/bench/server-base.ts: 1,000,000 clients and
+// 10,000,000 attempts already there), named sync_push_10m, sync_pull_10m, sync_push_concurrent_10m.
+//   node --import tsx test/bench/sync.ts [--n 100000] [--devices 50] [--concurrency 3] [--base 10m]
+// Also the sections `sync` and `sync_10m` of `npm run bench` (test/bench/sections.ts).
 
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -13,6 +15,7 @@ import type { AttemptRecord } from '../../contract/index.ts';
 import { openDatabase, type LocalDatabase } from '../../db/connection.ts';
 import { uuidv7 } from '../../db/ids.ts';
 import { loadSettings } from '../../db/settings.ts';
+import { setPullCursor } from '../../db/sync-meta.ts';
 import { insertAttemptRecords } from '../../db/attempts.ts';
 import { writeTransaction } from '../../db/tx.ts';
 import { SyncEngine } from '../../sync/engine.ts';
@@ -21,6 +24,7 @@ import { createAgent, putClients } from '../../server/index.ts';
 import { createPostgresDatabase, postgresUnavailableReason, testClient } from '../helpers/server.ts';
 import { tempDir } from '../helpers/local-db.ts';
 import type { BenchSection } from './sections.ts';
+import { copyServerBenchBase, ensureServerBenchBase, type ServerBenchBase } from './server-base.ts';
 
 export interface SyncMeasurement {
   name: string;
@@ -31,6 +35,8 @@ export interface SyncMeasurement {
   p50_ms: number;
   p99_ms: number;
   devices?: number;
+  /** _10m lines: the same measurement on an empty database in the same run, for the ±20% rule. */
+  empty_records_per_s?: number;
 }
 
 const root = resolve(import.meta.dirname, '../..');
@@ -129,16 +135,64 @@ async function queueAttempts(device: BenchDevice, n: number, codes: string[]): P
   }
 }
 
+/**
+ * A desk that is up to date already: the clients it works on are in its database and its cursor is
+ * at `head` (when given), as if it had pulled everything before. Not timed.
+ */
+async function knowClients(device: BenchDevice, codes: string[], head?: string): Promise<void> {
+  await writeTransaction(device.local.db, async (trx) => {
+    for (let j = 0; j < codes.length; j += 500) {
+      await trx
+        .insertInto('clients')
+        .values(codes.slice(j, j + 500).map((code) => ({ code, name: `Client ${code}`, phones: '[]', extra: '{}', name_key: code.toLowerCase(), search_text: code.toLowerCase(), created_at: '2026-11-26T00:00:00.000Z', updated_at: '2026-11-26T00:00:00.000Z', last_status: null, last_attempt_at: null, last_attempt_id: null, last_agent_id: null, last_agent_name: null, email: null, city: null, address: null })))
+        .execute();
+    }
+    if (head !== undefined) await setPullCursor(trx, head);
+  });
+}
+
 let databaseUrl = '';
 
-export async function runSyncBench(
-  options: { n?: number; devices?: number; pushConcurrency?: number; log?: (line: string) => void } = {},
-): Promise<SyncMeasurement[]> {
+/** The 10M base's copy the run writes to, and what a desk needs to know of it. */
+interface PreparedBase {
+  base: ServerBenchBase;
+  head: string;
+  codes: string[];
+}
+
+/** clientCount codes spread over the whole base, so that pushed attempts land all over its indexes. */
+function baseCodes(base: ServerBenchBase): string[] {
+  const step = Math.floor(base.shape.clients / clientCount);
+  return Array.from({ length: clientCount }, (_, i) => `CLI-${String(1 + i * step).padStart(7, '0')}`);
+}
+
+export interface SyncBenchOptions {
+  n?: number;
+  devices?: number;
+  pushConcurrency?: number;
+  log?: (line: string) => void;
+  /**
+   * Run on a private copy of this 10M base instead of an empty database: the lines are named
+   * …_10m, the desks start up to date (clients known, cursor at the base's head) instead of
+   * pulling 11 million changes first, and the pull measured is the n new attempts.
+   */
+  base?: ServerBenchBase;
+}
+
+export async function runSyncBench(options: SyncBenchOptions = {}): Promise<SyncMeasurement[]> {
   const n = options.n ?? 100_000;
   const deviceCount = options.devices ?? 50;
   const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
   const results: SyncMeasurement[] = [];
-  const database = await createPostgresDatabase();
+  const suffix = options.base ? `_${options.base.name.split('_')[2]}` : '';
+  let base: PreparedBase | undefined;
+  let database: { url: string; drop(): Promise<void> };
+  if (options.base) {
+    const copy = await copyServerBenchBase(options.base);
+    log(`sync bench: copied ${options.base.name} in ${copy.seconds.toFixed(1)} s`);
+    database = copy;
+    base = { base: options.base, head: options.base.head, codes: baseCodes(options.base) };
+  } else database = await createPostgresDatabase();
   databaseUrl = database.url;
   const cleanups: (() => Promise<unknown>)[] = [() => database.drop()];
   try {
@@ -150,25 +204,28 @@ export async function runSyncBench(
           server.child.kill('SIGTERM');
         }),
     );
-    const codes = Array.from({ length: clientCount }, (_, i) => `BENCH-${String(i).padStart(6, '0')}`);
-    await putClients(database.url, codes.map((c) => testClient(c)));
+    const codes = base ? base.codes : Array.from({ length: clientCount }, (_, i) => `BENCH-${String(i).padStart(6, '0')}`);
+    if (!base) await putClients(database.url, codes.map((c) => testClient(c)));
 
     // One device pushes n attempts.
     const pushTimes: number[] = [];
     const sender = await enrolledDevice(server.url, 'Awa Diallo', (ms) => pushTimes.push(ms), options.pushConcurrency);
     cleanups.unshift(() => sender.close());
-    await sender.engine().pull();
+    if (base) await knowClients(sender, codes, base.head);
+    else await sender.engine().pull();
     await queueAttempts(sender, n, codes);
     log(`sync bench: ${n} attempts queued on one device`);
     let t = performance.now();
     const pushed = await sender.engine().push();
     let seconds = (performance.now() - t) / 1000;
     if (pushed.applied !== n) throw new Error(`push applied ${pushed.applied} of ${n}`);
-    results.push({ name: 'sync_push', records_per_s: Math.round(n / seconds), n, seconds: round(seconds), p50_ms: percentile(pushTimes, 50), p99_ms: percentile(pushTimes, 99) });
+    results.push({ name: `sync_push${suffix}`, records_per_s: Math.round(n / seconds), n, seconds: round(seconds), p50_ms: percentile(pushTimes, 50), p99_ms: percentile(pushTimes, 99) });
 
-    // A fresh device pulls everything: the clients, then the n attempts.
+    // A fresh device pulls everything: the clients, then the n attempts. On the base, a desk that
+    // was up to date pulls the n attempts pushed since.
     const receiver = await enrolledDevice(server.url, 'Marc Petit');
     cleanups.unshift(() => receiver.close());
+    if (base) await knowClients(receiver, codes, base.head);
     const pageTimes: number[] = [];
     let pageStart = performance.now();
     const engine = new SyncEngine({
@@ -190,7 +247,7 @@ export async function runSyncBench(
     const pulled = await engine.pull();
     seconds = (performance.now() - t) / 1000;
     if (pulled.attempts !== n) throw new Error(`pull brought ${pulled.attempts} of ${n}`);
-    results.push({ name: 'sync_pull', records_per_s: Math.round(n / seconds), n, seconds: round(seconds), p50_ms: percentile(pageTimes, 50), p99_ms: percentile(pageTimes, 99) });
+    results.push({ name: `sync_pull${suffix}`, records_per_s: Math.round(n / seconds), n, seconds: round(seconds), p50_ms: percentile(pageTimes, 50), p99_ms: percentile(pageTimes, 99) });
     log(`sync bench: pushed and pulled ${n}`);
 
     // Many devices at once: the server's share of the load.
@@ -203,14 +260,7 @@ export async function runSyncBench(
         cleanups.unshift(() => d.close());
         fleet.push(d);
         // Each desk knows the clients already (they come with its first pull, timed above).
-        await writeTransaction(d.local.db, async (trx) => {
-          for (let j = 0; j < codes.length; j += 500) {
-            await trx
-              .insertInto('clients')
-              .values(codes.slice(j, j + 500).map((code) => ({ code, name: `Client ${code}`, phones: '[]', extra: '{}', name_key: code.toLowerCase(), search_text: code.toLowerCase(), created_at: '2026-11-26T00:00:00.000Z', updated_at: '2026-11-26T00:00:00.000Z', last_status: null, last_attempt_at: null, last_attempt_id: null, last_agent_id: null, last_agent_name: null, email: null, city: null, address: null })))
-              .execute();
-          }
-        });
+        await knowClients(d, codes, base?.head);
         await queueAttempts(d, perDevice, codes);
       }
       t = performance.now();
@@ -219,7 +269,7 @@ export async function runSyncBench(
       const total = reports.reduce((sum, r) => sum + r.applied, 0);
       if (total !== perDevice * deviceCount) throw new Error(`fleet push applied ${total} of ${perDevice * deviceCount}`);
       results.push({
-        name: 'sync_push_concurrent',
+        name: `sync_push_concurrent${suffix}`,
         records_per_s: Math.round(total / seconds),
         n: total,
         seconds: round(seconds),
@@ -234,10 +284,14 @@ export async function runSyncBench(
   }
 }
 
+/** The last empty-database run of this process: the sync_10m section compares with it. */
+let lastEmptyRun: SyncMeasurement[] | undefined;
+
 /** The section of `npm run bench`: skipped, with its reason, when PostgreSQL is not there. */
 export const syncSection: BenchSection = {
   name: 'sync',
   outsideRss: true,
+  ownDatabase: true,
   description:
     'sync over loopback HTTP to a PostgreSQL server process: 100,000 attempts pushed by one device, pulled by a fresh one, then 50 devices pushing at once; p50/p99 per push request or pulled page, records_per_s in the JSON lines (target ≥ 30,000)',
   run: async (ctx) => {
@@ -246,7 +300,62 @@ export const syncSection: BenchSection = {
       process.stderr.write(`sync section skipped: ${reason}\n`);
       return [];
     }
-    return runSyncBench({ n: Math.round(100_000 * ctx.scale), devices: 50 });
+    lastEmptyRun = await runSyncBench({ n: Math.round(100_000 * ctx.scale), devices: 50 });
+    return lastEmptyRun;
+  },
+};
+
+/** Issue 7's targets for the 10M lines. */
+export const sync10mTargets = { minRecordsPerS: 30_000, maxSlowdown: 0.2, maxP99Ms: 500 };
+
+/**
+ * Compares each _10m line with its empty-database twin and the absolute targets; one line of text
+ * per measurement, 'ok' or 'MISSED' with the reason.
+ */
+export function judge10m(lines: SyncMeasurement[]): string[] {
+  return lines.map((m) => {
+    const misses: string[] = [];
+    if (m.records_per_s < sync10mTargets.minRecordsPerS) misses.push(`< ${sync10mTargets.minRecordsPerS}/s`);
+    if (m.empty_records_per_s !== undefined && m.records_per_s < m.empty_records_per_s * (1 - sync10mTargets.maxSlowdown)) {
+      misses.push(`more than ${sync10mTargets.maxSlowdown * 100}% below the empty database`);
+    }
+    if (m.p99_ms > sync10mTargets.maxP99Ms) misses.push(`p99 > ${sync10mTargets.maxP99Ms} ms`);
+    const ratio = m.empty_records_per_s ? ` (${Math.round((m.records_per_s / m.empty_records_per_s) * 100)}% of empty: ${m.empty_records_per_s}/s)` : '';
+    return `${m.name}: ${m.records_per_s}/s${ratio}, p50 ${m.p50_ms} / p99 ${m.p99_ms} ms — ${misses.length ? `MISSED: ${misses.join(', ')}` : 'ok'}`;
+  });
+}
+
+/** The same three measurements on a copy of the 10M base, each with the empty figure of this run. */
+export async function run10mBench(options: { n?: number; devices?: number; log?: (line: string) => void } = {}): Promise<SyncMeasurement[]> {
+  const log = options.log ?? ((line: string) => process.stderr.write(`${line}\n`));
+  const base = await ensureServerBenchBase({ log });
+  if (base.builtSeconds !== null) log(`sync bench: the 10M base took ${base.builtSeconds.toFixed(0)} s to build (cached for later runs)`);
+  const shape = { n: options.n ?? 100_000, devices: options.devices ?? 50, log };
+  const empty = lastEmptyRun?.[0]?.n === shape.n ? lastEmptyRun : await runSyncBench(shape);
+  const big = await runSyncBench({ ...shape, base });
+  const twin = new Map(empty.map((m) => [m.name, m.records_per_s]));
+  const lines = big.map((m) => ({ ...m, empty_records_per_s: twin.get(m.name.replace(/_10m$/, '')) }));
+  for (const line of judge10m(lines)) log(`sync bench: ${line}`);
+  return lines;
+}
+
+/**
+ * `npm run bench -- --only=sync_10m`: builds the 10M base the first time (about N minutes here, see
+ * docs/PERFORMANCE.md), then copies it for each run.
+ */
+export const sync10mSection: BenchSection = {
+  name: 'sync_10m',
+  outsideRss: true,
+  ownDatabase: true,
+  description:
+    'the sync section on a copy of a PostgreSQL base already holding 1,000,000 clients and 10,000,000 attempts (built once, cached): push and pull within 20% of the empty database (empty_records_per_s), ≥ 30,000/s, p99 < 500 ms with 50 devices',
+  run: async (ctx) => {
+    const reason = await postgresUnavailableReason();
+    if (reason) {
+      process.stderr.write(`sync_10m section skipped: ${reason}\n`);
+      return [];
+    }
+    return run10mBench({ n: Math.round(100_000 * ctx.scale), devices: 50 });
   },
 };
 
@@ -256,16 +365,20 @@ function round(x: number): number {
 
 // Run directly; bundled into the bench, import.meta.url is the bundle's, hence the name test.
 if (process.argv[1]?.endsWith('sync.ts')) {
-  const { values } = parseArgs({ options: { n: { type: 'string' }, devices: { type: 'string' }, concurrency: { type: 'string' } } });
+  const { values } = parseArgs({ options: { n: { type: 'string' }, devices: { type: 'string' }, concurrency: { type: 'string' }, base: { type: 'string' } } });
   const reason = await postgresUnavailableReason();
   if (reason) {
     console.error(`sync benchmark skipped: ${reason}`);
     process.exit(0);
   }
-  const results = await runSyncBench({
-    n: Number(values.n ?? 100_000),
-    devices: Number(values.devices ?? 50),
-    ...(values.concurrency === undefined ? {} : { pushConcurrency: Number(values.concurrency) }),
-  });
+  if (values.base !== undefined && values.base !== '10m') {
+    console.error(`--base: only 10m is known (got ${values.base})`);
+    process.exit(2);
+  }
+  const shape = { n: Number(values.n ?? 100_000), devices: Number(values.devices ?? 50) };
+  const results =
+    values.base === '10m'
+      ? await run10mBench(shape)
+      : await runSyncBench({ ...shape, ...(values.concurrency === undefined ? {} : { pushConcurrency: Number(values.concurrency) }) });
   for (const r of results) process.stdout.write(`${JSON.stringify(r)}\n`);
 }
