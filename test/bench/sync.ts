@@ -7,9 +7,11 @@
 // Also the sections `sync` and `sync_10m` of `npm run bench` (test/bench/sections.ts).
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import pg from 'pg';
 import { parseArgs } from 'node:util';
 import type { AttemptRecord } from '../../contract/index.ts';
 import { openDatabase, type LocalDatabase } from '../../db/connection.ts';
@@ -18,10 +20,11 @@ import { loadSettings } from '../../db/settings.ts';
 import { setPullCursor } from '../../db/sync-meta.ts';
 import { insertAttemptRecords } from '../../db/attempts.ts';
 import { writeTransaction } from '../../db/tx.ts';
-import { SyncEngine } from '../../sync/engine.ts';
+import { SyncEngine, type PushReport } from '../../sync/engine.ts';
+import { SyncFailure } from '../../sync/http.ts';
 import { fetchTokenAgent, saveEnrolment } from '../../sync/enrol.ts';
 import { createAgent, putClients } from '../../server/index.ts';
-import { createPostgresDatabase, postgresUnavailableReason, testClient } from '../helpers/server.ts';
+import { createPostgresDatabase, postgresAdminUrl, postgresUnavailableReason, testClient } from '../helpers/server.ts';
 import { tempDir } from '../helpers/local-db.ts';
 import type { BenchSection } from './sections.ts';
 import { copyServerBenchBase, ensureServerBenchBase, type ServerBenchBase } from './server-base.ts';
@@ -58,6 +61,33 @@ async function startServerProcess(db: string): Promise<{ url: string; child: Chi
     child.once('exit', (code) => reject(new Error(`benchmark server exited with ${code}`)));
   });
   return { url, child };
+}
+
+/** CPU seconds (user + system) a process has used, from /proc (Linux); 0 when it is gone. */
+function cpuSecondsOf(pid: number): number {
+  try {
+    // Fields after the command name (which may hold spaces): utime and stime are the 12th and 13th.
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * The server's CPU: its process plus the PostgreSQL backends connected to its database (the
+ * pool). PostgreSQL's background writers (WAL writer, checkpointer) are not counted.
+ */
+async function serverCpuSeconds(serverPid: number, databaseUrl: string): Promise<number> {
+  const client = new pg.Client({ connectionString: postgresAdminUrl });
+  await client.connect();
+  try {
+    const name = new URL(databaseUrl).pathname.slice(1);
+    const backends = await client.query<{ pid: number }>(`SELECT pid FROM pg_stat_activity WHERE datname = $1`, [name]);
+    return cpuSecondsOf(serverPid) + backends.rows.reduce((sum, r) => sum + cpuSecondsOf(r.pid), 0);
+  } finally {
+    await client.end();
+  }
 }
 
 interface BenchDevice {
@@ -153,6 +183,27 @@ async function knowClients(device: BenchDevice, codes: string[], head?: string):
 
 let databaseUrl = '';
 
+/**
+ * Pushes the whole outbox as the sync worker would: a 503 (the server says it is overloaded) is
+ * not a failure of the run; the device waits as told (or 250 ms) and goes on with what is left.
+ */
+async function pushUntilEmpty(device: BenchDevice, unavailable: { count: number }): Promise<PushReport> {
+  const total: PushReport = { requests: 0, applied: 0, duplicate: 0, rejected: 0 };
+  for (;;) {
+    try {
+      const report = await device.engine().push();
+      for (const key of Object.keys(total) as (keyof PushReport)[]) total[key] += report[key];
+      return total;
+    } catch (error) {
+      if (!(error instanceof SyncFailure) || error.status !== 503) throw error;
+      unavailable.count += 1;
+      await new Promise((resume) => setTimeout(resume, error.retryAfterMs ?? 250));
+    }
+  }
+}
+
+const load = () => `load average ${loadavg()[0]!.toFixed(1)}`;
+
 /** The 10M base's copy the run writes to, and what a desk needs to know of it. */
 interface PreparedBase {
   base: ServerBenchBase;
@@ -215,9 +266,11 @@ export async function runSyncBench(options: SyncBenchOptions = {}): Promise<Sync
     else await sender.engine().pull();
     await queueAttempts(sender, n, codes);
     log(`sync bench: ${n} attempts queued on one device`);
+    let cpu = await serverCpuSeconds(server.child.pid!, database.url);
     let t = performance.now();
     const pushed = await sender.engine().push();
     let seconds = (performance.now() - t) / 1000;
+    log(`sync bench${suffix}: push used ${((await serverCpuSeconds(server.child.pid!, database.url)) - cpu).toFixed(1)} CPU s on the server side (process + PostgreSQL backends) in ${seconds.toFixed(1)} s, ${load()}`);
     if (pushed.applied !== n) throw new Error(`push applied ${pushed.applied} of ${n}`);
     results.push({ name: `sync_push${suffix}`, records_per_s: Math.round(n / seconds), n, seconds: round(seconds), p50_ms: percentile(pushTimes, 50), p99_ms: percentile(pushTimes, 99) });
 
@@ -242,10 +295,12 @@ export async function runSyncBench(options: SyncBenchOptions = {}): Promise<Sync
         },
       },
     });
+    cpu = await serverCpuSeconds(server.child.pid!, database.url);
     t = performance.now();
     pageStart = t;
     const pulled = await engine.pull();
     seconds = (performance.now() - t) / 1000;
+    log(`sync bench${suffix}: pull used ${((await serverCpuSeconds(server.child.pid!, database.url)) - cpu).toFixed(1)} CPU s on the server side in ${seconds.toFixed(1)} s, ${load()}`);
     if (pulled.attempts !== n) throw new Error(`pull brought ${pulled.attempts} of ${n}`);
     results.push({ name: `sync_pull${suffix}`, records_per_s: Math.round(n / seconds), n, seconds: round(seconds), p50_ms: percentile(pageTimes, 50), p99_ms: percentile(pageTimes, 99) });
     log(`sync bench: pushed and pulled ${n}`);
@@ -263,11 +318,15 @@ export async function runSyncBench(options: SyncBenchOptions = {}): Promise<Sync
         await knowClients(d, codes, base?.head);
         await queueAttempts(d, perDevice, codes);
       }
+      cpu = await serverCpuSeconds(server.child.pid!, database.url);
       t = performance.now();
-      const reports = await Promise.all(fleet.map((d) => d.engine().push()));
+      const unavailable = { count: 0 };
+      const reports = await Promise.all(fleet.map((d) => pushUntilEmpty(d, unavailable)));
       seconds = (performance.now() - t) / 1000;
+      log(`sync bench${suffix}: ${deviceCount} devices' push used ${((await serverCpuSeconds(server.child.pid!, database.url)) - cpu).toFixed(1)} CPU s on the server side in ${seconds.toFixed(1)} s, ${load()}`);
       const total = reports.reduce((sum, r) => sum + r.applied, 0);
       if (total !== perDevice * deviceCount) throw new Error(`fleet push applied ${total} of ${perDevice * deviceCount}`);
+      if (unavailable.count) log(`sync bench${suffix}: ${unavailable.count} push requests answered 503 (overloaded: pool wait over 5 s), sent again as the worker does`);
       results.push({
         name: `sync_push_concurrent${suffix}`,
         records_per_s: Math.round(total / seconds),
