@@ -1,0 +1,76 @@
+// Server migration 0005: on PostgreSQL a pushed attempt no longer locks (writes to) its client's
+// row, which made every push write one page per client into the WAL on a large base
+// (docs/PERFORMANCE.md, "Server on 10,000,000 attempts"); the reference still holds because
+// clients are never deleted nor renamed, which both databases now refuse.
+
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openServerDatabase, type ServerDatabase } from '../../server/storage/database.ts';
+import {
+  ProtocolClient,
+  attemptRecord,
+  postgresUnavailableReason,
+  startTestServer,
+  testClient,
+  type Backend,
+  type TestServer,
+} from '../helpers/server.ts';
+
+const pgReason = await postgresUnavailableReason();
+if (pgReason) console.warn(`[skip] PostgreSQL client-row tests skipped: ${pgReason}`);
+
+const backends: { backend: Backend; skip: boolean }[] = [
+  { backend: 'sqlite', skip: false },
+  { backend: 'postgres', skip: pgReason !== null },
+];
+
+describe.each(backends)('clients referenced by history on $backend', ({ backend, skip }) => {
+  let server: TestServer;
+  let sdb: ServerDatabase;
+  let api: ProtocolClient;
+
+  beforeAll(async () => {
+    if (skip) return;
+    server = await startTestServer(backend);
+    await server.clients([testClient('K1'), testClient('K2')]);
+    api = new ProtocolClient(server.url, (await server.agent()).token);
+    sdb = await openServerDatabase(server.database.url, { poolSize: 1, migrate: false });
+  });
+  afterAll(async () => {
+    await sdb?.close();
+    await server?.stop();
+  });
+
+  it.skipIf(skip)('refuses to delete a client, referenced or not, and to change its code', async () => {
+    const pushed = await api.push('device-k', [{ kind: 'attempt', record: attemptRecord({ clientCode: 'K1' }) }]);
+    expect(pushed.status).toBe(200);
+    expect(pushed.body.results[0].outcome).toBe('applied');
+    for (const code of ['K1', 'K2']) {
+      await expect(sdb.db.deleteFrom('clients').where('code', '=', code).execute()).rejects.toThrow(/never deleted nor renamed/);
+    }
+    await expect(sdb.db.updateTable('clients').set({ code: 'K9' }).where('code', '=', 'K2').execute()).rejects.toThrow(/never deleted nor renamed/);
+    // Everything else about a client may change, code included in the SET list.
+    await sdb.db.updateTable('clients').set({ code: 'K2', name: 'Client renommé' }).where('code', '=', 'K2').execute();
+    const names = await sdb.db.selectFrom('clients').select(['code', 'name']).orderBy('code').execute();
+    expect(names).toEqual([
+      { code: 'K1', name: 'Client K1' },
+      { code: 'K2', name: 'Client renommé' },
+    ]);
+  });
+
+  it.skipIf(skip || backend !== 'postgres')('writes nothing to the client row when an attempt is pushed (no foreign-key row lock)', async () => {
+    // A row lock taken by a foreign-key check is written into the row itself: its xmax becomes the
+    // pushing transaction. Without the check the row is left as it was.
+    const xmax = async () => (await sql<{ xmax: string }>`SELECT xmax::text AS xmax FROM clients WHERE code = 'K2'`.execute(sdb.db)).rows[0]?.xmax;
+    const before = await xmax();
+    const pushed = await api.push('device-k', [
+      { kind: 'attempt', record: attemptRecord({ clientCode: 'K2' }) },
+      { kind: 'attempt', record: attemptRecord({ clientCode: 'K2' }) },
+    ]);
+    expect(pushed.body.results.map((r: { outcome: string }) => r.outcome)).toEqual(['applied', 'applied']);
+    expect(await xmax()).toBe(before);
+    // And an attempt for a client that does not exist is still refused, item by item.
+    const unknown = await api.push('device-k', [{ kind: 'attempt', record: attemptRecord({ clientCode: 'NOPE' }) }]);
+    expect(unknown.body.results[0]).toMatchObject({ outcome: 'rejected', error: { code: 'client.unknown' } });
+  });
+});
