@@ -204,6 +204,19 @@ async function pushUntilEmpty(device: BenchDevice, unavailable: { count: number 
   }
 }
 
+/** Bytes of WAL PostgreSQL has written so far (the whole cluster: other databases' writes count too). */
+async function walBytes(): Promise<bigint> {
+  const client = new pg.Client({ connectionString: postgresAdminUrl });
+  await client.connect();
+  try {
+    return BigInt((await client.query<{ at: string }>(`SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), '0/0')::text AS at`)).rows[0]!.at.split('.')[0]!);
+  } finally {
+    await client.end();
+  }
+}
+
+const walPerAttempt = (from: bigint, to: bigint, n: number) => `${(Number(to - from) / n / 1024).toFixed(1)} KB of WAL per attempt`;
+
 async function headOf(url: string): Promise<string> {
   const client = new pg.Client({ connectionString: url });
   await client.connect();
@@ -279,10 +292,11 @@ export async function runSyncBench(options: SyncBenchOptions = {}): Promise<Sync
     await queueAttempts(sender, n, codes);
     log(`sync bench: ${n} attempts queued on one device`);
     let cpu = await serverCpuSeconds(server.child.pid!, database.url);
+    let wal = await walBytes();
     let t = performance.now();
     const pushed = await sender.engine().push();
     let seconds = (performance.now() - t) / 1000;
-    log(`sync bench${suffix}: push used ${((await serverCpuSeconds(server.child.pid!, database.url)) - cpu).toFixed(1)} CPU s on the server side (process + PostgreSQL backends) in ${seconds.toFixed(1)} s, ${load()}`);
+    log(`sync bench${suffix}: push used ${((await serverCpuSeconds(server.child.pid!, database.url)) - cpu).toFixed(1)} CPU s on the server side (process + PostgreSQL backends) in ${seconds.toFixed(1)} s, ${walPerAttempt(wal, await walBytes(), n)}, ${load()}`);
     if (pushed.applied !== n) throw new Error(`push applied ${pushed.applied} of ${n}`);
     results.push({ name: `sync_push${suffix}`, records_per_s: Math.round(n / seconds), n, seconds: round(seconds), p50_ms: percentile(pushTimes, 50), p99_ms: percentile(pushTimes, 99) });
 
@@ -331,11 +345,12 @@ export async function runSyncBench(options: SyncBenchOptions = {}): Promise<Sync
         await queueAttempts(d, perDevice, codes);
       }
       cpu = await serverCpuSeconds(server.child.pid!, database.url);
+      wal = await walBytes();
       t = performance.now();
       const unavailable = { count: 0 };
       const reports = await Promise.all(fleet.map((d) => pushUntilEmpty(d, unavailable)));
       seconds = (performance.now() - t) / 1000;
-      log(`sync bench${suffix}: ${deviceCount} devices' push used ${((await serverCpuSeconds(server.child.pid!, database.url)) - cpu).toFixed(1)} CPU s on the server side in ${seconds.toFixed(1)} s, ${load()}`);
+      log(`sync bench${suffix}: ${deviceCount} devices' push used ${((await serverCpuSeconds(server.child.pid!, database.url)) - cpu).toFixed(1)} CPU s on the server side in ${seconds.toFixed(1)} s, ${walPerAttempt(wal, await walBytes(), perDevice * deviceCount)}, ${load()}`);
       const total = reports.reduce((sum, r) => sum + r.applied, 0);
       if (total !== perDevice * deviceCount) {
         const reasons = (await Promise.all(fleet.map((d) => topDeadLetterReasons(d.local.db, 3)))).flat();
@@ -417,6 +432,7 @@ export async function run10mBench(options: { n?: number; devices?: number; log?:
   const big = await runSyncBench({ ...shape, base });
   const twin = new Map(empty.map((m) => [m.name, m.records_per_s]));
   const lines = big.map((m) => ({ ...m, empty_records_per_s: twin.get(m.name.replace(/_10m$/, '')) }));
+  for (const line of judge10m(empty)) log(`sync bench (empty database): ${line.replace(/ — .*$/, '')}`);
   for (const line of judge10m(lines)) log(`sync bench: ${line}`);
   return lines;
 }
