@@ -18,7 +18,7 @@ import { openDatabase, type LocalDatabase } from '../../db/connection.ts';
 import { uuidv7 } from '../../db/ids.ts';
 import { loadSettings } from '../../db/settings.ts';
 import { setPullCursor } from '../../db/sync-meta.ts';
-import { topDeadLetterReasons } from '../../db/outbox.ts';
+import { countOutbox, topDeadLetterReasons } from '../../db/outbox.ts';
 import { insertAttemptRecords } from '../../db/attempts.ts';
 import { writeTransaction } from '../../db/tx.ts';
 import { SyncEngine, type PushReport } from '../../sync/engine.ts';
@@ -132,10 +132,13 @@ async function enrolledDevice(serverUrl: string, agentName: string, onRequest?: 
   };
 }
 
+/** When the queued attempts start: after the 10M base's last day. */
+const queuedFrom = Date.parse('2026-11-26T07:00:00.000Z');
+
 /** n clicks already recorded and queued, as after a day offline: written in bulk, not timed. */
 async function queueAttempts(device: BenchDevice, n: number, codes: string[]): Promise<void> {
   const { agent } = await loadSettings(device.local.db);
-  const start = Date.parse('2026-11-26T07:00:00.000Z');
+  const start = queuedFrom;
   for (let done = 0; done < n; done += 5000) {
     const records: AttemptRecord[] = [];
     for (let i = done; i < Math.min(n, done + 5000); i += 1) {
@@ -189,19 +192,22 @@ let databaseUrl = '';
  * Pushes the whole outbox as the sync worker would: a 503 (the server says it is overloaded) is
  * not a failure of the run; the device waits as told (or 250 ms) and goes on with what is left.
  */
-async function pushUntilEmpty(device: BenchDevice, unavailable: { count: number }): Promise<PushReport> {
+async function pushUntilEmpty(device: BenchDevice, unavailable: { count: number; rounds: number }): Promise<PushReport> {
   const total: PushReport = { requests: 0, applied: 0, duplicate: 0, rejected: 0 };
-  for (;;) {
+  for (let round = 0; round < 50; round += 1) {
     try {
       const report = await device.engine().push();
       for (const key of Object.keys(total) as (keyof PushReport)[]) total[key] += report[key];
-      return total;
+      // A push run ends early on a failure of one of its requests; the worker's next run sends the rest.
+      if ((await countOutbox(device.local.db)).pending === 0) return total;
+      unavailable.rounds += 1;
     } catch (error) {
       if (!(error instanceof SyncFailure) || error.status !== 503) throw error;
       unavailable.count += 1;
       await new Promise((resume) => setTimeout(resume, error.retryAfterMs ?? 250));
     }
   }
+  throw new Error('the outbox is still not empty after 50 push runs');
 }
 
 /** Bytes of WAL PostgreSQL has written so far (the whole cluster: other databases' writes count too). */
@@ -216,6 +222,19 @@ async function walBytes(): Promise<bigint> {
 }
 
 const walPerAttempt = (from: bigint, to: bigint, n: number) => `${(Number(to - from) / n / 1024).toFixed(1)} KB of WAL per attempt`;
+
+async function fleetAttemptsOnServer(url: string, deviceIds: string[]): Promise<number> {
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    // Queued attempts are UUIDv7 from queuedFrom on: a range of the primary key, not a scan of 10M rows.
+    const hex = queuedFrom.toString(16).padStart(12, '0');
+    const sql = `SELECT count(*) AS n FROM attempts WHERE id >= $1 AND device_id = ANY($2)`;
+    return Number((await client.query<{ n: string }>(sql, [`${hex.slice(0, 8)}-${hex.slice(8)}`, deviceIds])).rows[0]!.n);
+  } finally {
+    await client.end();
+  }
+}
 
 async function headOf(url: string): Promise<string> {
   const client = new pg.Client({ connectionString: url });
@@ -347,17 +366,21 @@ export async function runSyncBench(options: SyncBenchOptions = {}): Promise<Sync
       cpu = await serverCpuSeconds(server.child.pid!, database.url);
       wal = await walBytes();
       t = performance.now();
-      const unavailable = { count: 0 };
+      const unavailable = { count: 0, rounds: 0 };
       const reports = await Promise.all(fleet.map((d) => pushUntilEmpty(d, unavailable)));
       seconds = (performance.now() - t) / 1000;
       log(`sync bench${suffix}: ${deviceCount} devices' push used ${((await serverCpuSeconds(server.child.pid!, database.url)) - cpu).toFixed(1)} CPU s on the server side in ${seconds.toFixed(1)} s, ${walPerAttempt(wal, await walBytes(), perDevice * deviceCount)}, ${load()}`);
-      const total = reports.reduce((sum, r) => sum + r.applied, 0);
-      if (total !== perDevice * deviceCount) {
-        const reasons = (await Promise.all(fleet.map((d) => topDeadLetterReasons(d.local.db, 3)))).flat();
-        const rejected = reports.reduce((sum, r) => sum + r.rejected, 0);
-        throw new Error(`fleet push applied ${total} of ${perDevice * deviceCount} (${rejected} rejected: ${JSON.stringify(reasons.slice(0, 5))})`);
-      }
       if (unavailable.count) log(`sync bench${suffix}: ${unavailable.count} push requests answered 503 (overloaded: pool wait over 5 s), sent again as the worker does`);
+      // A push run cut short by a 503 loses its report (what it applied before is not in `reports`):
+      // the server's own count of the fleet's attempts is the one that says "exactly once".
+      const total = await fleetAttemptsOnServer(database.url, fleet.map((d) => d.local.deviceId));
+      const dead = (await Promise.all(fleet.map((d) => countOutbox(d.local.db)))).reduce((sum, c) => sum + c.dead, 0);
+      if (total !== perDevice * deviceCount || dead > 0) {
+        const reasons = (await Promise.all(fleet.map((d) => topDeadLetterReasons(d.local.db, 3)))).flat();
+        throw new Error(`fleet push stored ${total} of ${perDevice * deviceCount} attempts, ${dead} dead letters: ${JSON.stringify(reasons.slice(0, 5))}`);
+      }
+      const duplicates = reports.reduce((sum, r) => sum + r.duplicate, 0);
+      if (unavailable.rounds || duplicates) log(`sync bench${suffix}: ${unavailable.rounds} push runs ended with entries left (sent by the next run), ${duplicates} duplicates`);
       results.push({
         name: `sync_push_concurrent${suffix}`,
         records_per_s: Math.round(total / seconds),
