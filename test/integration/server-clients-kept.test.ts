@@ -57,8 +57,26 @@ describe.each(backends)('clients referenced by history on $backend', ({ backend,
       { code: 'K2', name: 'Client renommé' },
     ]);
   });
+});
 
-  it.skipIf(skip || backend !== 'postgres')('writes nothing to the client row when an attempt is pushed (no foreign-key row lock)', async () => {
+// PostgreSQL only: SQLite's foreign-key check reads the client row without writing to it.
+describe.skipIf(pgReason !== null)('pushed attempts and their client rows on postgres', () => {
+  let server: TestServer;
+  let sdb: ServerDatabase;
+  let api: ProtocolClient;
+
+  beforeAll(async () => {
+    server = await startTestServer('postgres');
+    await server.clients([testClient('K2')]);
+    api = new ProtocolClient(server.url, (await server.agent()).token);
+    sdb = await openServerDatabase(server.database.url, { poolSize: 1, migrate: false });
+  });
+  afterAll(async () => {
+    await sdb?.close();
+    await server?.stop();
+  });
+
+  it('writes nothing to the client row when an attempt is pushed (no foreign-key row lock)', async () => {
     // A row lock taken by a foreign-key check is written into the row itself: its xmax becomes the
     // pushing transaction. Without the check the row is left as it was.
     const xmax = async () => (await sql<{ xmax: string }>`SELECT xmax::text AS xmax FROM clients WHERE code = 'K2'`.execute(sdb.db)).rows[0]?.xmax;
