@@ -1,4 +1,4 @@
-// npm run bench [-- --json] [-- --quick] [-- --only=a,b]
+// npm run bench [-- --json] [-- --quick] [-- --only=a,b | --only a,b]   (sync_10m: the server on a 10M-attempt PostgreSQL base)
 // Runs test/bench/run.ts as the app runs its main process: bundled to plain JavaScript first, so
 // that rss_mb is the desk's memory and not a TypeScript loader's (Node's type stripper alone adds
 // ~24 MB). The bundle sits next to run.ts, so its file-relative paths are the same.
