@@ -315,8 +315,13 @@ export async function ensureServerBenchBase(
           break;
         }
       }
-      // Older bases (another generator, or migrations this checkout does not have) only take disk space.
-      for (const { datname } of others.rows) await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(datname)} WITH (FORCE)`);
+      // Bases of another generator or sizes, or of migrations this checkout does not have, only take
+      // disk space; a newer checkout's base (its migrations extend this list) is left to it.
+      for (const other of others.rows) {
+        const applied = await appliedMigrations(urlOf(other.datname)).catch(() => null);
+        const newer = other.label === baseLabel(shape) && applied !== null && applied.length > current.length && current.every((m, i) => applied[i] === m);
+        if (!newer) await admin.query(`DROP DATABASE IF EXISTS ${pg.escapeIdentifier(other.datname)} WITH (FORCE)`);
+      }
       log(`server base: building ${name} (${shape.clients.toLocaleString('en')} clients, ${shape.attempts.toLocaleString('en')} attempts)…`);
       await admin.query(`CREATE DATABASE ${pg.escapeIdentifier(building)}`);
       try {

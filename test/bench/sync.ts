@@ -461,7 +461,7 @@ export async function run10mBench(options: { n?: number; devices?: number; log?:
 }
 
 /**
- * `npm run bench -- --only=sync_10m`: builds the 10M base the first time (about N minutes here, see
+ * `npm run bench -- --only=sync_10m`: builds the 10M base the first time (7 minutes here, see
  * docs/PERFORMANCE.md), then copies it for each run.
  */
 export const sync10mSection: BenchSection = {
