@@ -1,5 +1,5 @@
 // The server's benchmark base: a PostgreSQL database already holding 1,000,000 clients and
-// 10,000,000 attempts (with voids, agents, tokens, devices and the change log), as a call center
+// 10,000,000 attempts (with voids, agents, tokens, desks (device_agents) and the change log), as a call center
 // has after a year. Filled by SQL (INSERT … SELECT generate_series): through HTTP it would take
 // hours. Built once and kept: its name carries a hash of the server's migrations, this generator's
 // version and the sizes. A migration added since (by anyone) is run on the existing base, as it
@@ -29,7 +29,7 @@ import { serverMigrations } from '../../server/storage/migrations.ts';
 import { postgresAdminUrl } from '../helpers/server.ts';
 
 /** Bump when the generated data changes shape. */
-const generatorVersion = 1;
+const generatorVersion = 2;
 
 export interface ServerBaseShape {
   attempts: number;
@@ -55,7 +55,7 @@ const lastDay = Date.parse('2026-11-25T00:00:00.000Z');
 const days = 365;
 const firstDay = lastDay - (days - 1) * 86_400_000;
 
-const tables = ['agents', 'tokens', 'devices', 'clients', 'attempts', 'voids', 'changes', 'counters'];
+const tables = ['agents', 'tokens', 'device_agents', 'clients', 'attempts', 'voids', 'changes', 'counters'];
 
 function urlOf(database: string): string {
   const url = new URL(postgresAdminUrl);
@@ -158,7 +158,7 @@ async function fill(client: pg.Client, shape: ServerBaseShape, log: (line: strin
            ${uuid('hex')}, ${created}, '${new Date(lastDay).toISOString()}', NULL
       FROM bench_agents`);
   await client.query(`
-    INSERT INTO devices (id, agent_id, first_seen, last_seen, attempts_pushed, voids_pushed)
+    INSERT INTO device_agents (device_id, agent_id, first_seen, last_seen, attempts_pushed, voids_pushed)
     SELECT ${uuid("md5('device' || n)")}, ${uuid('hex')}, ${created}, '${new Date(lastDay + 19 * 3_600_000).toISOString()}', 0, 0 FROM bench_agents
     UNION ALL
     SELECT ${uuid("md5('old-device' || n)")}, ${uuid('hex')}, ${created}, ${created}, 0, 0 FROM bench_agents WHERE n % 10 = 0`);
@@ -241,10 +241,10 @@ async function fill(client: pg.Client, shape: ServerBaseShape, log: (line: strin
   await client.query(`UPDATE counters SET value = ${shape.clients + shape.attempts + voids} WHERE name = 'changes'`);
   await timed(log, 'device counters', () =>
     client.query(`
-      UPDATE devices d SET attempts_pushed = s.attempts, voids_pushed = s.voids
-        FROM (SELECT a.device_id, count(*) AS attempts, count(v.attempt_id) AS voids
-                FROM attempts a LEFT JOIN voids v ON v.attempt_id = a.id GROUP BY a.device_id) AS s
-       WHERE d.id = s.device_id`),
+      UPDATE device_agents d SET attempts_pushed = s.attempts, voids_pushed = s.voids
+        FROM (SELECT a.device_id, a.agent_id, count(*) AS attempts, count(v.attempt_id) AS voids
+                FROM attempts a LEFT JOIN voids v ON v.attempt_id = a.id GROUP BY a.device_id, a.agent_id) AS s
+       WHERE d.device_id = s.device_id AND d.agent_id = s.agent_id`),
   );
   for (const index of secondary.rows) await timed(log, `index ${index.name}`, () => client.query(index.def));
   await client.query(`RESET session_replication_role`);

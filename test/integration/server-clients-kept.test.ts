@@ -1,4 +1,4 @@
-// Server migration 0005: on PostgreSQL a pushed attempt no longer locks (writes to) its client's
+// Server migration 0007: on PostgreSQL a pushed attempt no longer locks (writes to) its client's
 // row, which made every push write one page per client into the WAL on a large base
 // (docs/PERFORMANCE.md, "Server on 10,000,000 attempts"); the reference still holds because
 // clients are never deleted nor renamed, which both databases now refuse.
