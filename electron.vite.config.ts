@@ -2,7 +2,7 @@ import { resolve } from 'node:path';
 import react from '@vitejs/plugin-react';
 import { defineConfig } from 'electron-vite';
 
-// One build for the three processes. Main and the sync worker stay ES modules with their npm
+// One build for the three processes. Main and its worker threads (database, sync) stay ES modules with their npm
 // dependencies external (better-sqlite3 loads its own prebuilt binary); the preload is one
 // self-contained CommonJS file because sandboxed preloads cannot load modules.
 export default defineConfig({
@@ -12,7 +12,9 @@ export default defineConfig({
       rollupOptions: {
         input: {
           index: resolve(import.meta.dirname, 'main/index.ts'),
-          // The sync worker thread (main/sync-host.ts starts it from next to index.js).
+          // The database worker thread (db/database-client.ts starts it from next to index.js)…
+          'database-worker': resolve(import.meta.dirname, 'db/database-worker.ts'),
+          // …and the sync worker thread it hosts (sync/host.ts starts it from next to database-worker.js).
           'sync-worker': resolve(import.meta.dirname, 'sync/worker.ts'),
         },
       },

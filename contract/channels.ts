@@ -11,6 +11,7 @@ export const operationNameList = [
   'voidAttempt',
   'listHistory',
   'importClients',
+  'cancelImport',
   'exportHistory',
   'todayCounts',
   'seedDemoClients',

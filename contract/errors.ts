@@ -127,6 +127,46 @@ const catalog = {
     fr: (p) => `Le champ « ${p.field} » contient un caractère qui ne peut pas être enregistré (${p.char}, souvent venu d’un copier-coller) : retirez-le puis réessayez.`,
     en: (p) => `The field "${p.field}" contains a character that cannot be stored (${p.char}, often from a copy and paste): remove it and try again.`,
   },
+  'storage.full': {
+    fr: () => 'Disque plein : libérez de l’espace sur le disque, puis réessayez. Rien n’a été enregistré.',
+    en: () => 'Disk full: free some space on the disk, then try again. Nothing was saved.',
+  },
+  'storage.io': {
+    fr: (p) => `Le disque ne répond pas correctement (${p.details}) : rien n’a été enregistré. Réessayez ; si cela persiste, prévenez le support.`,
+    en: (p) => `The disk is not answering properly (${p.details}): nothing was saved. Try again; if it persists, contact support.`,
+  },
+  'storage.damaged': {
+    fr: () => 'Base locale endommagée : restaurez la dernière sauvegarde ou repartez d’une base vide.',
+    en: () => 'Local database damaged: restore the latest backup or start from an empty database.',
+  },
+  'storage.missing': {
+    fr: () => 'Base locale introuvable : restaurez la dernière sauvegarde ou repartez d’une base vide.',
+    en: () => 'Local database not found: restore the latest backup or start from an empty database.',
+  },
+  'storage.newerVersion': {
+    fr: (p) => `La base locale vient d’une version plus récente de l’application (${p.migration}) : mettez l’application à jour, ou restaurez la dernière sauvegarde faite par cette version.`,
+    en: (p) => `The local database comes from a newer version of the application (${p.migration}): update the application, or restore the latest backup made by this version.`,
+  },
+  'storage.noBackup': {
+    fr: () => 'Aucune sauvegarde de la base locale n’est disponible.',
+    en: () => 'No backup of the local database is available.',
+  },
+  'storage.inUse': {
+    fr: (p) => `Ce dossier de données est déjà utilisé par une autre instance (${p.details}) : fermez-la d’abord.`,
+    en: (p) => `This data folder is already in use by another instance (${p.details}): close it first.`,
+  },
+  'database.restarting': {
+    fr: () => 'Le service de la base locale a redémarré pendant l’opération : vérifiez l’historique du client, puis réessayez si besoin.',
+    en: () => 'The local database service restarted during the operation: check the client’s history, then try again if needed.',
+  },
+  'database.unavailable': {
+    fr: (p) => `La base locale ne répond plus (${p.details}) : redémarrez l’application.`,
+    en: (p) => `The local database is not answering (${p.details}): restart the application.`,
+  },
+  'import.cancelled': {
+    fr: (p) => `Import interrompu à la ligne ${p.line} : les lignes déjà importées sont gardées ; réimportez le même fichier pour le terminer.`,
+    en: (p) => `Import stopped at line ${p.line}: the lines already imported are kept; import the same file again to finish it.`,
+  },
   'internal': {
     fr: () => 'Erreur interne : l’opération n’a pas été enregistrée. Réessayez ; si cela persiste, prévenez le support.',
     en: () => 'Internal error: nothing was saved. Try again; if it persists, contact support.',

@@ -1,10 +1,12 @@
 // Messages main pushes to the renderer without being asked: progress and background state.
 
-import type { ImportProgress, SyncState } from './model.ts';
+import type { DatabaseState, ImportProgress, SyncState } from './model.ts';
 
 export interface DeskEvents {
   importProgress: ImportProgress;
   syncState: SyncState;
+  /** The database process stopped and was restarted (or could not be). */
+  databaseState: DatabaseState;
   /** A menu accelerator was used; the renderer runs the same action as the button. */
   menuCommand: MenuCommand;
 }
@@ -23,7 +25,7 @@ export const menuCommands = [
 export type MenuCommand = (typeof menuCommands)[number];
 
 export type DeskEventName = keyof DeskEvents;
-export const eventNames: DeskEventName[] = ['importProgress', 'syncState', 'menuCommand'];
+export const eventNames: DeskEventName[] = ['importProgress', 'syncState', 'databaseState', 'menuCommand'];
 
 export function eventChannelOf(name: DeskEventName): string {
   return `desk-event:${name}`;

@@ -104,10 +104,14 @@ export interface ImportReport {
   rejected: ImportRejectedLine[];
   /** True when more rejected lines existed than are listed. */
   rejectedTruncated: boolean;
+  /** True when the agent stopped it: the lines counted were committed, the rest of the file was not read. */
+  cancelled?: boolean;
 }
 
 export interface ImportProgress {
   importId: string;
+  /** Lines already committed: an interrupted import keeps them (db/import.ts). */
+  linesCommitted?: number;
   linesRead: number;
   bytesRead: number;
   bytesTotal: number;
@@ -161,4 +165,15 @@ export interface SyncSettingsView {
   hasToken: boolean;
   /** Where the token is kept: the OS keychain (safeStorage) or, lacking one, the local database. */
   tokenStorage: 'safeStorage' | 'plain' | 'none';
+}
+
+/**
+ * The database process as the window sees it. 'restarting': it stopped unexpectedly and is being
+ * started again (a call in flight may or may not have been saved); 'ready': it answers again;
+ * 'unavailable': it could not be restarted.
+ */
+export interface DatabaseState {
+  status: 'ready' | 'restarting' | 'unavailable';
+  restarts: number;
+  message: Record<Locale, string> | null;
 }

@@ -68,6 +68,7 @@ export const schemas = {
     content: z.string().max(limits.importBytes),
     importId: z.string().max(64).optional(),
   }),
+  cancelImport: z.strictObject({ importId: z.string().min(1).max(64) }),
   exportHistory: z.strictObject({
     from: day.optional(),
     to: day.optional(),
@@ -103,6 +104,8 @@ export interface OperationOutputs {
   voidAttempt: AttemptOutcome;
   listHistory: HistoryPage;
   importClients: ImportReport;
+  /** Whether an import of that id was running (it stops after its current chunk). */
+  cancelImport: { cancelled: boolean };
   exportHistory: HistoryExport;
   todayCounts: TodayCounts;
   seedDemoClients: { inserted: number };

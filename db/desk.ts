@@ -4,6 +4,7 @@
 import { Readable } from 'node:stream';
 import {
   DeskError,
+  limits,
   type DeskEventName,
   type DeskEvents,
   type DeskHandlers,
@@ -97,6 +98,9 @@ export function createDeskHandlers(local: LocalDatabase, options: DeskOptions = 
     return value;
   }
 
+  /** Imports running, by id, so that the agent can stop one (it stops after its current chunk). */
+  const imports = new Map<string, AbortController>();
+
   /** After a write that added to the outbox: the sync worker pushes soon. */
   function queued<T>(value: T): T {
     local.noteWrite();
@@ -117,16 +121,32 @@ export function createDeskHandlers(local: LocalDatabase, options: DeskOptions = 
     undoAttempt: async ({ attemptId }) => queued(await undoAttempt(db, await acting(), attemptId)),
     voidAttempt: async ({ attemptId, reason }) => queued(await voidAttempt(db, await acting(), attemptId, reason)),
     listHistory: (input) => listHistory(db, input),
-    importClients: ({ content, importId }) => {
+    importClients: async ({ content, importId }) => {
       const bytesTotal = Buffer.byteLength(content);
+      if (bytesTotal > limits.importBytes) throw new DeskError('import.tooLarge', { size: bytesTotal, max: limits.importBytes });
+      // File.text() turns bytes that are not UTF-8 into U+FFFD: refuse the file before its first chunk commits.
+      if (content.includes('\uFFFD')) throw new DeskError('import.encoding');
       const id = importId ?? 'import';
-      return written(
-        importClients(db, Readable.from([content]), {
-          at: clock.now().toISOString(),
-          bytesTotal,
-          onProgress: (p) => emit('importProgress', { importId: id, ...p }),
-        }),
-      );
+      const control = new AbortController();
+      imports.get(id)?.abort();
+      imports.set(id, control);
+      try {
+        return await written(
+          importClients(db, Readable.from([content]), {
+            at: clock.now().toISOString(),
+            bytesTotal,
+            signal: control.signal,
+            onProgress: (p) => emit('importProgress', { importId: id, ...p }),
+          }),
+        );
+      } finally {
+        if (imports.get(id) === control) imports.delete(id);
+      }
+    },
+    cancelImport: ({ importId }) => {
+      const control = imports.get(importId);
+      control?.abort();
+      return { cancelled: control !== undefined };
     },
     // The file speaks the interface's language: its header, results and channels as the agent reads them.
     exportHistory: async (input) => exportHistory(db, input, clock.now(), (await loadSettings(db)).locale),

@@ -1,17 +1,16 @@
-// The desktop app's lifecycle: one instance per user, one database in the user's data folder, one
-// window, the IPC surface and the menu, and a clean close of the database (WAL checkpointed) on quit.
+// The desktop app's lifecycle: one instance per user, one window, the IPC surface and the menu. The
+// database in the user's data folder is the database worker's (db/database-client.ts): main only
+// routes calls to it, and asks it to close (WAL checkpointed) on quit.
 
 import { join } from 'node:path';
 import { app, dialog, ipcMain, net, powerMonitor, safeStorage, session, type BrowserWindow } from 'electron';
-import type { DeskHandlers } from '../contract/operations.ts';
-import { openDatabase, type LocalDatabase } from '../db/connection.ts';
-import { createDeskHandlers } from '../db/desk.ts';
+import type { Settings } from '../contract/model.ts';
+import { DatabaseStartError, startDatabase, type DatabaseClient, type DeskCall } from '../db/database-client.ts';
 import { preloadFile, resolveAppPage } from './app-page.ts';
 import { guardSession } from './hardening.ts';
 import { createEmitter, registerDeskIpc, type DeskIpc } from './ipc.ts';
 import { applyMenu } from './menu.ts';
 import { watchOnline } from './online-watch.ts';
-import { startSyncHost } from './sync-host.ts';
 import { bringToFront, createMainWindow, productName } from './window.ts';
 
 export const appUserModelId = 'fr.notificationdesk.app';
@@ -25,7 +24,7 @@ export interface DesktopEnvironment {
 }
 
 export interface DesktopApp {
-  local: LocalDatabase;
+  database: DatabaseClient;
   ipc: DeskIpc;
   window(): BrowserWindow | null;
   /** Resolves once the database is closed after a quit. */
@@ -49,24 +48,23 @@ export async function startDesktopApp(env: DesktopEnvironment): Promise<DesktopA
   guardSession(session.defaultSession, page);
 
   const userDataDir = app.getPath('userData');
-  let local: LocalDatabase;
+  const appContents = () => (mainWindow && !mainWindow.isDestroyed() ? mainWindow.webContents : null);
+  const emit = createEmitter(appContents);
+  let database: DatabaseClient;
   try {
-    local = await openDatabase(join(userDataDir, databaseFileName));
+    database = await startDatabase({ file: join(userDataDir, databaseFileName), emit, sync: { appVersion: app.getVersion() }, keychain: safeStorage });
   } catch (error) {
     console.error('[desk] cannot open the local database', error);
+    const cause = error instanceof DatabaseStartError ? error.error.message : null;
     dialog.showErrorBox(
       productName,
-      `Impossible d’ouvrir la base locale (${String(error)}). Aucune donnée n’a été modifiée ; prévenez le support.\n\n` +
-        `The local database cannot be opened. Nothing was changed; contact support.`,
+      `${cause?.fr ?? `Impossible d’ouvrir la base locale (${String(error)}).`} Aucune donnée n’a été modifiée ; prévenez le support.\n\n` +
+        `${cause?.en ?? 'The local database cannot be opened.'} Nothing was changed; contact support.`,
     );
     app.exit(1);
     return null;
   }
 
-  const appContents = () => (mainWindow && !mainWindow.isDestroyed() ? mainWindow.webContents : null);
-  const emit = createEmitter(appContents);
-  const syncHost = await startSyncHost({ local, userDataDir, emit, safeStorage }, { appVersion: app.getVersion() });
-  const desk = createDeskHandlers(local, { emit, sync: syncHost.control });
   const online = watchOnline(
     {
       isOnline: () => net.isOnline(),
@@ -75,25 +73,26 @@ export async function startDesktopApp(env: DesktopEnvironment): Promise<DesktopA
         return () => powerMonitor.off('resume', listener);
       },
     },
-    (isOnline) => syncHost.setOnline(isOnline),
+    (isOnline) => database.setOnline(isOnline),
   );
 
-  let locale = (await desk.getSettings({})).locale;
+  const settings = await database.call('getSettings', {});
+  let locale = settings.ok ? settings.value.locale : 'fr';
   const showMenu = () =>
     applyMenu({ locale, platform: process.platform, isPackaged: app.isPackaged, send: (command) => emit('menuCommand', command) });
   // The menu speaks the agent's language: rebuilt as soon as they switch it in the settings.
-  const handlers: DeskHandlers = {
-    ...desk,
-    updateSettings: async (input) => {
-      const settings = await desk.updateSettings(input);
-      if (settings.locale !== locale) {
-        locale = settings.locale;
+  const call: DeskCall = async (operation, input) => {
+    const result = await database.call(operation, input);
+    if (operation === 'updateSettings' && result.ok) {
+      const saved = result.value as Settings;
+      if (saved.locale !== locale) {
+        locale = saved.locale;
         showMenu();
       }
-      return settings;
-    },
+    }
+    return result;
   };
-  const ipc = registerDeskIpc(ipcMain, handlers, { page, appContents });
+  const ipc = registerDeskIpc(ipcMain, call, { page, appContents });
   showMenu();
 
   const openWindow = () => {
@@ -117,7 +116,7 @@ export async function startDesktopApp(env: DesktopEnvironment): Promise<DesktopA
   const closed = new Promise<void>((resolve) => (resolveClosed = resolve));
   let closing = false;
   let done = false;
-  // Quitting waits for the sync worker to stop and the database to close, then quits for real.
+  // Quitting waits for the database worker to stop its sync worker and close, then quits for real.
   app.on('will-quit', (event) => {
     if (done) return;
     event.preventDefault();
@@ -127,12 +126,7 @@ export async function startDesktopApp(env: DesktopEnvironment): Promise<DesktopA
       ipc.dispose();
       online.stop();
       try {
-        await syncHost.stop();
-      } catch (error) {
-        console.error('[desk] sync worker did not stop cleanly', error);
-      }
-      try {
-        await local.close();
+        await database.stop();
       } catch (error) {
         console.error('[desk] database did not close cleanly', error);
       }
@@ -142,5 +136,5 @@ export async function startDesktopApp(env: DesktopEnvironment): Promise<DesktopA
     })();
   });
 
-  return { local, ipc, window: () => mainWindow, closed };
+  return { database, ipc, window: () => mainWindow, closed };
 }

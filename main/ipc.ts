@@ -1,13 +1,14 @@
 // The IPC surface: one `ipcMain.handle` per contract operation and nothing else. Like VS Code's
 // validated IPC, every call first proves it comes from the top frame of the app's own window showing
-// the app's own page; then contract/dispatch.ts validates the input and runs the handler.
+// the app's own page; then it goes to the database worker, where contract/dispatch.ts validates the
+// input and runs the handler. Main itself never validates, reads or writes anything of the database.
 
 import type { IpcMain, IpcMainInvokeEvent, WebContents } from 'electron';
-import { channelOf } from '../contract/channels.ts';
-import { dispatch, type InternalErrorLogger } from '../contract/dispatch.ts';
+import { channelOf, operationNameList } from '../contract/channels.ts';
 import { errorPayload, type Result } from '../contract/errors.ts';
 import { eventChannelOf } from '../contract/events.ts';
-import { operationNames, type DeskHandlers, type OperationName, type OperationOutput } from '../contract/operations.ts';
+import type { OperationName, OperationOutput } from '../contract/operations.ts';
+import type { DeskCall } from '../db/database-client.ts';
 import type { EmitEvent } from '../db/desk.ts';
 import type { AppPage } from './app-page.ts';
 
@@ -31,11 +32,10 @@ export interface DeskIpc {
 
 export function registerDeskIpc(
   ipcMain: Pick<IpcMain, 'handle' | 'removeHandler'>,
-  handlers: DeskHandlers,
+  call: DeskCall,
   trust: { page: AppPage; appContents: AppContents },
-  logInternal?: InternalErrorLogger,
 ): DeskIpc {
-  const channels = operationNames.map((operation) => {
+  const channels = operationNameList.map((operation) => {
     const channel = channelOf(operation);
     ipcMain.handle(
       channel,
@@ -43,7 +43,7 @@ export function registerDeskIpc(
         if (!isTrustedSender(event, trust.page, trust.appContents)) {
           return { ok: false, error: errorPayload('sender.forbidden') };
         }
-        return dispatch(handlers, operation, input, logInternal);
+        return call(operation, input);
       },
     );
     return channel;

@@ -1,6 +1,6 @@
 // The sync worker: a worker_threads thread of the app's main process, with its own connection to
 // the device's database, so that pushing and pulling never stall the window. Bundled as
-// out/main/sync-worker.js; started by main/sync-host.ts.
+// out/main/sync-worker.js; started by sync/host.ts.
 
 import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase } from '../db/connection.ts';
@@ -9,7 +9,7 @@ import { SyncScheduler } from './scheduler.ts';
 import type { HostMessage, WorkerMessage, WorkerStartData } from './worker-messages.ts';
 
 const port = parentPort;
-if (!port) throw new Error('sync/worker.ts runs as a worker thread, started by main/sync-host.ts');
+if (!port) throw new Error('sync/worker.ts runs as a worker thread, started by sync/host.ts');
 const send = (message: WorkerMessage) => port.postMessage(message);
 
 const start = workerData as WorkerStartData;

@@ -1,17 +1,17 @@
 // `npm run web`: the built renderer and the real domain operations, served to a browser on this
-// machine. Every operation goes through contract/dispatch.ts, exactly as main's IPC does, on the
-// same local database code (db/desk.ts); only the transport differs.
+// machine. As in the app, the database and every operation run in the database worker
+// (db/database-client.ts), where contract/dispatch.ts validates each call: this process only serves
+// HTTP, so the browser tests exercise the app's split; only the transport differs.
 
 import { existsSync, mkdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
-import { dispatch, errorPayload, limits, type DeskErrorPayload, type OperationName } from '../contract/index.ts';
+import { errorPayload, isOperationName, limits, type DeskErrorPayload, type OperationName } from '../contract/index.ts';
 import { frameAncestors } from '../contract/csp.ts';
-import type { Clock } from '../db/clock.ts';
-import { openDatabase, type LocalDatabase } from '../db/connection.ts';
-import { createDeskHandlers, localOnlySync, type EmitEvent } from '../db/desk.ts';
+import { DatabaseStartError, startDatabase, type DatabaseClient } from '../db/database-client.ts';
+import type { EmitEvent } from '../db/desk.ts';
 import { buildBridgeScript } from './bridge-bundle.ts';
 import { createEventStreamHub } from './event-stream.ts';
 import { allowedHosts, checkOrigin, newSecret, secretHeader, secretMatches, secretQueryParam } from './guard.ts';
@@ -32,14 +32,14 @@ export interface WebServerOptions {
   demoClients?: number;
   /** Sets the agent's name, so the first-run question does not come up. */
   agentName?: string;
-  clock?: Clock;
 }
 
 export interface WebServer {
   url: string;
   port: number;
   secret: string;
-  local: LocalDatabase;
+  /** The database worker (its file: database.file). */
+  database: DatabaseClient;
   /** Pushes an event to every open page, as main does over IPC (used by hosts and tests). */
   emit: EmitEvent;
   /** How many pages are listening to events right now. */
@@ -115,24 +115,25 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     );
   }
   mkdirSync(options.dataDir, { recursive: true });
-  const local = await openDatabase(join(options.dataDir, databaseFileName));
   const hub = createEventStreamHub();
+  let database: DatabaseClient;
+  try {
+    database = await startDatabase({ file: join(options.dataDir, databaseFileName), emit: (event, payload) => hub.emit(event, payload) });
+  } catch (error) {
+    if (error instanceof DatabaseStartError) throw new WebSetupError(`${error.error.message.fr} (${error.error.message.en})`);
+    throw error;
+  }
   const app = Fastify({ logger: false, bodyLimit: bodyLimitBytes, forceCloseConnections: true, return503OnClosing: true });
   try {
-    const handlers = createDeskHandlers(local, {
-      emit: (event, payload) => hub.emit(event, payload),
-      sync: localOnlySync(local),
-      ...(options.clock ? { clock: options.clock } : {}),
-    });
     // Start-up changes take the same validated path as the page's calls.
     const prepare = async (operation: OperationName, input: unknown): Promise<void> => {
-      const result = await dispatch(handlers, operation, input);
+      const result = await database.call(operation, input);
       if (!result.ok) throw new WebSetupError(`${result.error.message.fr} (${result.error.message.en})`);
     };
     if (options.agentName !== undefined) await prepare('updateSettings', { agentName: options.agentName });
     if (options.demoClients !== undefined) {
-      const settings = await handlers.getSettings({});
-      if (settings.clientCount === 0) await prepare('seedDemoClients', { count: options.demoClients });
+      const settings = await database.call('getSettings', {});
+      if (settings.ok && settings.value.clientCount === 0) await prepare('seedDemoClients', { count: options.demoClients });
     }
 
     const secret = newSecret();
@@ -178,9 +179,10 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     });
 
     app.post<{ Params: { operation: string } }>('/desk/api/:operation', async (request, reply) => {
-      const result = await dispatch(handlers, request.params.operation, request.body, (operation, error) =>
-        console.error(`[web] ${operation} failed`, error),
-      );
+      const operation = request.params.operation;
+      const result = isOperationName(operation)
+        ? await database.call(operation, request.body)
+        : failure('operation.unknown', { operation: operation.slice(0, 80) });
       return reply.code(httpStatusOf(result)).type('application/json; charset=utf-8').send(result);
     });
 
@@ -224,7 +226,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       url: `http://127.0.0.1:${port}/`,
       port,
       secret,
-      local,
+      database,
       emit: (event, payload) => hub.emit(event, payload),
       eventStreams: () => hub.size(),
       close: async () => {
@@ -232,13 +234,13 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
         closed = true;
         hub.closeAll();
         await app.close();
-        await local.close();
+        await database.stop();
       },
     };
   } catch (error) {
     hub.closeAll();
     await app.close().catch(() => undefined);
-    await local.close();
+    await database.stop();
     throw error;
   }
 }

@@ -11,11 +11,10 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join, relative } from 'node:path';
 import { gzipSync } from 'node:zlib';
-import { createDeskHandlers } from '../../db/desk.ts';
 import { demoClient } from '../../db/demo.ts';
 import { DeskPage } from '../e2e/desk-page.ts';
 import { searchSteps, summarize, timeRecordToPaint, timeSearchKeystroke, type Summary } from '../e2e/ui-timing.ts';
-import { demoDataDir, openDeskSession } from '../helpers/browser.ts';
+import { demoDataDir, openDeskSession, withServedDatabase } from '../helpers/browser.ts';
 import { defaultRendererDir } from '../../web/server.ts';
 
 const json = process.argv.includes('--json');
@@ -75,7 +74,6 @@ async function main(): Promise<void> {
   try {
     const { page, server, context } = session;
     const desk = new DeskPage(page);
-    const handlers = createDeskHandlers(server.local);
     // The machine's load goes with the figures: p99 on a busy shared machine is not p99 on an agent's PC.
     report({ name: 'ui_environment', clients: clientCount, chromium: session.browser.version(), cpus: cpus().length, loadavg_1m: Math.round(loadavg()[0]! * 100) / 100 });
 
@@ -117,7 +115,7 @@ async function main(): Promise<void> {
       const c = demoClient((i * 7919) % clientCount);
       seeds.push(i % 3 === 2 ? c.code : c.name);
     }
-    const steps = await searchSteps(handlers, seeds, runs.searches);
+    const steps = await withServedDatabase(server, (_local, handlers) => searchSteps(handlers, seeds, runs.searches));
     const searches: number[] = [];
     for (let i = 0; i < runs.searches; i++) {
       searches.push(await timeSearchKeystroke(page, desk, steps[i % steps.length]!));

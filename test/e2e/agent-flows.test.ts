@@ -6,7 +6,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { demoClient } from '../../db/demo.ts';
-import { sessionPerTest, type DeskSession } from '../helpers/browser.ts';
+import { sessionPerTest, withServedDatabase, type DeskSession } from '../helpers/browser.ts';
 import { DeskPage, words } from './desk-page.ts';
 
 const agent = 'Awa Diallo';
@@ -25,9 +25,10 @@ async function open(options: Parameters<typeof sessions.open>[0] = {}): Promise<
 }
 
 async function storedAttempts(s: DeskSession) {
-  const attempts = await s.server.local.db.selectFrom('attempts').selectAll().orderBy('occurred_at').execute();
-  const voids = await s.server.local.db.selectFrom('voids').selectAll().execute();
-  return { attempts, voids };
+  return withServedDatabase(s.server, async ({ db }) => ({
+    attempts: await db.selectFrom('attempts').selectAll().orderBy('occurred_at').execute(),
+    voids: await db.selectFrom('voids').selectAll().execute(),
+  }));
 }
 
 describe('agent flows in Chromium (npm run web)', () => {

@@ -3,9 +3,8 @@
 // over many runs), a single timed run on a shared machine would only make a flaky test.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createDeskHandlers } from '../../db/desk.ts';
 import { demoClient } from '../../db/demo.ts';
-import { demoDataDir, openDeskSession, type DeskSession } from '../helpers/browser.ts';
+import { demoDataDir, openDeskSession, withServedDatabase, type DeskSession } from '../helpers/browser.ts';
 import { DeskPage } from './desk-page.ts';
 import { searchSteps, timeSearchKeystroke } from './ui-timing.ts';
 
@@ -24,7 +23,7 @@ afterAll(async () => {
 describe(`${clients.toLocaleString('en')}-client demo`, () => {
   it('100,000-client demo: typing a search paints results', async () => {
     const { page, server } = session;
-    const settings = await createDeskHandlers(server.local).getSettings({});
+    const settings = await withServedDatabase(server, async (_local, desk) => desk.getSettings({}));
     expect(settings.clientCount).toBe(clients);
 
     const desk = new DeskPage(page);
@@ -34,7 +33,7 @@ describe(`${clients.toLocaleString('en')}-client demo`, () => {
 
     // A name then its first name (the list narrows at each letter), and a client code digit by digit.
     const seeds = [demoClient(54_321).name, demoClient(77_777).code, demoClient(99_001).name];
-    const steps = await searchSteps(createDeskHandlers(server.local), seeds, 4);
+    const steps = await withServedDatabase(server, (_local, desk) => searchSteps(desk, seeds, 4));
     expect(steps.length).toBeGreaterThan(0);
     const times: string[] = [];
     for (const step of steps) {

@@ -14,7 +14,7 @@ import type { Result, Settings } from '../../contract/index.ts';
 import { createDeskHandlers } from '../../db/desk.ts';
 import { openDatabase } from '../../db/connection.ts';
 import { databaseFileName, defaultRendererDir, startWebServer, type WebServer } from '../../web/server.ts';
-import { launchChromium } from '../helpers/browser.ts';
+import { launchChromium, withServedDatabase } from '../helpers/browser.ts';
 import { tempDir } from '../helpers/local-db.ts';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -238,10 +238,10 @@ describe('npm run web: start-up', () => {
     const dataDir = tempDir('desk-web-data-');
     try {
       const first = await startWebServer({ dataDir, port: 0, rendererDir, demoClients: 5, agentName: 'Awa Diallo' });
-      const firstDevice = first.local.deviceId;
+      const firstDevice = first.database.deviceId;
       await first.close();
       const second = await startWebServer({ dataDir, port: 0, rendererDir, demoClients: 9 });
-      const settings = await createDeskHandlers(second.local).getSettings({});
+      const settings = await withServedDatabase(second, async (_local, desk) => desk.getSettings({}));
       await second.close();
       expect(settings.clientCount).toBe(5);
       expect(settings.agent?.name).toBe('Awa Diallo');
@@ -340,7 +340,7 @@ describe('npm run web: window.desk in Chromium', () => {
     expect(outcome.history.ok && outcome.history.value.items.map((a) => a.status)).toEqual(['success']);
     expect(!outcome.refused.ok && outcome.refused.error.code).toBe('input.invalid');
     expect(!outcome.missing.ok && outcome.missing.error.code).toBe('client.notFound');
-    const stored = await server.local.db.selectFrom('attempts').select(['client_code']).execute();
+    const stored = await withServedDatabase(server, ({ db }) => db.selectFrom('attempts').select(['client_code']).execute());
     expect(stored.map((r) => r.client_code)).toEqual([outcome.code]);
   });
 

@@ -5,7 +5,8 @@
 import { copyFileSync, existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
-import { openDatabase } from '../../db/connection.ts';
+import type { DeskHandlers } from '../../contract/index.ts';
+import { openDatabase, type LocalDatabase } from '../../db/connection.ts';
 import { createDeskHandlers } from '../../db/desk.ts';
 import { databaseFileName, startWebServer, type WebServer, type WebServerOptions } from '../../web/server.ts';
 import { tempDir } from './local-db.ts';
@@ -34,6 +35,22 @@ export async function launchChromium(): Promise<Browser> {
     );
   }
   return chromium.launch({ executablePath: chromiumPath, args: chromiumArgs });
+}
+
+/**
+ * A second connection to the database a web bridge serves (its own is in the database worker), as
+ * the sync worker has: for a test to read what the page wrote, or to compute what it should show.
+ */
+export async function withServedDatabase<T>(
+  server: Pick<WebServer, 'database'>,
+  work: (local: LocalDatabase, desk: DeskHandlers) => Promise<T>,
+): Promise<T> {
+  const local = await openDatabase(server.database.file, { checkpoint: 'auto' });
+  try {
+    return await work(local, createDeskHandlers(local));
+  } finally {
+    await local.close();
+  }
 }
 
 export interface DeskSession {

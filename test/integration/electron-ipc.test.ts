@@ -81,7 +81,7 @@ describe('IPC registration', () => {
   });
 
   it('opens the database in the user data folder and loads the bundled page', () => {
-    expect(desktop.local.file).toBe(join(dir, databaseFileName));
+    expect(desktop.database.file).toBe(join(dir, databaseFileName));
     expect(window.loadedUrl).toBe(pathToFileURL(join(dir, 'out', 'renderer', 'index.html')).href);
     expect(fake.app.sandboxEnabled).toBe(true);
   });
@@ -201,14 +201,14 @@ describe('shutdown', () => {
     window.close();
     await desktop.closed;
     expect(fake.app.quitted).toBe(true);
-    expect(desktop.local.sqlite.open).toBe(false);
+    expect(desktop.database.threadId()).toBeNull();
   });
 
   it('closes the database and removes the handlers before quitting', async () => {
     fake.app.quit();
     await desktop.closed;
     expect(fake.app.quitted).toBe(true);
-    expect(desktop.local.sqlite.open).toBe(false);
+    expect(desktop.database.threadId()).toBeNull();
     expect(fake.ipcMain.handlers.size).toBe(0);
   });
 
@@ -216,7 +216,7 @@ describe('shutdown', () => {
     await call('updateSettings', { agentName: 'Awa Diallo' });
     const code = await firstClientCode();
     await call('recordAttempt', { clientCode: code, status: 'success' });
-    const deviceId = desktop.local.deviceId;
+    const deviceId = desktop.database.deviceId;
     fake.app.quit();
     await desktop.closed;
 
@@ -226,7 +226,7 @@ describe('shutdown', () => {
     if (!again) throw new Error('the app did not restart');
     desktop = again;
     window = fake.state.windows[0] as FakeBrowserWindow;
-    expect(desktop.local.deviceId).toBe(deviceId);
+    expect(desktop.database.deviceId).toBe(deviceId);
     const client = await call<{ status: string; attemptCount: number }>('getClient', { code });
     expect(client).toMatchObject({ ok: true, value: { status: 'success', attemptCount: 1 } });
   });

@@ -6,7 +6,7 @@ import { DeskError, type SyncState } from '../../contract/index.ts';
 import { openDatabase, type LocalDatabase } from '../../db/connection.ts';
 import { createDeskHandlers } from '../../db/desk.ts';
 import { getMeta } from '../../db/settings.ts';
-import { startSyncHost, type SyncHost, type SyncHostContext } from '../../main/sync-host.ts';
+import { startSyncHost, type SyncHost, type SyncHostContext } from '../../sync/host.ts';
 import { ProtocolClient, startTestServer, testClient, type TestServer } from '../helpers/server.ts';
 import { MovableClock, tempDir } from '../helpers/local-db.ts';
 import { join } from 'node:path';

@@ -154,6 +154,29 @@ describe('process boundaries', () => {
     expect(show(offending)).toEqual([]);
   });
 
+  it('main reaches no database driver: the database is the database worker\'s (db/database-worker.ts)', () => {
+    // Value imports only, followed from main's entry; the worker is started by URL, not imported.
+    const seen = new Set<string>();
+    const reached: Import[] = [];
+    const visit = (file: string) => {
+      if (seen.has(file)) return;
+      seen.add(file);
+      for (const specifier of valueImportSpecifiers(readFileSync(file, 'utf8'))) {
+        const target = specifier.startsWith('.') ? resolve(dirname(file), specifier) : null;
+        reached.push({ file: relative(root, file), specifier, target });
+        if (target !== null) visit(target);
+      }
+    };
+    visit(join(root, 'main', 'index.ts'));
+    expect(reached.map((i) => i.target && relative(root, i.target))).toContain(join('db', 'database-client.ts'));
+    const offending = reached.filter((i) =>
+      i.target === null
+        ? ['better-sqlite3', 'kysely'].includes(packageOf(i.specifier))
+        : isUnder(i.target, 'db') && !i.target.endsWith(`${sep}database-client.ts`),
+    );
+    expect(show(offending)).toEqual([]);
+  });
+
   it('the preload reaches only electron and zod-free contract files (it is bundled into a sandbox)', () => {
     // Type-only imports vanish from the bundle: follow value imports only.
     const seen = new Set<string>();

@@ -1,10 +1,9 @@
-// Host of the sync worker in the app's main process: starts the worker thread, answers the UI's
-// sync operations over messages, keeps the access token sealed with the OS keychain
-// (ctx.safeStorage) and relays the worker's state to the window. Needs nothing else from Electron,
-// so tests run it in plain Node with the real worker. Without a server the desk works on its own.
+// Host of the sync worker, run by the database worker (db/database-worker.ts): starts the sync
+// thread, answers the UI's sync operations over messages, keeps the access token sealed with the OS
+// keychain (ctx.safeStorage: Electron's, reached through main, which alone may call it) and relays
+// the worker's state to the window. Tests run it in plain Node with the real worker. Without a
+// server the desk works on its own.
 
-// Loads Electron's global `Electron` namespace for the SafeStorage type below.
-import type {} from 'electron';
 import { Worker } from 'node:worker_threads';
 import { DeskError, type SyncSettingsView, type SyncState } from '../contract/index.ts';
 import type { LocalDatabase } from '../db/connection.ts';
@@ -20,7 +19,14 @@ export interface SyncHostContext {
   local: LocalDatabase;
   userDataDir: string;
   emit: EmitEvent;
-  safeStorage: Pick<Electron.SafeStorage, 'isEncryptionAvailable' | 'encryptString' | 'decryptString'>;
+  safeStorage: Keychain;
+}
+
+/** Electron's safeStorage, or main's answers about it over the database worker's channel. */
+export interface Keychain {
+  isEncryptionAvailable(): boolean | Promise<boolean>;
+  encryptString(plain: string): Buffer | Uint8Array | Promise<Buffer | Uint8Array>;
+  decryptString(sealed: Buffer): string | Promise<string>;
 }
 
 export interface SyncHost {
@@ -42,7 +48,7 @@ export interface SyncHostOptions {
 /** Built: next to main's bundle. From source (tests): the TypeScript entry, run by Node directly. */
 function defaultWorkerUrl(): URL {
   const here = import.meta.url;
-  return here.endsWith('.ts') ? new URL('../sync/worker.ts', here) : new URL('./sync-worker.js', here);
+  return here.endsWith('.ts') ? new URL('./worker.ts', here) : new URL('./sync-worker.js', here);
 }
 
 const stopTimeoutMs = 10_000;
@@ -51,19 +57,20 @@ const restartDelayMs = 5_000;
 export async function startSyncHost(ctx: SyncHostContext, options: SyncHostOptions = {}): Promise<SyncHost> {
   const { local } = ctx;
 
-  function seal(token: string): Pick<StoredSyncConfig, 'token' | 'tokenStorage'> & { tokenStorage: 'safeStorage' | 'plain' } {
-    if (ctx.safeStorage.isEncryptionAvailable()) {
-      return { token: ctx.safeStorage.encryptString(token).toString('base64'), tokenStorage: 'safeStorage' };
+  async function seal(token: string): Promise<Pick<StoredSyncConfig, 'token' | 'tokenStorage'> & { tokenStorage: 'safeStorage' | 'plain' }> {
+    if (await ctx.safeStorage.isEncryptionAvailable()) {
+      const sealed = await ctx.safeStorage.encryptString(token);
+      return { token: Buffer.from(sealed).toString('base64'), tokenStorage: 'safeStorage' };
     }
     // No keychain (some Linux desktops): kept in the database, and the settings say so.
     return { token, tokenStorage: 'plain' };
   }
 
-  function reveal(stored: StoredSyncConfig): string | null {
+  async function reveal(stored: StoredSyncConfig): Promise<string | null> {
     if (!stored.token) return null;
     if (stored.tokenStorage !== 'safeStorage') return stored.token;
     try {
-      return ctx.safeStorage.decryptString(Buffer.from(stored.token, 'base64'));
+      return await ctx.safeStorage.decryptString(Buffer.from(stored.token, 'base64'));
     } catch (error) {
       // Another OS user or a reset keychain: the token must be entered again.
       console.error('[sync] the stored access token cannot be unsealed', error);
@@ -73,7 +80,7 @@ export async function startSyncHost(ctx: SyncHostContext, options: SyncHostOptio
 
   async function currentTarget(): Promise<SyncTarget | null> {
     const stored = await readSyncConfig(local.db);
-    const token = reveal(stored);
+    const token = await reveal(stored);
     return stored.serverUrl && token ? { serverUrl: stored.serverUrl, token } : null;
   }
 
@@ -182,10 +189,10 @@ export async function startSyncHost(ctx: SyncHostContext, options: SyncHostOptio
       }
       const given = token?.trim() || null;
       // No new token: keep the one already stored (moving to another address of the same server).
-      const effective = given ?? (token === null ? null : reveal(await readSyncConfig(local.db)));
+      const effective = given ?? (token === null ? null : await reveal(await readSyncConfig(local.db)));
       if (!effective) throw new DeskError('sync.tokenRequired');
       const me = await fetchTokenAgent(serverUrl, effective, { fetch: options.fetch, deviceId: local.deviceId });
-      const sealed = seal(effective);
+      const sealed = await seal(effective);
       await saveEnrolment(local.db, { serverUrl, sealedToken: sealed.token!, tokenStorage: sealed.tokenStorage, agent: me });
       target = { serverUrl, token: effective };
       post({ type: 'configure', target });

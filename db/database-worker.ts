@@ -1,0 +1,102 @@
+// The database worker: a worker thread that owns the desk's database connection and runs every
+// domain operation, so that main (Electron's windows, menu and IPC) and the web bridge's HTTP
+// server never wait on SQLite. Its client is db/database-client.ts; it hosts the sync worker
+// (sync/host.ts), which keeps its own connection. Bundled as out/main/database-worker.js.
+
+import { parentPort, workerData } from 'node:worker_threads';
+import { dispatch, errorPayload } from '../contract/index.ts';
+import { openDatabase, type LocalDatabase } from './connection.ts';
+import type { ClientMessage, DatabaseStartData, KeychainMethod, WorkerMessage } from './database-messages.ts';
+import { createDeskHandlers, type EmitEvent } from './desk.ts';
+import { storageError, withStorageErrors } from './storage-errors.ts';
+import { startSyncHost, type Keychain, type SyncHost } from '../sync/host.ts';
+import { dirname } from 'node:path';
+
+if (!parentPort) throw new Error('db/database-worker.ts runs as a worker thread, started by db/database-client.ts');
+const port = parentPort;
+const send = (message: WorkerMessage) => port.postMessage(message);
+const start = workerData as DatabaseStartData;
+
+// Electron's keychain lives in main: the sync host asks through the channel.
+let nextKeychainCall = 1;
+const keychainCalls = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
+function askMain(method: KeychainMethod, arg: string | Uint8Array | null): Promise<unknown> {
+  const id = nextKeychainCall++;
+  return new Promise((resolve, reject) => {
+    keychainCalls.set(id, { resolve, reject });
+    send({ type: 'keychain', id, method, arg });
+  });
+}
+const keychain: Keychain = {
+  isEncryptionAvailable: async () => (await askMain('isEncryptionAvailable', null)) === true,
+  encryptString: async (plain) => (await askMain('encryptString', plain)) as Uint8Array,
+  decryptString: async (sealed) => (await askMain('decryptString', new Uint8Array(sealed))) as string,
+};
+
+const emit: EmitEvent = (event, payload) => send({ type: 'event', event, payload });
+
+// Main's keychain answers are needed while the sync host starts, before the rest is listened to.
+let onRequest: (message: Exclude<ClientMessage, { type: 'keychainDone' }>) => void = () => undefined;
+port.on('message', (message: ClientMessage) => {
+  if (message.type !== 'keychainDone') return onRequest(message);
+  const call = keychainCalls.get(message.id);
+  keychainCalls.delete(message.id);
+  if (message.ok) call?.resolve(message.value);
+  else call?.reject(new Error(message.error));
+});
+
+async function run(): Promise<void> {
+  let local: LocalDatabase;
+  try {
+    local = await openDatabase(start.file);
+  } catch (error) {
+    const named = storageError(error);
+    send({
+      type: 'startFailed',
+      error: named ? named.toPayload() : errorPayload('database.unavailable', { details: String(error).slice(0, 300) }),
+      details: String(error).slice(0, 1000),
+    });
+    // The client ends this thread once it has read why.
+    return;
+  }
+
+  let syncHost: SyncHost | null = null;
+  if (start.sync) {
+    syncHost = await startSyncHost(
+      { local, userDataDir: dirname(start.file), emit, safeStorage: keychain },
+      { timing: start.sync.timing, ...(start.sync.appVersion ? { appVersion: start.sync.appVersion } : {}) },
+    );
+  }
+  const handlers = withStorageErrors(createDeskHandlers(local, { emit, ...(syncHost ? { sync: syncHost.control } : {}) }));
+
+  let stopping = false;
+  onRequest = (message) => {
+    switch (message.type) {
+      case 'call':
+        void dispatch(handlers, message.operation, message.input, (operation, error) =>
+          console.error(`[database] ${operation} failed`, error),
+        ).then((result) => send({ type: 'result', id: message.id, result }));
+        break;
+      case 'online':
+        syncHost?.setOnline(message.online);
+        break;
+      case 'stop':
+        if (stopping) return;
+        stopping = true;
+        void (async () => {
+          try {
+            await syncHost?.stop();
+          } catch (error) {
+            console.error('[database] the sync worker did not stop cleanly', error);
+          }
+          await local.close();
+          send({ type: 'stopped' });
+          port.close();
+        })();
+        break;
+    }
+  };
+  send({ type: 'ready', deviceId: local.deviceId });
+}
+
+await run();
