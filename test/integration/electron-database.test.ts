@@ -16,6 +16,7 @@ import { eventChannelOf } from '../../contract/events.ts';
 import { databaseFileName, startDesktopApp, type DesktopApp } from '../../main/app.ts';
 import { fake, invokeEventFrom, resetFakeElectron, type FakeBrowserWindow } from '../helpers/fake-electron.ts';
 import { tempDir } from '../helpers/local-db.ts';
+import { clientsFile } from './import-file.ts';
 
 let dir: string;
 let desktop: DesktopApp;
@@ -46,12 +47,6 @@ function call<T>(operation: string, input: unknown): Promise<Result<T>> {
 
 function sent<T>(event: string): T[] {
   return window.webContents.sent.filter((m) => m.channel === eventChannelOf(event as never)).map((m) => m.args[0] as T);
-}
-
-function clientsFile(lines: number, prefix = 'IMP'): string {
-  const rows = ['Code client;Nom;Téléphone;Ville'];
-  for (let i = 0; i < lines; i++) rows.push(`${prefix}${String(i).padStart(7, '0')};CLIENT Numéro ${i};06 12 34 ${String(i % 100).padStart(2, '0')} 00;Dakar`);
-  return rows.join('\r\n') + '\r\n';
 }
 
 function countClients(): number {
