@@ -16,6 +16,7 @@ import {
 } from '../contract/index.ts';
 import { clientExists, getClient } from './clients.ts';
 import { utcOffsetMinutes, type Clock } from './clock.ts';
+import type { UndoWindow } from './undo-window.ts';
 import { uuidv7 } from './ids.ts';
 import { enqueueAttempt, enqueueVoid } from './outbox.ts';
 import type { AttemptTable, Database, VoidTable } from './schema.ts';
@@ -29,6 +30,8 @@ export interface ActingContext {
   formerAgentIds: string[];
   deviceId: string;
   clock: Clock;
+  /** Times the undo window on a monotonic clock (db/undo-window.ts); without it, the wall clock. */
+  undoWindow?: UndoWindow;
 }
 
 type AttemptRow = Selectable<AttemptTable> & {
@@ -197,7 +200,8 @@ async function voidAs(
     const attempt = await getAttempt(trx, attemptId);
     if (attempt.void) throw new DeskError('attempt.alreadyVoided');
     if (attempt.agentId !== ctx.agent.id && !ctx.formerAgentIds.includes(attempt.agentId)) throw new DeskError('attempt.notAuthor');
-    if (kind === 'undo' && at.getTime() - Date.parse(attempt.occurredAt) > limits.undoSeconds * 1000) {
+    const elapsedMs = ctx.undoWindow ? ctx.undoWindow.elapsedMs(attemptId, attempt.occurredAt, at) : at.getTime() - Date.parse(attempt.occurredAt);
+    if (kind === 'undo' && elapsedMs > limits.undoSeconds * 1000) {
       throw new DeskError('attempt.undoExpired', { seconds: limits.undoSeconds });
     }
     const record: VoidRecord = {

@@ -22,6 +22,7 @@ import { importClients } from './import.ts';
 import { countOutbox, listDeadLetters, retryDeadLetters } from './outbox.ts';
 import { loadSettings, saveSettings } from './settings.ts';
 import { todayCounts } from './stats.ts';
+import { createUndoWindow } from './undo-window.ts';
 
 export type EmitEvent = <E extends DeskEventName>(event: E, payload: DeskEvents[E]) => void;
 
@@ -64,6 +65,11 @@ export function localOnlySync(local: LocalDatabase): SyncControl {
 
 export interface DeskOptions {
   clock?: Clock;
+  /**
+   * Milliseconds on a clock that never goes back, for the undo window (db/undo-window.ts). Default:
+   * performance.now(), or the given clock's time when a test moves one.
+   */
+  monotonicNow?: () => number;
   emit?: EmitEvent;
   sync?: SyncControl;
 }
@@ -73,11 +79,14 @@ export function createDeskHandlers(local: LocalDatabase, options: DeskOptions = 
   const clock = options.clock ?? systemClock;
   const emit: EmitEvent = options.emit ?? (() => undefined);
   const sync = options.sync ?? localOnlySync(local);
+  const undoWindow = createUndoWindow(
+    options.monotonicNow ?? (options.clock ? () => clock.now().getTime() : () => performance.now()),
+  );
 
   async function acting(): Promise<ActingContext> {
     const { agent, formerAgentIds } = await loadSettings(db);
     if (!agent) throw new DeskError('agent.notSet');
-    return { agent, formerAgentIds, deviceId, clock };
+    return { agent, formerAgentIds, deviceId, clock, undoWindow };
   }
 
   /** Every id the agent at this workstation has recorded under (see adoptServerAgent). */
@@ -117,7 +126,11 @@ export function createDeskHandlers(local: LocalDatabase, options: DeskOptions = 
     },
     searchClients: (input) => searchClients(db, input),
     getClient: ({ code }) => getClient(db, code),
-    recordAttempt: async (input) => queued(await recordAttempt(db, await acting(), input)),
+    recordAttempt: async (input) => {
+      const outcome = await recordAttempt(db, await acting(), input);
+      undoWindow.recorded(outcome.attempt.id);
+      return queued(outcome);
+    },
     undoAttempt: async ({ attemptId }) => queued(await undoAttempt(db, await acting(), attemptId)),
     voidAttempt: async ({ attemptId, reason }) => queued(await voidAttempt(db, await acting(), attemptId, reason)),
     listHistory: (input) => listHistory(db, input),
