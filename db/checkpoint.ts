@@ -2,12 +2,18 @@
 // that crosses 1,000 pages, so one click in a few hundred paid several milliseconds of extra I/O
 // (record_attempt p99 6.4 ms against 1.9 ms without it, docs/PERFORMANCE.md). The UI's connection
 // instead checkpoints once writes pause: agents click, then talk to the client for a while.
+//
+// The window during which an acknowledged click lives only in the WAL is bounded all the same: a
+// checkpoint runs at the latest `maxDelayMs` after the first write it has not yet copied, or after
+// `maxWrites` writes, even while clicks continue (a deleted WAL lost 15 acknowledged attempts in a
+// drill before this bound). A checkpoint that fails (a full disk) is logged and tried again later:
+// it never ends the process, and the writes stay safe in the WAL meanwhile.
 
 import type BetterSqlite3 from 'better-sqlite3';
 
 export interface Checkpointer {
-  /** Call after each write transaction commits. */
-  noteWrite(): void;
+  /** Call after each write transaction commits; `weight`: how many clicks' worth it wrote (an import chunk: more). */
+  noteWrite(weight?: number): void;
   stop(): void;
 }
 
@@ -16,33 +22,63 @@ export interface CheckpointerOptions {
   quietMs?: number;
   /** Writes after which it runs anyway, so that a long burst (an import) cannot grow the WAL without bound. */
   maxWrites?: number;
+  /** Longest time a committed write waits for its checkpoint, however busy the desk is. */
+  maxDelayMs?: number;
+  /** Pause before trying again after a failed checkpoint. */
+  retryMs?: number;
+  onError?: (error: unknown) => void;
 }
 
+export const checkpointDefaults = { quietMs: 1500, maxWrites: 1000, maxDelayMs: 10_000, retryMs: 5_000 } as const;
+
 export function createIdleCheckpointer(sqlite: BetterSqlite3.Database, options: CheckpointerOptions = {}): Checkpointer {
-  const quietMs = options.quietMs ?? 1500;
-  const maxWrites = options.maxWrites ?? 5000;
-  let timer: NodeJS.Timeout | undefined;
+  const quietMs = options.quietMs ?? checkpointDefaults.quietMs;
+  const maxWrites = options.maxWrites ?? checkpointDefaults.maxWrites;
+  const maxDelayMs = options.maxDelayMs ?? checkpointDefaults.maxDelayMs;
+  const retryMs = options.retryMs ?? checkpointDefaults.retryMs;
+  const onError = options.onError ?? ((error: unknown) => console.error('[database] checkpoint failed; tried again later', error));
+  let quiet: NodeJS.Timeout | undefined;
+  let deadline: NodeJS.Timeout | undefined;
   let writes = 0;
+  let stopped = false;
+
+  function schedule(timer: NodeJS.Timeout | undefined, ms: number): NodeJS.Timeout {
+    clearTimeout(timer);
+    const next = setTimeout(checkpoint, ms);
+    next.unref();
+    return next;
+  }
 
   function checkpoint(): void {
-    clearTimeout(timer);
-    timer = undefined;
-    writes = 0;
-    // PASSIVE: copies what it can without waiting for readers or blocking the sync worker's writes.
-    if (sqlite.open) sqlite.pragma('wal_checkpoint(PASSIVE)');
+    clearTimeout(quiet);
+    clearTimeout(deadline);
+    quiet = deadline = undefined;
+    if (stopped || !sqlite.open) return;
+    try {
+      // PASSIVE: copies what it can without waiting for readers or blocking the sync worker's writes.
+      sqlite.pragma('wal_checkpoint(PASSIVE)');
+      writes = 0;
+    } catch (error) {
+      // Not again at the next click: once the retry pause is over.
+      writes = 0;
+      onError(error);
+      deadline = schedule(undefined, retryMs);
+    }
   }
 
   return {
-    noteWrite() {
-      writes += 1;
+    noteWrite(weight = 1) {
+      if (stopped) return;
+      writes += weight;
       if (writes >= maxWrites) return checkpoint();
-      clearTimeout(timer);
-      timer = setTimeout(checkpoint, quietMs);
-      timer.unref();
+      quiet = schedule(quiet, quietMs);
+      deadline ??= schedule(undefined, maxDelayMs);
     },
     stop() {
-      clearTimeout(timer);
-      timer = undefined;
+      stopped = true;
+      clearTimeout(quiet);
+      clearTimeout(deadline);
+      quiet = deadline = undefined;
     },
   };
 }

@@ -16,7 +16,7 @@ export interface LocalDatabase {
   deviceId: string;
   file: string;
   /** Tells the connection a write committed (see db/checkpoint.ts); a no-op with checkpoint 'auto'. */
-  noteWrite(): void;
+  noteWrite(weight?: number): void;
   close(): Promise<void>;
 }
 
@@ -40,6 +40,8 @@ export function applyPragmas(sqlite: BetterSqlite3.Database, busyTimeoutMs = 500
   sqlite.pragma(`busy_timeout = ${Math.trunc(busyTimeoutMs)}`);
   sqlite.pragma('temp_store = MEMORY');
   sqlite.pragma('cache_size = -16000');
+  // After a checkpoint, a WAL grown by an import (or kept by a full disk) shrinks back to this size.
+  sqlite.pragma(`journal_size_limit = ${16 * 1024 * 1024}`);
 }
 
 export async function migrate(db: Kysely<Database>): Promise<void> {

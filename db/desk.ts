@@ -63,6 +63,9 @@ export function localOnlySync(local: LocalDatabase): SyncControl {
   };
 }
 
+/** An import chunk (2,000 lines) writes about as much as this many clicks. */
+const importChunkWeight = 100;
+
 export interface DeskOptions {
   clock?: Clock;
   /**
@@ -149,6 +152,8 @@ export function createDeskHandlers(local: LocalDatabase, options: DeskOptions = 
             at: clock.now().toISOString(),
             bytesTotal,
             signal: control.signal,
+            // Each chunk counts towards the next checkpoint, so a long import cannot grow the WAL without bound.
+            onChunk: () => local.noteWrite(importChunkWeight),
             onProgress: (p) => emit('importProgress', { importId: id, ...p }),
           }),
         );

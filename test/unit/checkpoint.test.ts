@@ -54,3 +54,45 @@ it('the desk notes its writes, so a recorded attempt is checkpointed once the ag
   await t.desk.getClient({ code: client.code });
   expect(noted).toHaveBeenCalledTimes(1);
 });
+
+it('bounds the durability window: a checkpoint at the latest maxDelayMs after a write, while clicks continue', async () => {
+  t = await openTestDesk();
+  const checkpoints = vi.spyOn(t.local.sqlite, 'pragma');
+  const ran = () => checkpoints.mock.calls.filter(([p]) => String(p).startsWith('wal_checkpoint')).length;
+  vi.useFakeTimers();
+  const checkpointer = createIdleCheckpointer(t.local.sqlite, { quietMs: 1000, maxWrites: 1000, maxDelayMs: 3000 });
+  for (let i = 0; i < 3; i++) {
+    checkpointer.noteWrite();
+    vi.advanceTimersByTime(900);
+  }
+  expect(ran()).toBe(0);
+  checkpointer.noteWrite(); // at 2.7 s: the quiet pause never comes…
+  vi.advanceTimersByTime(300);
+  expect(ran()).toBe(1); // …but 3 s after the first write, the checkpoint runs
+  checkpointer.stop();
+});
+
+it('a failing checkpoint (disk full) is logged and tried again, never thrown from its timer', async () => {
+  t = await openTestDesk();
+  const original = t.local.sqlite.pragma.bind(t.local.sqlite);
+  let fail = true;
+  const attempts: string[] = [];
+  vi.spyOn(t.local.sqlite, 'pragma').mockImplementation(((source: string, options?: never) => {
+    if (source.startsWith('wal_checkpoint')) {
+      attempts.push(fail ? 'failed' : 'ran');
+      if (fail) throw Object.assign(new Error('database or disk is full'), { code: 'SQLITE_FULL' });
+    }
+    return original(source, options);
+  }) as typeof original);
+  const errors: unknown[] = [];
+  vi.useFakeTimers();
+  const checkpointer = createIdleCheckpointer(t.local.sqlite, { quietMs: 100, retryMs: 1000, onError: (e) => errors.push(e) });
+  checkpointer.noteWrite();
+  vi.advanceTimersByTime(100);
+  expect(attempts).toEqual(['failed']);
+  expect(errors).toHaveLength(1);
+  fail = false;
+  vi.advanceTimersByTime(1000);
+  expect(attempts).toEqual(['failed', 'ran']);
+  checkpointer.stop();
+});
