@@ -45,6 +45,26 @@ port.on('message', (message: ClientMessage) => {
   else call?.reject(new Error(message.error));
 });
 
+/**
+ * After a write failed on a full disk: copy what the WAL holds into the base and truncate it, so that
+ * the frames of a rolled-back transaction (an import's chunk: megabytes) do not keep the space. On a
+ * disk too full even for that, it tries again every few seconds until the agent has freed space.
+ */
+let walRetry: NodeJS.Timeout | undefined;
+function releaseWal(local: LocalDatabase): void {
+  clearTimeout(walRetry);
+  walRetry = undefined;
+  if (!local.sqlite.open) return;
+  try {
+    local.sqlite.pragma('wal_checkpoint(TRUNCATE)');
+  } catch (error) {
+    console.error('[database] disk full: the WAL cannot be truncated yet', (error as Error).message);
+    walRetry = setTimeout(() => releaseWal(local), walRetryMs);
+    walRetry.unref();
+  }
+}
+const walRetryMs = 2000;
+
 async function run(): Promise<void> {
   let local: LocalDatabase;
   try {
@@ -67,7 +87,9 @@ async function run(): Promise<void> {
       { timing: start.sync.timing, ...(start.sync.appVersion ? { appVersion: start.sync.appVersion } : {}) },
     );
   }
-  const handlers = withStorageErrors(createDeskHandlers(local, { emit, ...(syncHost ? { sync: syncHost.control } : {}) }));
+  const handlers = withStorageErrors(createDeskHandlers(local, { emit, ...(syncHost ? { sync: syncHost.control } : {}) }), () =>
+    releaseWal(local),
+  );
 
   let stopping = false;
   onRequest = (message) => {

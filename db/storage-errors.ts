@@ -27,15 +27,20 @@ export function storageError(error: unknown): DeskError | null {
   return null;
 }
 
-/** The same handlers, with storage failures turned into their DeskError before dispatch() sees them. */
-export function withStorageErrors(handlers: DeskHandlers): DeskHandlers {
+/**
+ * The same handlers, with storage failures turned into their DeskError before dispatch() sees them.
+ * `onDiskFull` runs after a write failed for want of space (the worker gives the WAL's space back).
+ */
+export function withStorageErrors(handlers: DeskHandlers, onDiskFull: () => void = () => undefined): DeskHandlers {
   const wrapped: Record<string, (input: unknown) => Promise<unknown>> = {};
   for (const [operation, handler] of Object.entries(handlers) as [string, (input: unknown) => unknown][]) {
     wrapped[operation] = async (input) => {
       try {
         return await handler(input);
       } catch (error) {
-        throw storageError(error) ?? error;
+        const named = storageError(error);
+        if (named?.code === 'storage.full') onDiskFull();
+        throw named ?? error;
       }
     };
   }
