@@ -21,6 +21,9 @@ export const operationNameList = [
   'updateSyncSettings',
   'listDeadLetters',
   'retryDeadLetters',
+  'getStorageState',
+  'restoreLatestBackup',
+  'startEmptyBase',
 ] as const;
 
 export type ChannelOperationName = (typeof operationNameList)[number];

@@ -151,6 +151,10 @@ const catalog = {
     fr: () => 'Aucune sauvegarde de la base locale n’est disponible.',
     en: () => 'No backup of the local database is available.',
   },
+  'storage.notNeeded': {
+    fr: () => 'La base locale est saine : il n’y a rien à réparer.',
+    en: () => 'The local database is healthy: there is nothing to repair.',
+  },
   'storage.inUse': {
     fr: (p) => `Ce dossier de données est déjà utilisé par une autre instance (${p.details}) : fermez-la d’abord.`,
     en: (p) => `This data folder is already in use by another instance (${p.details}): close it first.`,

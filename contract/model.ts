@@ -177,3 +177,34 @@ export interface DatabaseState {
   restarts: number;
   message: Record<Locale, string> | null;
 }
+
+/** Why the desk's base could not be opened at start, and what can be done (db/database-worker.ts). */
+export interface StorageProblem {
+  kind: 'damaged' | 'missing' | 'newerVersion';
+  message: Record<Locale, string>;
+  /** What SQLite or the file system said, for support. */
+  details: string;
+}
+
+export interface BackupSummary {
+  takenAt: string;
+  bytes: number;
+}
+
+export interface StorageState {
+  problem: StorageProblem | null;
+  /** Backups this version can restore, newest first. */
+  backups: BackupSummary[];
+}
+
+export interface RecoveryOutcome {
+  /** When the backup restored was taken; null for a new empty base. */
+  restoredFrom: string | null;
+  /** Unsynced attempts and voids brought over from the base that was replaced. */
+  outboxCarried: number;
+  /** True when the replaced base's outbox could not be read (damaged): what it held is in the file set aside. */
+  outboxUnreadable: boolean;
+  /** Name of the replaced base, kept aside in the data folder. */
+  setAside: string | null;
+  state: StorageState;
+}

@@ -11,7 +11,9 @@ import type {
   HistoryExport,
   HistoryPage,
   ImportReport,
+  RecoveryOutcome,
   Settings,
+  StorageState,
   SyncSettingsView,
   SyncState,
   TodayCounts,
@@ -87,6 +89,9 @@ export const schemas = {
   }),
   listDeadLetters: z.strictObject({}),
   retryDeadLetters: z.strictObject({}),
+  getStorageState: z.strictObject({}),
+  restoreLatestBackup: z.strictObject({}),
+  startEmptyBase: z.strictObject({}),
 } satisfies Record<string, z.ZodType>;
 
 export type OperationName = keyof typeof schemas;
@@ -115,6 +120,9 @@ export interface OperationOutputs {
   updateSyncSettings: SyncSettingsView;
   listDeadLetters: DeadLetter[];
   retryDeadLetters: { requeued: number };
+  getStorageState: StorageState;
+  restoreLatestBackup: RecoveryOutcome;
+  startEmptyBase: RecoveryOutcome;
 }
 
 export type OperationOutput<K extends OperationName> = OperationOutputs[K];

@@ -30,6 +30,8 @@ export interface OpenOptions {
    * off the UI thread, whose writes come in batches).
    */
   checkpoint?: 'idle' | 'auto';
+  /** The device id a new base takes (a desk starting an empty base again keeps its identity). */
+  deviceId?: string;
 }
 
 export function applyPragmas(sqlite: BetterSqlite3.Database, busyTimeoutMs = 5000): void {
@@ -59,7 +61,7 @@ export async function openDatabase(file: string, options: OpenOptions = {}): Pro
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
   try {
     if (!options.readonly) await migrate(db);
-    const deviceId = options.readonly ? readDeviceId(sqlite) : ensureDeviceId(sqlite);
+    const deviceId = options.readonly ? readDeviceId(sqlite) : ensureDeviceId(sqlite, options.deviceId);
     if (options.readonly || options.checkpoint === 'auto') {
       return { db, sqlite, deviceId, file, noteWrite: () => undefined, close: () => db.destroy() };
     }
@@ -89,7 +91,7 @@ function readDeviceId(sqlite: BetterSqlite3.Database): string {
 }
 
 /** The device id is made once, with the database, and never changes: attempts carry it. */
-function ensureDeviceId(sqlite: BetterSqlite3.Database): string {
-  sqlite.prepare(`INSERT OR IGNORE INTO meta (key, value) VALUES ('device_id', ?)`).run(uuidv7());
+function ensureDeviceId(sqlite: BetterSqlite3.Database, preferred?: string): string {
+  sqlite.prepare(`INSERT OR IGNORE INTO meta (key, value) VALUES ('device_id', ?)`).run(preferred ?? uuidv7());
   return readDeviceId(sqlite);
 }

@@ -6,13 +6,16 @@
 import { Worker } from 'node:worker_threads';
 import {
   errorPayload,
+  type BackupSummary,
   type DatabaseState,
+  type RecoveryOutcome,
+  type StorageProblem,
   type DeskErrorPayload,
   type OperationName,
   type OperationOutput,
   type Result,
 } from '../contract/index.ts';
-import type { ClientMessage, DatabaseStartData, WorkerMessage } from './database-messages.ts';
+import type { ClientMessage, DatabaseStartData, Maintenance, WorkerMessage } from './database-messages.ts';
 import type { EmitEvent } from './desk.ts';
 import type { Keychain } from '../sync/host.ts';
 
@@ -31,12 +34,20 @@ export interface DatabaseClientOptions {
   restartDelayMs?: number;
   /** Restarts in a row without a successful start in between before giving up. */
   maxRestarts?: number;
+  /** Between two automatic backups (default 30 min; 0: only the one at quit). */
+  backupIntervalMs?: number;
 }
+
+export const defaultBackupIntervalMs = 30 * 60_000;
 
 export interface DatabaseClient {
   file: string;
   deviceId: string;
   call: DeskCall;
+  /** Main's menu: a backup to, or a restore from, a file the agent chose in a dialog. */
+  maintain(task: Maintenance): Promise<Result<BackupSummary | RecoveryOutcome>>;
+  /** Why the base could not be opened at the last start (the window offers the way out), or null. */
+  problem(): StorageProblem | null;
   setOnline(online: boolean): void;
   /** The worker thread's id (changes on a restart), null while none runs. */
   threadId(): number | null;
@@ -65,18 +76,23 @@ function defaultWorkerUrl(): URL {
 const stopTimeoutMs = 15_000;
 
 interface Pending {
-  resolve(result: Result<OperationOutput<OperationName>>): void;
+  resolve(result: Result<unknown>): void;
 }
 
 export async function startDatabase(options: DatabaseClientOptions): Promise<DatabaseClient> {
   const restartDelayMs = options.restartDelayMs ?? 200;
   const maxRestarts = options.maxRestarts ?? 5;
-  const data: DatabaseStartData = { file: options.file, sync: options.sync ?? false };
+  const data: DatabaseStartData = {
+    file: options.file,
+    sync: options.sync ?? false,
+    backupIntervalMs: options.backupIntervalMs ?? defaultBackupIntervalMs,
+  };
   const pending = new Map<number, Pending>();
   let nextId = 1;
   let worker: Worker | null = null;
   let ready: Promise<void> = Promise.resolve();
   let deviceId = '';
+  let problem: StorageProblem | null = null;
   let stopping = false;
   let restartsInARow = 0;
   let restarts = 0;
@@ -114,6 +130,7 @@ export async function startDatabase(options: DatabaseClientOptions): Promise<Dat
           case 'ready':
             started = true;
             deviceId = message.deviceId;
+            problem = message.problem;
             resolve();
             break;
           case 'startFailed':
@@ -121,6 +138,7 @@ export async function startDatabase(options: DatabaseClientOptions): Promise<Dat
             void w.terminate();
             break;
           case 'result':
+          case 'maintenanceDone':
             pending.get(message.id)?.resolve(message.result);
             pending.delete(message.id);
             break;
@@ -183,16 +201,19 @@ export async function startDatabase(options: DatabaseClientOptions): Promise<Dat
 
   await spawn();
 
-  const call: DeskCall = async (operation, input) => {
+  /** Posts a request once a worker is ready; its answer comes back by id. */
+  async function request<T>(message: (id: number) => ClientMessage): Promise<Result<T>> {
     await ready;
     const w = worker;
     if (unavailable || !w) return { ok: false, error: unavailable ?? errorPayload('database.unavailable', { details: 'arrêtée / stopped' }) };
     const id = nextId++;
     return new Promise((resolve) => {
       pending.set(id, { resolve: resolve as Pending['resolve'] });
-      w.postMessage({ type: 'call', id, operation, input } satisfies ClientMessage);
+      w.postMessage(message(id));
     });
-  };
+  }
+
+  const call: DeskCall = (operation, input) => request((id) => ({ type: 'call', id, operation, input }));
 
   return {
     file: options.file,
@@ -200,6 +221,8 @@ export async function startDatabase(options: DatabaseClientOptions): Promise<Dat
       return deviceId;
     },
     call,
+    maintain: (task) => request((id) => ({ type: 'maintenance', id, task })),
+    problem: () => problem,
     setOnline: (online) => worker?.postMessage({ type: 'online', online } satisfies ClientMessage),
     threadId: () => worker?.threadId ?? null,
     kill: async () => {

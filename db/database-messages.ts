@@ -3,28 +3,35 @@
 // (validated by dispatch() in the worker), their Results, the contract's events, and the few
 // things only main may do for the worker (Electron's keychain).
 
-import type { DeskErrorPayload, DeskEventName, DeskEvents, OperationName, OperationOutput, Result } from '../contract/index.ts';
+import type { BackupSummary, DeskErrorPayload, RecoveryOutcome, DeskEventName, DeskEvents, OperationName, OperationOutput, Result, StorageProblem } from '../contract/index.ts';
 import type { SchedulerTiming } from '../sync/scheduler.ts';
 
 export interface DatabaseStartData {
   file: string;
   /** Run the sync worker (the app) or not (the web bridge: the desk works on its own). */
-  sync: false | { timing?: Partial<SchedulerTiming> | undefined; appVersion?: string | undefined };
+  sync: false | { timing?: Partial<SchedulerTiming> | undefined };
+  /** Between two automatic backups (0: only the one at quit). */
+  backupIntervalMs: number;
 }
+
+/** What only main asks (from its menu and dialogs), never the page: file paths chosen by the agent. */
+export type Maintenance = { action: 'backupTo'; file: string } | { action: 'restoreFrom'; file: string };
 
 export type KeychainMethod = 'isEncryptionAvailable' | 'encryptString' | 'decryptString';
 
 export type ClientMessage =
   | { type: 'call'; id: number; operation: OperationName; input: unknown }
   | { type: 'online'; online: boolean }
+  | { type: 'maintenance'; id: number; task: Maintenance }
   | { type: 'keychainDone'; id: number; ok: true; value: boolean | string | Uint8Array }
   | { type: 'keychainDone'; id: number; ok: false; error: string }
   | { type: 'stop' };
 
 export type WorkerMessage =
-  | { type: 'ready'; deviceId: string }
+  | { type: 'ready'; deviceId: string; problem: StorageProblem | null }
   | { type: 'startFailed'; error: DeskErrorPayload; details: string }
   | { type: 'result'; id: number; result: Result<OperationOutput<OperationName>> }
+  | { type: 'maintenanceDone'; id: number; result: Result<BackupSummary | RecoveryOutcome> }
   | { type: 'event'; event: DeskEventName; payload: DeskEvents[DeskEventName] }
   | { type: 'keychain'; id: number; method: KeychainMethod; arg: string | Uint8Array | null }
   | { type: 'stopped' };

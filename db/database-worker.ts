@@ -4,13 +4,13 @@
 // (sync/host.ts), which keeps its own connection. Bundled as out/main/database-worker.js.
 
 import { parentPort, workerData } from 'node:worker_threads';
-import { dispatch, errorPayload } from '../contract/index.ts';
-import { openDatabase, type LocalDatabase } from './connection.ts';
+import { DeskError, dispatch, errorPayload } from '../contract/index.ts';
+import { openBaseKeeper, type BaseKeeper } from './base-keeper.ts';
+import type { LocalDatabase } from './connection.ts';
 import type { ClientMessage, DatabaseStartData, KeychainMethod, WorkerMessage } from './database-messages.ts';
-import { createDeskHandlers, type EmitEvent } from './desk.ts';
-import { storageError, withStorageErrors } from './storage-errors.ts';
-import { startSyncHost, type Keychain, type SyncHost } from '../sync/host.ts';
-import { dirname } from 'node:path';
+import type { EmitEvent } from './desk.ts';
+import { storageError } from './storage-errors.ts';
+import type { Keychain } from '../sync/host.ts';
 
 if (!parentPort) throw new Error('db/database-worker.ts runs as a worker thread, started by db/database-client.ts');
 const port = parentPort;
@@ -66,9 +66,9 @@ function releaseWal(local: LocalDatabase): void {
 const walRetryMs = 2000;
 
 async function run(): Promise<void> {
-  let local: LocalDatabase;
+  let keeper: BaseKeeper;
   try {
-    local = await openDatabase(start.file);
+    keeper = await openBaseKeeper({ file: start.file, sync: start.sync, keychain, emit, backupIntervalMs: start.backupIntervalMs, onDiskFull: releaseWal });
   } catch (error) {
     const named = storageError(error);
     send({
@@ -80,45 +80,43 @@ async function run(): Promise<void> {
     return;
   }
 
-  let syncHost: SyncHost | null = null;
-  if (start.sync) {
-    syncHost = await startSyncHost(
-      { local, userDataDir: dirname(start.file), emit, safeStorage: keychain },
-      { timing: start.sync.timing, ...(start.sync.appVersion ? { appVersion: start.sync.appVersion } : {}) },
-    );
-  }
-  const handlers = withStorageErrors(createDeskHandlers(local, { emit, ...(syncHost ? { sync: syncHost.control } : {}) }), () =>
-    releaseWal(local),
-  );
-
   let stopping = false;
   onRequest = (message) => {
     switch (message.type) {
       case 'call':
-        void dispatch(handlers, message.operation, message.input, (operation, error) =>
+        void dispatch(keeper.handlers, message.operation, message.input, (operation, error) =>
           console.error(`[database] ${operation} failed`, error),
         ).then((result) => send({ type: 'result', id: message.id, result }));
         break;
+      case 'maintenance': {
+        const { task } = message;
+        const work = task.action === 'backupTo' ? keeper.backupTo(task.file) : keeper.restoreFrom(task.file);
+        void work.then(
+          (value) => send({ type: 'maintenanceDone', id: message.id, result: { ok: true, value } }),
+          (error: unknown) => {
+            const named = error instanceof DeskError ? error : storageError(error);
+            if (!named) console.error(`[database] ${task.action} failed`, error);
+            send({ type: 'maintenanceDone', id: message.id, result: { ok: false, error: named ? named.toPayload() : errorPayload('internal') } });
+          },
+        );
+        break;
+      }
       case 'online':
-        syncHost?.setOnline(message.online);
+        // Forwarded to the sync host of the open session, if any (see base-keeper.ts).
+        keeper.setOnline(message.online);
         break;
       case 'stop':
         if (stopping) return;
         stopping = true;
         void (async () => {
-          try {
-            await syncHost?.stop();
-          } catch (error) {
-            console.error('[database] the sync worker did not stop cleanly', error);
-          }
-          await local.close();
+          await keeper.stop();
           send({ type: 'stopped' });
           port.close();
         })();
         break;
     }
   };
-  send({ type: 'ready', deviceId: local.deviceId });
+  send({ type: 'ready', deviceId: keeper.deviceId(), problem: keeper.problem() });
 }
 
 await run();

@@ -1,6 +1,7 @@
 // The operations of the contract, implemented on the local database. Main's IPC handlers, the web
 // bridge, the benchmark and the tests all call these same functions: there is no second path.
 
+import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import {
   DeskError,
@@ -12,6 +13,7 @@ import {
   type SyncSettingsView,
   type SyncState,
 } from '../contract/index.ts';
+import { backupsDirOf, listBackups } from './backups.ts';
 import { listHistory, recordAttempt, undoAttempt, voidAttempt, type ActingContext } from './attempts.ts';
 import { countClients, getClient, searchClients } from './clients.ts';
 import { systemClock, type Clock } from './clock.ts';
@@ -178,5 +180,17 @@ export function createDeskHandlers(local: LocalDatabase, options: DeskOptions = 
     updateSyncSettings: (input) => sync.configure(input),
     listDeadLetters: () => listDeadLetters(db),
     retryDeadLetters: async () => ({ requeued: await queued(await retryDeadLetters(db)) }),
+    // The base is open, so healthy; replacing it is the database worker's (db/base-keeper.ts), which
+    // overrides these two: without it (a test, the bench) there is nothing to replace the base with.
+    getStorageState: () => ({
+      problem: null,
+      backups: listBackups(backupsDirOf(dirname(local.file))).map(({ takenAt, bytes }) => ({ takenAt, bytes })),
+    }),
+    restoreLatestBackup: () => {
+      throw new DeskError('database.unavailable', { details: 'restauration hors du service de la base / restore outside the database worker' });
+    },
+    startEmptyBase: () => {
+      throw new DeskError('storage.notNeeded');
+    },
   };
 }

@@ -14,6 +14,9 @@ const migrations: Record<string, Migration> = {
   '0007_sync_unknown': m0007,
 };
 
+/** What this version of the app knows: a base with any other migration comes from a newer version. */
+export const migrationNames: readonly string[] = Object.keys(migrations);
+
 export const migrationProvider: MigrationProvider = {
   getMigrations: async () => migrations,
 };
