@@ -6,9 +6,10 @@
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import BetterSqlite3 from 'better-sqlite3';
+import { backupsDirName } from './database-messages.ts';
 import { migrationNames } from './migrations/index.ts';
 
-export const backupsDirName = 'backups';
+export { backupsDirName } from './database-messages.ts';
 export const backupsKept = 5;
 const backupPattern = /^notification-desk-(\d{8}T\d{6}(?:\d{3})?Z)\.db$/;
 

@@ -6,6 +6,9 @@
 import type { BackupSummary, DeskErrorPayload, RecoveryOutcome, DeskEventName, DeskEvents, OperationName, OperationOutput, Result, StorageProblem } from '../contract/index.ts';
 import type { SchedulerTiming } from '../sync/scheduler.ts';
 
+/** Folder of the automatic backups, in the data folder (db/backups.ts; main's restore dialog opens there). */
+export const backupsDirName = 'backups';
+
 export interface DatabaseStartData {
   file: string;
   /** Run the sync worker (the app) or not (the web bridge: the desk works on its own). */

@@ -10,6 +10,7 @@ import { preloadFile, resolveAppPage } from './app-page.ts';
 import { guardSession } from './hardening.ts';
 import { createEmitter, registerDeskIpc, type DeskIpc } from './ipc.ts';
 import { applyMenu } from './menu.ts';
+import { createStorageMenu } from './storage-menu.ts';
 import { watchOnline } from './online-watch.ts';
 import { bringToFront, createMainWindow, productName } from './window.ts';
 
@@ -78,8 +79,16 @@ export async function startDesktopApp(env: DesktopEnvironment): Promise<DesktopA
 
   const settings = await database.call('getSettings', {});
   let locale = settings.ok ? settings.value.locale : 'fr';
+  const storageMenu = createStorageMenu({ database, userDataDir, window: () => mainWindow, locale: () => locale });
+  const logged = (work: Promise<void>) => void work.catch((error: unknown) => console.error('[desk] menu action failed', error));
   const showMenu = () =>
-    applyMenu({ locale, platform: process.platform, isPackaged: app.isPackaged, send: (command) => emit('menuCommand', command) });
+    applyMenu({
+      locale,
+      platform: process.platform,
+      isPackaged: app.isPackaged,
+      send: (command) => emit('menuCommand', command),
+      storage: { backup: () => logged(storageMenu.backup()), restore: () => logged(storageMenu.restore()) },
+    });
   // The menu speaks the agent's language: rebuilt as soon as they switch it in the settings.
   const call: DeskCall = async (operation, input) => {
     const result = await database.call(operation, input);

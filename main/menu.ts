@@ -34,6 +34,8 @@ const words = {
     importClients: 'Importer des clients…',
     exportHistory: 'Exporter l’historique…',
     syncNow: 'Synchroniser maintenant',
+    backupDatabase: 'Sauvegarder la base…',
+    restoreDatabase: 'Restaurer une sauvegarde…',
     openSettings: 'Paramètres…',
     quit: 'Quitter',
     undo: 'Annuler la saisie',
@@ -66,6 +68,8 @@ const words = {
     importClients: 'Import clients…',
     exportHistory: 'Export history…',
     syncNow: 'Sync now',
+    backupDatabase: 'Back up the database…',
+    restoreDatabase: 'Restore a backup…',
     openSettings: 'Settings…',
     quit: 'Quit',
     undo: 'Undo typing',
@@ -96,6 +100,8 @@ export interface MenuOptions {
   /** Packaged builds get neither reload nor developer tools. */
   isPackaged: boolean;
   send(command: MenuCommand): void;
+  /** Main's own items (native file dialogs), not the page's: main/storage-menu.ts. */
+  storage?: { backup(): void; restore(): void };
 }
 
 export function buildMenuTemplate(options: MenuOptions): MenuItemConstructorOptions[] {
@@ -116,6 +122,13 @@ export function buildMenuTemplate(options: MenuOptions): MenuItemConstructorOpti
       command('exportHistory'),
       { type: 'separator' },
       command('syncNow'),
+      ...(options.storage
+        ? ([
+            { type: 'separator' },
+            { id: 'backupDatabase', label: w.backupDatabase, click: () => options.storage?.backup() },
+            { id: 'restoreDatabase', label: w.restoreDatabase, click: () => options.storage?.restore() },
+          ] as const)
+        : []),
       ...(isMac ? [] : ([{ type: 'separator' }, command('openSettings'), { type: 'separator' }, { role: 'quit', label: w.quit }] as const)),
     ],
   };

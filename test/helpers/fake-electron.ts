@@ -57,6 +57,10 @@ export class FakeWebContents extends EventEmitter {
   getURL(): string {
     return this.mainFrame.url;
   }
+  reloads = 0;
+  reload(): void {
+    this.reloads += 1;
+  }
   /** Runs the listeners of a preventable event the way Electron would; says whether it was prevented. */
   dispatchPreventable(eventName: string, url: string): boolean {
     const event = new FakeEvent(url);
@@ -259,7 +263,18 @@ const state = {
   errorBoxes: [] as { title: string; content: string }[],
   /** URLs handed to shell.openExternal, in order. */
   openedExternally: [] as string[],
+  /** What the next save/open dialogs answer (the agent's choice), first in first out; none: cancelled. */
+  dialogAnswers: [] as ({ filePath: string } | { filePaths: string[] } | { response: number })[],
+  /** Every save/open/message dialog shown, with its options. */
+  dialogs: [] as { kind: 'save' | 'open' | 'message'; options: Record<string, any> }[],
 };
+
+function answerDialog<T>(kind: 'save' | 'open' | 'message', options: Record<string, any>, cancelled: T): Promise<T> {
+  state.dialogs.push({ kind, options });
+  const answer = state.dialogAnswers.shift();
+  if (!answer) return Promise.resolve(cancelled);
+  return Promise.resolve({ ...cancelled, canceled: false, ...answer } as T);
+}
 
 export const app = new FakeApp();
 export const ipcMain = new FakeIpcMain();
@@ -283,6 +298,10 @@ export const electronModule = {
   },
   dialog: {
     showErrorBox: (title: string, content: string) => state.errorBoxes.push({ title, content }),
+    showSaveDialog: (_window: unknown, options: Record<string, any>) => answerDialog('save', options, { canceled: true, filePath: '' }),
+    showOpenDialog: (_window: unknown, options: Record<string, any>) => answerDialog('open', options, { canceled: true, filePaths: [] as string[] }),
+    showMessageBox: (_window: unknown, options: Record<string, any>) =>
+      answerDialog('message', options, { response: options.cancelId ?? 0, checkboxChecked: false }),
   },
   safeStorage: {
     isEncryptionAvailable: () => false,
@@ -320,6 +339,8 @@ export function resetFakeElectron(): void {
   state.exposed.clear();
   state.errorBoxes.length = 0;
   state.openedExternally.length = 0;
+  state.dialogAnswers.length = 0;
+  state.dialogs.length = 0;
   app.removeAllListeners();
   Object.assign(app, {
     isPackaged: false,

@@ -108,8 +108,10 @@ describe('the database runs in its own thread', () => {
     const maxLagMs = lag.max / 1e6;
     console.log(`main's event loop during the import: max ${maxLagMs.toFixed(1)} ms, p99 ${(lag.percentile(99) / 1e6).toFixed(1)} ms; ` +
       `click+search during it: ${answeredDuringImport.map((ms) => ms.toFixed(0)).join(', ')} ms`);
-    // Generous for a shared 2-core machine: the import itself used to block main for seconds.
-    expect(maxLagMs).toBeLessThan(250);
+    // Generous for a shared 2-core machine (the bench measures the 20 ms target): the import itself
+    // used to block main for its whole length, seconds.
+    expect(lag.percentile(99) / 1e6).toBeLessThan(100);
+    expect(maxLagMs).toBeLessThan(1000);
     expect(ticks).toBeGreaterThan(10);
     expect(countClients()).toBe(60_050);
   }, 90_000);
@@ -149,4 +151,52 @@ describe('a crashed database worker', () => {
     expect(await importing).toMatchObject({ ok: false, error: { code: 'database.restarting' } });
     expect(await waiting).toMatchObject({ ok: true, value: { agent: { name: 'Awa Diallo' } } });
   }, 60_000);
+});
+
+describe('the menu\'s backup and restore', () => {
+  function menuItem(id: string): { label: string; click: () => void } {
+    const item = fake
+      .menuTemplate()
+      .flatMap((m: { submenu?: { id?: string }[] }) => m.submenu ?? [])
+      .find((i: { id?: string }) => i.id === id);
+    if (!item) throw new Error(`no menu item ${id}`);
+    return item as { label: string; click: () => void };
+  }
+
+  it('"Sauvegarder la base…" writes a whole copy where the agent chose; "Restaurer une sauvegarde…" brings it back, keeping the unsynced clicks', async () => {
+    await call('seedDemoClients', { count: 3 });
+    const page = await call<{ items: { code: string }[] }>('searchClients', { limit: 1 });
+    const code = page.ok ? page.value.items[0]!.code : '';
+    const before = await call<{ attempt: { id: string } }>('recordAttempt', { clientCode: code, status: 'failure' });
+
+    const target = join(dir, 'ma-sauvegarde.db');
+    fake.state.dialogAnswers.push({ filePath: target }, { response: 0 });
+    expect(menuItem('backupDatabase').label).toBe('Sauvegarder la base…');
+    menuItem('backupDatabase').click();
+    await until(() => fake.state.dialogs.some((d) => d.kind === 'message'));
+    expect(fake.state.dialogs.at(-1)?.options.message).toBe(`Sauvegarde enregistrée : ${target}`);
+    const copy = new BetterSqlite3(target, { readonly: true });
+    expect(copy.prepare('SELECT id FROM attempts').all()).toEqual([{ id: before.ok && before.value.attempt.id }]);
+    copy.close();
+
+    const after = await call<{ attempt: { id: string } }>('recordAttempt', { clientCode: code, status: 'success' });
+    fake.state.dialogs.length = 0;
+    fake.state.dialogAnswers.push({ filePaths: [target] }, { response: 0 }, { response: 0 });
+    expect(menuItem('restoreDatabase').label).toBe('Restaurer une sauvegarde…');
+    menuItem('restoreDatabase').click();
+    await until(() => fake.state.dialogs.filter((d) => d.kind === 'message').length === 2);
+    expect(fake.state.dialogs.map((d) => d.kind)).toEqual(['open', 'message', 'message']);
+    expect(fake.state.dialogs[2]?.options.message).toMatch(/^Sauvegarde restaurée\. 2 tentative/);
+    expect(window.webContents.reloads).toBe(1);
+    const client = await call<{ attemptCount: number; status: string }>('getClient', { code });
+    expect(client).toMatchObject({ ok: true, value: { attemptCount: 2, status: after.ok ? 'success' : '?' } });
+  });
+
+  it('does nothing when the agent cancels a dialog', async () => {
+    menuItem('restoreDatabase').click();
+    await until(() => fake.state.dialogs.length === 1);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(fake.state.dialogs.map((d) => d.kind)).toEqual(['open']);
+    expect(window.webContents.reloads).toBe(0);
+  });
 });
