@@ -11,7 +11,9 @@ import { ImportDialog } from './dialogs/ImportDialog.tsx';
 import { SettingsDialog } from './dialogs/SettingsDialog.tsx';
 import { ShortcutsDialog } from './dialogs/ShortcutsDialog.tsx';
 import { VoidDialog } from './dialogs/VoidDialog.tsx';
-import { messageOf } from './desk.ts';
+import { StorageProblem } from './components/StorageProblem.tsx';
+import type { StorageState } from '../../contract/model.ts';
+import { call, messageOf } from './desk.ts';
 import { useDeskEvents, useDocumentLanguage, useGlobalShortcuts } from './hooks.ts';
 import { defaultLocale, useT } from './i18n/index.ts';
 import { dictionaryOf } from './i18n/index.ts';
@@ -26,19 +28,27 @@ import { useWorkspaceStore } from './store/workspace.ts';
 export function App() {
   const settings = useSettingsStore((s) => s.settings);
   const [failure, setFailure] = useState<string | null>(null);
+  const [storage, setStorage] = useState<StorageState | null>(null);
   useDocumentLanguage();
   useDeskEvents();
 
   useEffect(() => startClock(), []);
   useEffect(() => {
-    useSettingsStore
-      .getState()
-      .load()
-      .then((loaded) => {
-        if (!useWorkspaceStore.getState().note) useWorkspaceStore.getState().setChannel(loaded.lastChannel);
+    // A base that could not be opened is said first: nothing else can be read from it.
+    call('getStorageState', {})
+      .then((state) => {
+        if (state.problem) return setStorage(state);
+        return useSettingsStore
+          .getState()
+          .load()
+          .then((loaded) => {
+            if (!useWorkspaceStore.getState().note) useWorkspaceStore.getState().setChannel(loaded.lastChannel);
+          });
       })
       .catch((error: unknown) => setFailure(messageOf(error, defaultLocale)));
   }, []);
+
+  if (storage?.problem) return <StorageProblem state={storage} />;
 
   if (failure) {
     return (

@@ -3,7 +3,12 @@
 import { useEffect } from 'react';
 import { runMenuCommand, runShortcut } from './commands.ts';
 import { bridge } from './desk.ts';
-import { useLocale } from './i18n/index.ts';
+import type { DatabaseState } from '../../contract/model.ts';
+import { currentLocale, currentT, useLocale } from './i18n/index.ts';
+import { reportError } from './report.ts';
+import { useSearchStore } from './store/search.ts';
+import { useTodayStore } from './store/today.ts';
+import { useToastStore } from './store/toasts.ts';
 import { isTypingTarget, matchShortcut } from './shortcuts.ts';
 import { useSettingsStore } from './store/settings.ts';
 import { useSyncStore } from './store/sync.ts';
@@ -40,11 +45,30 @@ export function useDeskEvents(): void {
     const desk = bridge();
     const offMenu = desk.on('menuCommand', runMenuCommand);
     const offSync = desk.on('syncState', (state) => useSyncStore.getState().set(state));
+    const offDatabase = desk.on('databaseState', onDatabaseState);
     return () => {
       offMenu();
       offSync();
+      offDatabase();
     };
   }, []);
+}
+
+/**
+ * The database worker stopped and was restarted (or could not be): the agent is told, since a click
+ * in flight may or may not have been saved; once it answers again, what is on screen is read again.
+ */
+function onDatabaseState(state: DatabaseState): void {
+  const t = currentT();
+  const toasts = useToastStore.getState();
+  if (state.status === 'ready') {
+    toasts.push({ kind: 'info', text: t.storage.back });
+    useSearchStore.getState().run().catch(reportError);
+    useTodayStore.getState().refresh().catch(reportError);
+    return;
+  }
+  const text = state.status === 'restarting' ? t.storage.restarted : (state.message?.[currentLocale()] ?? t.storage.restarted);
+  toasts.push({ kind: 'error', text });
 }
 
 /** <html lang> follows the agent's language, for screen readers and hyphenation. */
