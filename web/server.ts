@@ -13,6 +13,7 @@ import { frameAncestors } from '../contract/csp.ts';
 import { DatabaseStartError, startDatabase, type DatabaseClient } from '../db/database-client.ts';
 import type { EmitEvent } from '../db/desk.ts';
 import { buildBridgeScript } from './bridge-bundle.ts';
+import { acquireDataLock } from './data-lock.ts';
 import { createEventStreamHub } from './event-stream.ts';
 import { allowedHosts, checkOrigin, newSecret, secretHeader, secretMatches, secretQueryParam } from './guard.ts';
 import { bridgeScriptPath, injectBridge, readStaticFile } from './static-files.ts';
@@ -115,11 +116,17 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     );
   }
   mkdirSync(options.dataDir, { recursive: true });
+  const lock = acquireDataLock(options.dataDir);
+  if ('heldBy' in lock) {
+    const { fr, en } = errorPayload('storage.inUse', { details: `npm run web, pid ${lock.heldBy}` }).message;
+    throw new WebSetupError(`${fr} (${en})`);
+  }
   const hub = createEventStreamHub();
   let database: DatabaseClient;
   try {
     database = await startDatabase({ file: join(options.dataDir, databaseFileName), emit: (event, payload) => hub.emit(event, payload) });
   } catch (error) {
+    lock.release();
     if (error instanceof DatabaseStartError) throw new WebSetupError(`${error.error.message.fr} (${error.error.message.en})`);
     throw error;
   }
@@ -235,12 +242,14 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
         hub.closeAll();
         await app.close();
         await database.stop();
+        lock.release();
       },
     };
   } catch (error) {
     hub.closeAll();
     await app.close().catch(() => undefined);
     await database.stop();
+    lock.release();
     throw error;
   }
 }

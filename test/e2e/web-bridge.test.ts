@@ -15,6 +15,7 @@ import { createDeskHandlers } from '../../db/desk.ts';
 import { openDatabase } from '../../db/connection.ts';
 import { databaseFileName, defaultRendererDir, startWebServer, type WebServer } from '../../web/server.ts';
 import { launchChromium, withServedDatabase } from '../helpers/browser.ts';
+import { lockFileName } from '../../web/data-lock.ts';
 import { tempDir } from '../helpers/local-db.ts';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -451,6 +452,30 @@ describe('npm run web: the command line', () => {
       expect(result.stderr).toMatch(/electron-vite build/);
       expect(result.stdout).toBe('');
     } finally {
+      rmSync(dataDir, { recursive: true, force: true });
+    }
+  });
+
+  it('refuses a second bridge on the same data folder, and takes over a lock its dead owner left', async () => {
+    const rendererDir = tempDir('desk-renderer-');
+    writeMinimalRenderer(rendererDir);
+    const dataDir = tempDir('desk-web-cli-');
+    try {
+      const first = await startWebServer({ dataDir, port: 0, rendererDir });
+      const second = await output(runCli(['--data', dataDir, '--port', '0'], { DESK_RENDERER_DIR: rendererDir }));
+      await first.close();
+      expect(second.code).toBe(1);
+      expect(second.stderr).toContain(`Ce dossier de données est déjà utilisé par une autre instance (npm run web, pid ${process.pid})`);
+      expect(second.stdout).toBe('');
+
+      // A bridge killed with SIGKILL leaves its lock behind: the next start takes it over.
+      const dead = spawn(process.execPath, ['-e', '']);
+      await once(dead, 'exit');
+      writeFileSync(join(dataDir, lockFileName), JSON.stringify({ pid: dead.pid, since: new Date().toISOString() }));
+      const again = await startWebServer({ dataDir, port: 0, rendererDir });
+      await again.close();
+    } finally {
+      rmSync(rendererDir, { recursive: true, force: true });
       rmSync(dataDir, { recursive: true, force: true });
     }
   });
