@@ -10,6 +10,7 @@ import {
   errorPayload,
   type BackupSummary,
   type DeskHandlers,
+  type ImportReport,
   type RecoveryOutcome,
   type StorageProblem,
   type StorageState,
@@ -17,7 +18,7 @@ import {
 import { backupsDirOf, inspectBase, latestUsableBackup, listBackups, setAside, takeBackup, type BaseHealth } from './backups.ts';
 import { openDatabase, type LocalDatabase } from './connection.ts';
 import type { DatabaseStartData } from './database-messages.ts';
-import { createDeskHandlers, type EmitEvent } from './desk.ts';
+import { createDeskHandlers, type EmitEvent, type LocalDesk } from './desk.ts';
 import { carryOutbox } from './restore.ts';
 import { withStorageErrors } from './storage-errors.ts';
 import { startSyncHost, type Keychain, type SyncHost } from '../sync/host.ts';
@@ -41,13 +42,14 @@ export interface BaseKeeper {
   setOnline(online: boolean): void;
   backupTo(file: string): Promise<BackupSummary>;
   restoreFrom(file: string): Promise<RecoveryOutcome>;
+  importFile(file: string, importId: string): Promise<ImportReport>;
   stop(): Promise<void>;
 }
 
 interface Session {
   local: LocalDatabase;
   syncHost: SyncHost | null;
-  handlers: DeskHandlers;
+  handlers: LocalDesk;
 }
 
 /** The device's id, kept next to the base too: a desk that finds its base gone knows it existed. */
@@ -238,6 +240,11 @@ export async function openBaseKeeper(options: KeeperOptions): Promise<BaseKeeper
       const health = inspectBase(source);
       if (health.state !== 'ok') throw problemError(problemOf(health.state === 'missing' ? { state: 'damaged', details: 'fichier absent' } : health));
       return replaceBase({ file: source, takenAt: new Date(statSync(source).mtimeMs).toISOString() }, 'remplacee');
+    },
+    importFile: async (path, importId) => {
+      await exclusive;
+      if (!session) throw problem ? problemError(problem) : new DeskError('database.unavailable', { details: 'base fermée / closed' });
+      return session.handlers.importFile(path, importId);
     },
     stop: async () => {
       if (stopping) return;

@@ -1,5 +1,6 @@
 // Clients: finding them, reading one, and writing them (import, demo data, sync).
 
+import type BetterSqlite3 from 'better-sqlite3';
 import { sql, type Kysely, type Selectable, type SelectQueryBuilder } from 'kysely';
 import {
   DeskError,
@@ -220,7 +221,37 @@ export type UpsertOutcome = 'inserted' | 'updated';
  * it belongs to the attempts, not to the file the client came from. Call inside a transaction.
  */
 export async function upsertClient(db: Kysely<Database>, client: ClientInput, at: string): Promise<UpsertOutcome> {
-  const fields = {
+  const fields = clientFields(client, at);
+  const existed = await clientExists(db, client.code);
+  await db
+    .insertInto('clients')
+    .values({ code: client.code, ...fields, created_at: at })
+    .onConflict((oc) => oc.column('code').doUpdateSet(fields))
+    .execute();
+  return existed ? 'updated' : 'inserted';
+}
+
+/**
+ * upsertClient for an import's many lines: the two statements are prepared once and run per line,
+ * with no query built per row (Kysely's building was a third of an import's time in a profile).
+ * Same columns, same rule; call inside the import's transaction, on the same connection.
+ */
+export function prepareClientUpsert(sqlite: BetterSqlite3.Database): (client: ClientInput, at: string) => UpsertOutcome {
+  const exists = sqlite.prepare('SELECT 1 FROM clients WHERE code = ?').pluck();
+  const updated = ['name', 'phones', 'email', 'city', 'address', 'extra', 'name_key', 'search_text', 'updated_at'] as const;
+  const upsert = sqlite.prepare(
+    `INSERT INTO clients (code, ${updated.join(', ')}, created_at) VALUES (@code, ${updated.map((c) => `@${c}`).join(', ')}, @updated_at)
+     ON CONFLICT (code) DO UPDATE SET ${updated.map((c) => `${c} = excluded.${c}`).join(', ')}`,
+  );
+  return (client, at) => {
+    const existed = exists.get(client.code) !== undefined;
+    upsert.run({ code: client.code, ...clientFields(client, at) });
+    return existed ? 'updated' : 'inserted';
+  };
+}
+
+function clientFields(client: ClientInput, at: string) {
+  return {
     name: client.name,
     phones: JSON.stringify(client.phones),
     email: client.email,
@@ -231,11 +262,4 @@ export async function upsertClient(db: Kysely<Database>, client: ClientInput, at
     search_text: searchTextOf(client),
     updated_at: at,
   };
-  const existed = await clientExists(db, client.code);
-  await db
-    .insertInto('clients')
-    .values({ code: client.code, ...fields, created_at: at })
-    .onConflict((oc) => oc.column('code').doUpdateSet(fields))
-    .execute();
-  return existed ? 'updated' : 'inserted';
 }

@@ -8,6 +8,7 @@ import {
   errorPayload,
   type BackupSummary,
   type DatabaseState,
+  type ImportReport,
   type RecoveryOutcome,
   type StorageProblem,
   type DeskErrorPayload,
@@ -45,7 +46,7 @@ export interface DatabaseClient {
   deviceId: string;
   call: DeskCall;
   /** Main's menu: a backup to, or a restore from, a file the agent chose in a dialog. */
-  maintain(task: Maintenance): Promise<Result<BackupSummary | RecoveryOutcome>>;
+  maintain(task: Maintenance): Promise<Result<BackupSummary | RecoveryOutcome | ImportReport>>;
   /** Why the base could not be opened at the last start (the window offers the way out), or null. */
   problem(): StorageProblem | null;
   setOnline(online: boolean): void;

@@ -3,7 +3,7 @@
 // (validated by dispatch() in the worker), their Results, the contract's events, and the few
 // things only main may do for the worker (Electron's keychain).
 
-import type { BackupSummary, DeskErrorPayload, RecoveryOutcome, DeskEventName, DeskEvents, OperationName, OperationOutput, Result, StorageProblem } from '../contract/index.ts';
+import type { BackupSummary, DeskErrorPayload, ImportReport, RecoveryOutcome, DeskEventName, DeskEvents, OperationName, OperationOutput, Result, StorageProblem } from '../contract/index.ts';
 import type { SchedulerTiming } from '../sync/scheduler.ts';
 
 /** Folder of the automatic backups, in the data folder (db/backups.ts; main's restore dialog opens there). */
@@ -18,7 +18,11 @@ export interface DatabaseStartData {
 }
 
 /** What only main asks (from its menu and dialogs), never the page: file paths chosen by the agent. */
-export type Maintenance = { action: 'backupTo'; file: string } | { action: 'restoreFrom'; file: string };
+export type Maintenance =
+  | { action: 'backupTo'; file: string }
+  | { action: 'restoreFrom'; file: string }
+  /** A clients file of any size, streamed from disk (progress and cancelImport as for the page's import). */
+  | { action: 'importFile'; file: string; importId: string };
 
 export type KeychainMethod = 'isEncryptionAvailable' | 'encryptString' | 'decryptString';
 
@@ -34,7 +38,7 @@ export type WorkerMessage =
   | { type: 'ready'; deviceId: string; problem: StorageProblem | null }
   | { type: 'startFailed'; error: DeskErrorPayload; details: string }
   | { type: 'result'; id: number; result: Result<OperationOutput<OperationName>> }
-  | { type: 'maintenanceDone'; id: number; result: Result<BackupSummary | RecoveryOutcome> }
+  | { type: 'maintenanceDone'; id: number; result: Result<BackupSummary | RecoveryOutcome | ImportReport> }
   | { type: 'event'; event: DeskEventName; payload: DeskEvents[DeskEventName] }
   | { type: 'keychain'; id: number; method: KeychainMethod; arg: string | Uint8Array | null }
   | { type: 'stopped' };

@@ -90,7 +90,12 @@ async function run(): Promise<void> {
         break;
       case 'maintenance': {
         const { task } = message;
-        const work = task.action === 'backupTo' ? keeper.backupTo(task.file) : keeper.restoreFrom(task.file);
+        const work =
+          task.action === 'backupTo'
+            ? keeper.backupTo(task.file)
+            : task.action === 'restoreFrom'
+              ? keeper.restoreFrom(task.file)
+              : keeper.importFile(task.file, task.importId);
         void work.then(
           (value) => send({ type: 'maintenanceDone', id: message.id, result: { ok: true, value } }),
           (error: unknown) => {

@@ -1,6 +1,8 @@
 // The operations of the contract, implemented on the local database. Main's IPC handlers, the web
 // bridge, the benchmark and the tests all call these same functions: there is no second path.
 
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { Readable } from 'node:stream';
 import {
@@ -9,6 +11,7 @@ import {
   type DeskEventName,
   type DeskEvents,
   type DeskHandlers,
+  type ImportReport,
   type Settings,
   type SyncSettingsView,
   type SyncState,
@@ -79,7 +82,13 @@ export interface DeskOptions {
   sync?: SyncControl;
 }
 
-export function createDeskHandlers(local: LocalDatabase, options: DeskOptions = {}): DeskHandlers {
+/** The contract's operations, plus what only main may ask (a file path chosen in its dialog). */
+export interface LocalDesk extends DeskHandlers {
+  /** Imports a clients file read from disk as a stream: no 64 MiB cap, memory flat whatever its size. */
+  importFile(path: string, importId: string): Promise<ImportReport>;
+}
+
+export function createDeskHandlers(local: LocalDatabase, options: DeskOptions = {}): LocalDesk {
   const { db, deviceId } = local;
   const clock = options.clock ?? systemClock;
   const emit: EmitEvent = options.emit ?? (() => undefined);
@@ -115,6 +124,27 @@ export function createDeskHandlers(local: LocalDatabase, options: DeskOptions = 
   /** Imports running, by id, so that the agent can stop one (it stops after its current chunk). */
   const imports = new Map<string, AbortController>();
 
+  async function runImport(id: string, source: Readable, bytesTotal: number, unbounded = false): Promise<ImportReport> {
+    const control = new AbortController();
+    imports.get(id)?.abort();
+    imports.set(id, control);
+    try {
+      return await written(
+        importClients(local, source, {
+          at: clock.now().toISOString(),
+          bytesTotal,
+          unbounded,
+          signal: control.signal,
+          // Each chunk counts towards the next checkpoint, so a long import cannot grow the WAL without bound.
+          onChunk: () => local.noteWrite(importChunkWeight),
+          onProgress: (p) => emit('importProgress', { importId: id, ...p }),
+        }),
+      );
+    } finally {
+      if (imports.get(id) === control) imports.delete(id);
+    }
+  }
+
   /** After a write that added to the outbox: the sync worker pushes soon. */
   function queued<T>(value: T): T {
     local.noteWrite();
@@ -144,25 +174,9 @@ export function createDeskHandlers(local: LocalDatabase, options: DeskOptions = 
       if (bytesTotal > limits.importBytes) throw new DeskError('import.tooLarge', { size: bytesTotal, max: limits.importBytes });
       // File.text() turns bytes that are not UTF-8 into U+FFFD: refuse the file before its first chunk commits.
       if (content.includes('\uFFFD')) throw new DeskError('import.encoding');
-      const id = importId ?? 'import';
-      const control = new AbortController();
-      imports.get(id)?.abort();
-      imports.set(id, control);
-      try {
-        return await written(
-          importClients(db, Readable.from([content]), {
-            at: clock.now().toISOString(),
-            bytesTotal,
-            signal: control.signal,
-            // Each chunk counts towards the next checkpoint, so a long import cannot grow the WAL without bound.
-            onChunk: () => local.noteWrite(importChunkWeight),
-            onProgress: (p) => emit('importProgress', { importId: id, ...p }),
-          }),
-        );
-      } finally {
-        if (imports.get(id) === control) imports.delete(id);
-      }
+      return runImport(importId ?? 'import', Readable.from([content]), bytesTotal);
     },
+    importFile: async (path, importId) => runImport(importId, createReadStream(path), (await stat(path)).size, true),
     cancelImport: ({ importId }) => {
       const control = imports.get(importId);
       control?.abort();

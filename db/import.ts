@@ -7,11 +7,10 @@
 // Clients already known are updated by code; their status and history stay theirs.
 
 import { setImmediate as yieldToEvents } from 'node:timers/promises';
-import type { Kysely } from 'kysely';
 import { DeskError, errorPayload, limits, type ImportRejectedLine, type ImportReport } from '../contract/index.ts';
-import { upsertClient } from './clients.ts';
+import { prepareClientUpsert } from './clients.ts';
+import type { LocalDatabase } from './connection.ts';
 import { parseClientsCsv, type ClientsSource, type ParsedLine } from './csv-clients.ts';
-import type { Database } from './schema.ts';
 import { writeTransaction } from './tx.ts';
 
 export interface ImportProgressReport {
@@ -32,6 +31,8 @@ export interface ImportOptions {
   chunkRows?: number;
   /** Most milliseconds of work per transaction: what a click may have to wait. */
   chunkMs?: number;
+  /** A file read from disk by path (main's dialog): not held to the 64 MiB a page may send. */
+  unbounded?: boolean;
   /** Stops after the current chunk (which commits); the report says `cancelled`. */
   signal?: AbortSignal;
   /** Called after each committed chunk (the crash drill kills the process there). */
@@ -43,8 +44,13 @@ export const maxRejectedListed = 1000;
 export const defaultChunkRows = 2000;
 export const defaultChunkMs = 25;
 
-export async function importClients(db: Kysely<Database>, source: ClientsSource, options: ImportOptions): Promise<ImportReport> {
-  if (options.bytesTotal > limits.importBytes) {
+export async function importClients(
+  local: Pick<LocalDatabase, 'db' | 'sqlite'>,
+  source: ClientsSource,
+  options: ImportOptions,
+): Promise<ImportReport> {
+  const { db } = local;
+  if (!options.unbounded && options.bytesTotal > limits.importBytes) {
     throw new DeskError('import.tooLarge', { size: options.bytesTotal, max: limits.importBytes });
   }
   const every = options.progressEvery ?? 500;
@@ -62,6 +68,7 @@ export async function importClients(db: Kysely<Database>, source: ClientsSource,
   const report = () =>
     options.onProgress?.({ linesRead, bytesRead: Math.min(bytesRead, options.bytesTotal), bytesTotal: options.bytesTotal, linesCommitted });
 
+  const upsert = prepareClientUpsert(local.sqlite);
   const lines = parseClientsCsv(source)[Symbol.asyncIterator]();
   // The header is read (and a file that is not a clients file refused) before anything is written.
   let next: IteratorResult<ParsedLine> = await lines.next();
@@ -72,7 +79,7 @@ export async function importClients(db: Kysely<Database>, source: ClientsSource,
       await lines.return?.(undefined);
       break;
     }
-    const counts = await writeTransaction(db, async (trx) => {
+    const counts = await writeTransaction(db, async () => {
       const started = performance.now();
       let rows = 0;
       let chunkInserted = 0;
@@ -84,7 +91,7 @@ export async function importClients(db: Kysely<Database>, source: ClientsSource,
         linesRead = entry.linesRead;
         bytesRead = entry.bytesRead;
         if ('client' in entry) {
-          if ((await upsertClient(trx, entry.client, options.at)) === 'inserted') chunkInserted++;
+          if (upsert(entry.client, options.at) === 'inserted') chunkInserted++;
           else chunkUpdated++;
         } else {
           rejectedCount++;

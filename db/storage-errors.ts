@@ -31,7 +31,7 @@ export function storageError(error: unknown): DeskError | null {
  * The same handlers, with storage failures turned into their DeskError before dispatch() sees them.
  * `onDiskFull` runs after a write failed for want of space (the worker gives the WAL's space back).
  */
-export function withStorageErrors(handlers: DeskHandlers, onDiskFull: () => void = () => undefined): DeskHandlers {
+export function withStorageErrors<T extends DeskHandlers>(handlers: T, onDiskFull: () => void = () => undefined): T {
   const wrapped: Record<string, (input: unknown) => Promise<unknown>> = {};
   for (const [operation, handler] of Object.entries(handlers) as [string, (input: unknown) => unknown][]) {
     wrapped[operation] = async (input) => {
@@ -44,5 +44,5 @@ export function withStorageErrors(handlers: DeskHandlers, onDiskFull: () => void
       }
     };
   }
-  return wrapped as unknown as DeskHandlers;
+  return wrapped as unknown as T;
 }

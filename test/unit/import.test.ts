@@ -148,7 +148,7 @@ describe('malformed files', () => {
     const result = await dispatch(t.desk, 'importClients', { content: new TextDecoder().decode(latin1) });
     expect(result).toMatchObject({ ok: false, error: { code: 'import.encoding' } });
     // Read as bytes (server import, tests), the strict decoder stops at the first bad byte.
-    await expect(importClients(t.local.db, [latin1], { at: '2026-11-26T09:00:00.000Z', bytesTotal: latin1.length })).rejects.toMatchObject({
+    await expect(importClients(t.local, [latin1], { at: '2026-11-26T09:00:00.000Z', bytesTotal: latin1.length })).rejects.toMatchObject({
       code: 'import.encoding',
     });
     expect(snapshotDatabase(t.local.sqlite)).toEqual(before);
@@ -157,7 +157,7 @@ describe('malformed files', () => {
   it('writes nothing when the file turns out unreadable after valid lines', async () => {
     const before = snapshotDatabase(t.local.sqlite);
     const chunks = [Buffer.from('Code client;Nom\n001;A\n002;B\n'), Buffer.from('003;C\xe9\n', 'latin1')];
-    await expect(importClients(t.local.db, chunks, { at: '2026-11-26T09:00:00.000Z', bytesTotal: 40 })).rejects.toMatchObject({
+    await expect(importClients(t.local, chunks, { at: '2026-11-26T09:00:00.000Z', bytesTotal: 40 })).rejects.toMatchObject({
       code: 'import.encoding',
     });
     expect(snapshotDatabase(t.local.sqlite)).toEqual(before);
