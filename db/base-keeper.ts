@@ -30,6 +30,7 @@ export interface KeeperOptions {
   emit: EmitEvent;
   /** Between two automatic backups; 0: none but the one at quit. */
   backupIntervalMs: number;
+  backupAtQuit: boolean;
   /** After a write failed on a full disk. */
   onDiskFull(local: LocalDatabase): void;
 }
@@ -251,7 +252,7 @@ export async function openBaseKeeper(options: KeeperOptions): Promise<BaseKeeper
       stopping = true;
       clearInterval(timer);
       // The backup at quit: the newest copy is at most one working day old even with no interval.
-      await backupNow().catch((error: unknown) => console.error('[database] the backup at quit failed', (error as Error).message));
+      if (options.backupAtQuit) await backupNow().catch((error: unknown) => console.error('[database] the backup at quit failed', (error as Error).message));
       await withExclusive(closeSession);
     },
   };

@@ -37,6 +37,8 @@ export interface DatabaseClientOptions {
   maxRestarts?: number;
   /** Between two automatic backups (default 30 min; 0: only the one at quit). */
   backupIntervalMs?: number;
+  /** Default true; false only for the benchmark's throw-away base. */
+  backupAtQuit?: boolean;
 }
 
 export const defaultBackupIntervalMs = 30 * 60_000;
@@ -87,6 +89,7 @@ export async function startDatabase(options: DatabaseClientOptions): Promise<Dat
     file: options.file,
     sync: options.sync ?? false,
     backupIntervalMs: options.backupIntervalMs ?? defaultBackupIntervalMs,
+    backupAtQuit: options.backupAtQuit ?? true,
   };
   const pending = new Map<number, Pending>();
   let nextId = 1;

@@ -15,6 +15,8 @@ export interface DatabaseStartData {
   sync: false | { timing?: Partial<SchedulerTiming> | undefined };
   /** Between two automatic backups (0: only the one at quit). */
   backupIntervalMs: number;
+  /** False only for the benchmark, whose throw-away copy of a large base needs none. */
+  backupAtQuit: boolean;
 }
 
 /** What only main asks (from its menu and dialogs), never the page: file paths chosen by the agent. */

@@ -55,10 +55,15 @@ function releaseWal(local: LocalDatabase): void {
   clearTimeout(walRetry);
   walRetry = undefined;
   if (!local.sqlite.open) return;
+  let done = false;
   try {
-    local.sqlite.pragma('wal_checkpoint(TRUNCATE)');
+    // A checkpoint that could not finish (a reader in the way) says so in its row rather than throwing.
+    const [row] = local.sqlite.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+    done = row?.busy === 0;
   } catch (error) {
     console.error('[database] disk full: the WAL cannot be truncated yet', (error as Error).message);
+  }
+  if (!done) {
     walRetry = setTimeout(() => releaseWal(local), walRetryMs);
     walRetry.unref();
   }
@@ -68,7 +73,7 @@ const walRetryMs = 2000;
 async function run(): Promise<void> {
   let keeper: BaseKeeper;
   try {
-    keeper = await openBaseKeeper({ file: start.file, sync: start.sync, keychain, emit, backupIntervalMs: start.backupIntervalMs, onDiskFull: releaseWal });
+    keeper = await openBaseKeeper({ file: start.file, sync: start.sync, keychain, emit, backupIntervalMs: start.backupIntervalMs, backupAtQuit: start.backupAtQuit, onDiskFull: releaseWal });
   } catch (error) {
     const named = storageError(error);
     send({

@@ -22,5 +22,17 @@ await build({
   logLevel: 'warning',
 });
 
+// The database worker thread, bundled the same way (test/bench/desk-path.ts starts it from here).
+await build({
+  entryPoints: [here('../db/database-worker.ts')],
+  outfile: here('../test/bench/database-worker.bundle.mjs'),
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node24',
+  packages: 'external',
+  logLevel: 'warning',
+});
+
 const run = spawnSync(process.execPath, [bundle, ...process.argv.slice(2)], { stdio: 'inherit' });
 process.exit(run.status ?? 1);

@@ -6,6 +6,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { closeSync, fdatasyncSync, openSync, rmSync, writeSync } from 'node:fs';
 import { dispatch, type DeskHandlers, type OperationName } from '../../contract/index.ts';
 import type { LocalDatabase } from '../../db/connection.ts';
+import { import1mSection, recordAttemptFullPathSection, sqliteCommitSection } from './desk-path.ts';
 import { sync10mSection, syncSection } from './sync.ts';
 
 export interface Measurement {
@@ -132,12 +133,13 @@ export const sections: BenchSection[] = [
       }
     },
   },
+  sqliteCommitSection,
+  recordAttemptFullPathSection,
   {
-    name: 'record_attempt',
-    description: 'one click recorded: attempt, client status and outbox entry in one transaction, synchronous=FULL',
-    targetP99Ms: 1.5,
+    name: 'record_attempt_direct',
+    description: 'the same click called in-process through dispatch (no main, no worker hop): the domain’s own cost',
     run: async (ctx) => [
-      await ctx.measure('record_attempt', Math.round(2000 * ctx.scale), () =>
+      await ctx.measure('record_attempt_direct', Math.round(2000 * ctx.scale), () =>
         ctx.call('recordAttempt', { clientCode: ctx.randomClientCode(), status: ctx.random() < 0.5 ? 'success' : 'failure', channel: 'phone' }),
       ),
     ],
@@ -201,6 +203,8 @@ export const sections: BenchSection[] = [
   syncSection,
   // The same on the server's 10M base (built once, then copied per run).
   sync10mSection,
+  // Last: it adds 1,000,000 clients to this run's copy of the base.
+  import1mSection,
 ];
 
 /** Targets that are not a section's p99. */

@@ -135,7 +135,7 @@ describe.skipIf(skipReason !== null)('a full disk (a 6 MiB tmpfs)', () => {
     // Space freed: without a click, the worker copies the committed chunks into the base and gives
     // the WAL's space back (truncated), instead of keeping megabytes of a rolled-back chunk.
     rmSync(filler);
-    const until = Date.now() + 15_000;
+    const until = Date.now() + 30_000;
     while (walBytes() > 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 100));
     expect(walBytes()).toBe(0);
     const reader = new BetterSqlite3(file, { readonly: true });

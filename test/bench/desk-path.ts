@@ -1,0 +1,207 @@
+// The click as the app makes it, and the floor it competes with (issue 10):
+//  - sqlite_commit: one one-row INSERT + COMMIT in WAL, synchronous=FULL, on the same disk, same run;
+//  - record_attempt: main's IPC handler (sender check) → the database worker thread → dispatch()
+//    → commit → the answer back in main; Electron's own renderer → main hop is not in it (no
+//    Electron binary here; it is one structured-clone message each way, like the worker's);
+//  - import_1m: a 1,000,000-line Excel (France) CSV streamed from disk into the 100,000-client base
+//    by the database worker, while main clicks every 20 ms and watches its own event loop.
+// JSON lines like the other sections; import_1m's is {"name":"import_1m","lines_per_s",…}.
+
+import { closeSync, openSync, rmSync, writeSync } from 'node:fs';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import BetterSqlite3 from 'better-sqlite3';
+import type { IpcMainInvokeEvent } from 'electron';
+import type { ImportProgress, Result } from '../../contract/index.ts';
+import { startDatabase, type DatabaseClient } from '../../db/database-client.ts';
+import { demoClient } from '../../db/demo.ts';
+import type { AppPage } from '../../main/app-page.ts';
+import { registerDeskIpc } from '../../main/ipc.ts';
+import type { BenchContext, BenchSection, Measurement } from './sections.ts';
+
+function percentile(sorted: number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
+}
+
+/** The worker as the bench runs it: bundled next to run.bundle.mjs by scripts/bench.mjs, or from source. */
+function workerUrl(): URL {
+  const here = import.meta.url;
+  return here.endsWith('.ts') ? new URL('../../db/database-worker.ts', here) : new URL('./database-worker.bundle.mjs', here);
+}
+
+interface MainSide {
+  database: DatabaseClient;
+  /** What the preload's ipcRenderer.invoke reaches: main's registered handler, with its sender check. */
+  invoke(operation: string, input: unknown): Promise<Result<unknown>>;
+  progress: ImportProgress[];
+  stop(): Promise<void>;
+}
+
+/** Main's half of the app around a database worker on the bench's base: registerDeskIpc as app.ts calls it. */
+async function startMainSide(ctx: BenchContext): Promise<MainSide> {
+  const progress: ImportProgress[] = [];
+  const database = await startDatabase({
+    file: ctx.file,
+    emit: (event, payload) => {
+      if (event === 'importProgress') progress.push(payload as ImportProgress);
+    },
+    backupIntervalMs: 0,
+    backupAtQuit: false,
+    workerUrl: workerUrl(),
+  });
+  const handlers = new Map<string, (event: unknown, input: unknown) => Promise<Result<unknown>>>();
+  const ipcMain = {
+    handle: (channel: string, handler: (event: unknown, input: unknown) => Promise<Result<unknown>>) => void handlers.set(channel, handler),
+    removeHandler: (channel: string) => void handlers.delete(channel),
+  };
+  const contents = { isDestroyed: () => false };
+  const page = { url: 'file:///app/index.html', isAppUrl: (url: string) => url === 'file:///app/index.html' } as unknown as AppPage;
+  const ipc = registerDeskIpc(ipcMain as never, database.call, { page, appContents: () => contents as never });
+  const event = { sender: contents, senderFrame: { url: page.url, parent: null } } as unknown as IpcMainInvokeEvent;
+  return {
+    database,
+    progress,
+    invoke: (operation, input) => handlers.get(`desk:${operation}`)!(event, input),
+    stop: async () => {
+      ipc.dispose();
+      await database.stop();
+    },
+  };
+}
+
+function clickInput(ctx: BenchContext): unknown {
+  return { clientCode: ctx.randomClientCode(), status: ctx.random() < 0.5 ? 'success' : 'failure', channel: 'phone' };
+}
+
+async function click(main: MainSide, ctx: BenchContext): Promise<void> {
+  const result = await main.invoke('recordAttempt', clickInput(ctx));
+  if (!result.ok) throw new Error(`recordAttempt refused: ${result.error.code} ${result.error.message.en}`);
+}
+
+export const sqliteCommitSection: BenchSection = {
+  name: 'sqlite_commit',
+  description: 'reference, not the app: one one-row INSERT + COMMIT in WAL, synchronous=FULL, next to the database (the floor of a click)',
+  run: async (ctx) => {
+    const file = `${ctx.file}.commit-probe.db`;
+    const probe = new BetterSqlite3(file);
+    try {
+      probe.pragma('journal_mode = WAL');
+      probe.pragma('synchronous = FULL');
+      // As the app's connection: no checkpoint inside a commit.
+      probe.pragma('wal_autocheckpoint = 0');
+      probe.exec('CREATE TABLE probe (id INTEGER PRIMARY KEY, at TEXT NOT NULL)');
+      const begin = probe.prepare('BEGIN IMMEDIATE');
+      const insert = probe.prepare('INSERT INTO probe (at) VALUES (?)');
+      const commit = probe.prepare('COMMIT');
+      return [
+        await ctx.measure('sqlite_commit', Math.round(2000 * ctx.scale), async () => {
+          begin.run();
+          insert.run('2026-11-26T09:00:00.000Z');
+          commit.run();
+        }),
+      ];
+    } finally {
+      probe.close();
+      for (const suffix of ['', '-wal', '-shm']) rmSync(`${file}${suffix}`, { force: true });
+    }
+  },
+};
+
+export const recordAttemptFullPathSection: BenchSection = {
+  name: 'record_attempt',
+  description: 'one click through the app’s path: main’s IPC handler (sender check) → database worker → dispatch → commit (synchronous=FULL) → answer',
+  run: async (ctx) => {
+    const main = await startMainSide(ctx);
+    try {
+      return [await ctx.measure('record_attempt', Math.round(2000 * ctx.scale), () => click(main, ctx))];
+    } finally {
+      await main.stop();
+    }
+  },
+};
+
+/** Writes the file as Excel (France) saves "CSV UTF-8": BOM, ';', CRLF, accents; some codes already in the base. */
+function writeClientsFile(path: string, lines: number, existingEvery: number): void {
+  const fd = openSync(path, 'w');
+  let buffer = '\uFEFFCode client;Nom;Prénom;Téléphone;Email;Ville\r\n';
+  const cities = ['Paris', 'Lyon', 'Dakar', 'Bamako', 'Abidjan', 'Lille', 'Nantes'];
+  for (let i = 0; i < lines; i++) {
+    // One line in `existingEvery` updates a client of the base (demo codes), the others are new.
+    const code = i % existingEvery === 0 ? demoClient(i / existingEvery).code : `IMP${String(i).padStart(8, '0')}`;
+    const phone = `06 ${String(10 + (i % 90)).padStart(2, '0')} ${String(i % 100).padStart(2, '0')} ${String((i * 7) % 100).padStart(2, '0')} ${String((i * 13) % 100).padStart(2, '0')}`;
+    buffer += `${code};DUPONT-${i % 997} Société;Gaëlle;${phone};client${i}@exemple.fr;${cities[i % cities.length]}\r\n`;
+    if (buffer.length > 1 << 20) {
+      writeSync(fd, buffer);
+      buffer = '';
+    }
+  }
+  writeSync(fd, buffer);
+  closeSync(fd);
+}
+
+export interface ImportMeasurement {
+  name: 'import_1m';
+  lines_per_s: number;
+  peak_rss_mb: number;
+  click_p99_ms: number;
+  main_lag_p99_ms: number;
+  n: number;
+  seconds: number;
+  clicks: number;
+  main_lag_max_ms: number;
+}
+
+export const import1mSection: BenchSection = {
+  name: 'import_1m',
+  // Its peak is its own figure (peak_rss_mb, target 250 MB); rss_mb stays the desk's at work.
+  outsideRss: true,
+  description:
+    '1,000,000-line CSV (Excel FR) streamed into the 100,000-client base by the database worker, clicks every 20 ms meanwhile; peak_rss_mb is the whole process (main + database worker)',
+  run: async (ctx) => {
+    const lines = Math.round(1_000_000 * ctx.scale);
+    const csv = join(ctx.file, '..', 'import-1m.csv');
+    writeClientsFile(csv, lines, 20);
+    const main = await startMainSide(ctx);
+    try {
+      const lag = monitorEventLoopDelay({ resolution: 10 });
+      let peakRss = process.memoryUsage().rss;
+      const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 100);
+      const clicks: number[] = [];
+      let importing = true;
+      const clicking = (async () => {
+        while (importing) {
+          const started = performance.now();
+          await click(main, ctx);
+          clicks.push(performance.now() - started);
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+      })();
+      lag.enable();
+      const started = performance.now();
+      const result = await main.database.maintain({ action: 'importFile', file: csv, importId: 'bench' });
+      const seconds = (performance.now() - started) / 1000;
+      importing = false;
+      await clicking;
+      lag.disable();
+      clearInterval(sampler);
+      if (!result.ok) throw new Error(`import refused: ${result.error.code} ${result.error.message.en}`);
+      clicks.sort((a, b) => a - b);
+      const round = (x: number) => Math.round(x * 10) / 10;
+      const measured: ImportMeasurement = {
+        name: 'import_1m',
+        lines_per_s: Math.round(lines / seconds),
+        peak_rss_mb: round(peakRss / 1024 / 1024),
+        click_p99_ms: round(percentile(clicks, 99)),
+        main_lag_p99_ms: round(lag.percentile(99) / 1e6),
+        n: lines,
+        seconds: round(seconds),
+        clicks: clicks.length,
+        main_lag_max_ms: round(lag.max / 1e6),
+      };
+      return [measured as unknown as Measurement];
+    } finally {
+      await main.stop();
+      rmSync(csv, { force: true });
+    }
+  },
+};
