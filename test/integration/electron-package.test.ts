@@ -18,7 +18,8 @@ const asar = builderRequire('@electron/asar') as {
   extractFile(archive: string, file: string): Buffer;
 };
 
-const builtFiles = ['out/main/index.js', 'out/preload/index.cjs', 'out/renderer/index.html'];
+// Main starts its worker threads from files next to index.js: without them the app opens no database.
+const builtFiles = ['out/main/index.js', 'out/main/database-worker.js', 'out/main/sync-worker.js', 'out/preload/index.cjs', 'out/renderer/index.html'];
 const notBuilt = builtFiles.filter((f) => !existsSync(join(root, f)));
 const skipReason = notBuilt.length ? `SKIPPED: ${notBuilt.join(', ')} not built; run npx electron-vite build first` : null;
 if (skipReason) console.warn(`[electron-package] ${skipReason}`);
@@ -76,7 +77,7 @@ describe.skipIf(skipReason !== null)('packaged app (electron-builder --dir, linu
     if (work) rmSync(work, { recursive: true, force: true });
   });
 
-  it('puts the three bundles and package.json in the asar, and no sources', () => {
+  it('puts the bundles (main and its two workers, preload, renderer) and package.json in the asar, and no sources', () => {
     for (const file of ['/package.json', ...builtFiles.map((f) => `/${f}`)]) expect(entries.has(file), file).toBe(true);
     const sources = [...entries].filter((p) => /^\/(main|preload|db|contract|renderer|sync|server|web|test|scripts)\//.test(p));
     expect(sources).toEqual([]);
