@@ -201,9 +201,11 @@ export async function openBaseKeeper(options: KeeperOptions): Promise<BaseKeeper
   const storageHandlers: Pick<DeskHandlers, 'getStorageState' | 'restoreLatestBackup' | 'startEmptyBase'> = {
     getStorageState: () => state(),
     restoreLatestBackup: () => {
+      // The page may only repair a bad base; replacing a healthy one is the menu's (main's dialogs).
+      if (!problem) throw new DeskError('storage.notNeeded');
       const latest = latestUsableBackup(backupsDir);
       if (!latest) throw new DeskError('storage.noBackup');
-      return replaceBase(latest, problem ? 'endommagee' : 'remplacee');
+      return replaceBase(latest, 'endommagee');
     },
     startEmptyBase: () => {
       // A healthy base is never thrown away from the window: this is the way out of a bad one only.

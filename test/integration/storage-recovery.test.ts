@@ -133,7 +133,9 @@ describe('a bad base at start', () => {
     expect(state.problem).toMatchObject({ kind: 'damaged' });
     expect(state.problem?.details).toMatch(/SQLITE_NOTADB|not a database/);
     await value(database.call('restoreLatestBackup', {}));
+    // Once healthy, the page can replace the base no more (the menu's restore is main's).
     expect(await database.call('startEmptyBase', {})).toMatchObject({ ok: false, error: { code: 'storage.notNeeded' } });
+    expect(await database.call('restoreLatestBackup', {})).toMatchObject({ ok: false, error: { code: 'storage.notNeeded' } });
   });
 
   it('from a newer version: says so, naming it, and offers the latest backup made by this version', async () => {
