@@ -167,10 +167,6 @@ const catalog = {
     fr: (p) => `La base locale ne répond plus (${p.details}) : redémarrez l’application.`,
     en: (p) => `The local database is not answering (${p.details}): restart the application.`,
   },
-  'import.cancelled': {
-    fr: (p) => `Import interrompu à la ligne ${p.line} : les lignes déjà importées sont gardées ; réimportez le même fichier pour le terminer.`,
-    en: (p) => `Import stopped at line ${p.line}: the lines already imported are kept; import the same file again to finish it.`,
-  },
   'internal': {
     fr: () => 'Erreur interne : l’opération n’a pas été enregistrée. Réessayez ; si cela persiste, prévenez le support.',
     en: () => 'Internal error: nothing was saved. Try again; if it persists, contact support.',

@@ -156,7 +156,13 @@ export async function openBaseKeeper(options: KeeperOptions): Promise<BaseKeeper
         throw error;
       }
       problem = null;
-      const carried = asideFile ? await carryOutbox(asideFile, session.local, new Date().toISOString()) : { carried: 0, unreadable: false };
+      // The base is replaced by now: a replaced outbox that cannot be carried is said, not thrown.
+      const carried = asideFile
+        ? await carryOutbox(asideFile, session.local, new Date().toISOString()).catch((error: unknown) => {
+            console.error('[database] the replaced base\'s outbox could not be carried over', (error as Error).message);
+            return { carried: 0, unreadable: true };
+          })
+        : { carried: 0, unreadable: false };
       return {
         restoredFrom: source?.takenAt ?? null,
         outboxCarried: carried.carried,

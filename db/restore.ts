@@ -50,16 +50,29 @@ export async function carryOutbox(fromFile: string, into: LocalDatabase, at: str
   const codes = [...new Set(attempts.map((a) => a.clientCode))];
 
   // The clients those attempts belong to, copied from the replaced base when the backup lacks them.
+  // A replaced base too damaged to attach, or of another version (other columns), gives none: the
+  // attempts then wait (parked) for their clients to be pulled or imported.
   const { sqlite } = into;
-  sqlite.prepare('ATTACH DATABASE ? AS replaced').run(fromFile);
+  let attached = false;
+  try {
+    sqlite.prepare('ATTACH DATABASE ? AS replaced').run(fromFile);
+    attached = true;
+  } catch {
+    // Not attachable: the records alone are carried.
+  }
   try {
     await writeTransaction(into.db, async (trx) => {
-      const copy = sqlite.prepare('INSERT OR IGNORE INTO main.clients SELECT * FROM replaced.clients WHERE code = ?');
-      for (const code of codes) {
+      let copy: BetterSqlite3.Statement | null = null;
+      try {
+        if (attached) copy = sqlite.prepare('INSERT OR IGNORE INTO main.clients SELECT * FROM replaced.clients WHERE code = ?');
+      } catch {
+        copy = null;
+      }
+      for (const code of copy ? codes : []) {
         try {
-          copy.run(code);
+          copy!.run(code);
         } catch {
-          // A damaged page of the old clients table: the attempt waits (parked) for the client to be pulled.
+          // A damaged page of the old clients table: that client's attempts wait (parked).
         }
       }
       await applyPulledPage(trx, { clients: [], attempts, voids }, at);
@@ -77,7 +90,7 @@ export async function carryOutbox(fromFile: string, into: LocalDatabase, at: str
       for (const code of touched) await recomputeClientStatus(trx, code);
     });
   } finally {
-    sqlite.prepare('DETACH DATABASE replaced').run();
+    if (attached) sqlite.prepare('DETACH DATABASE replaced').run();
   }
   return { carried: rows.length, unreadable: false };
 }

@@ -132,7 +132,10 @@ describe('a bad base at start', () => {
     const state = await value<StorageState>(database.call('getStorageState', {}));
     expect(state.problem).toMatchObject({ kind: 'damaged' });
     expect(state.problem?.details).toMatch(/SQLITE_NOTADB|not a database/);
-    await value(database.call('restoreLatestBackup', {}));
+    // Its outbox cannot be read: said, and the file is kept aside for support.
+    const restored = await value<RecoveryOutcome>(database.call('restoreLatestBackup', {}));
+    expect(restored).toMatchObject({ outboxCarried: 0, outboxUnreadable: true });
+    expect(existsSync(join(dir, restored.setAside!))).toBe(true);
     // Once healthy, the page can replace the base no more (the menu's restore is main's).
     expect(await database.call('startEmptyBase', {})).toMatchObject({ ok: false, error: { code: 'storage.notNeeded' } });
     expect(await database.call('restoreLatestBackup', {})).toMatchObject({ ok: false, error: { code: 'storage.notNeeded' } });
