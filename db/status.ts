@@ -3,17 +3,10 @@
 
 import { sql, type Kysely } from 'kysely';
 import type { AttemptRecord } from '../contract/index.ts';
+import { isLater } from '../contract/status-rule.ts';
 import type { Database } from './schema.ts';
 
-interface Latest {
-  id: string;
-  occurred_at: string;
-}
-
-/** True when `a` comes after `b` in status order. */
-export function isLater(a: Latest, b: Latest): boolean {
-  return a.occurred_at > b.occurred_at || (a.occurred_at === b.occurred_at && a.id > b.id);
-}
+export { isLater } from '../contract/status-rule.ts';
 
 /**
  * Moves each client's status to the latest of its newly inserted attempts, if that is later than
