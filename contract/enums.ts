@@ -39,3 +39,20 @@ export function sqlList(values: readonly string[]): string {
 export function isOneOf<T extends string>(values: readonly T[], value: unknown): value is T {
   return typeof value === 'string' && (values as readonly string[]).includes(value);
 }
+
+/** People of the supervision console: 'admin' everything, 'supervisor' reads and manages agents and
+ * devices, 'auditor' reads and exports only. */
+export const consoleRoles = ['admin', 'supervisor', 'auditor'] as const;
+export type ConsoleRole = (typeof consoleRoles)[number];
+
+/** What the console's own audit log records: every change made through it. */
+export const consoleAuditActions = [
+  'user.create',
+  'user.disable',
+  'agent.create',
+  'agent.disable',
+  'token.revoke',
+  'enrolment.issue',
+  'enrolment.use',
+] as const;
+export type ConsoleAuditAction = (typeof consoleAuditActions)[number];

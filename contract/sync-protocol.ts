@@ -174,6 +174,23 @@ export interface HealthResponse extends EpochField {
   features: ProtocolFeature[];
 }
 
+/**
+ * POST /v1/enrol, without a token: a desk exchanges the short single-use code an administrator
+ * issued in the console for that agent's access token (shown to nobody).
+ */
+export const enrolRequestSchema = z.strictObject({
+  code: z.string().min(1).max(40),
+  deviceId: text().min(1).max(64).optional(),
+});
+export type EnrolRequest = z.infer<typeof enrolRequestSchema>;
+
+export interface EnrolResponse {
+  token: string;
+  agentId: string;
+  agentName: string;
+  serverTime: string;
+}
+
 const protocolCatalog = {
   'auth.missing': { fr: 'Jeton d’accès manquant.', en: 'Access token missing.', status: 401 },
   'auth.invalid': { fr: 'Jeton d’accès invalide.', en: 'Invalid access token.', status: 401 },
@@ -203,6 +220,11 @@ const protocolCatalog = {
     fr: 'Une autre tentative porte déjà cet identifiant.',
     en: 'Another attempt already has this id.',
     status: 409,
+  },
+  'enrol.invalid': {
+    fr: 'Code d’enrôlement inconnu, expiré ou déjà utilisé : demandez-en un nouveau.',
+    en: 'Enrolment code unknown, expired or already used: ask for a new one.',
+    status: 401,
   },
   'not.found': { fr: 'Adresse inconnue.', en: 'Unknown address.', status: 404 },
   'server.unavailable': { fr: 'Serveur indisponible.', en: 'Server unavailable.', status: 503 },

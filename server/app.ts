@@ -16,6 +16,8 @@ import {
 } from '../contract/sync-protocol.ts';
 import { authenticate, type CallerIdentity } from './auth.ts';
 import { ReadSightings } from './devices.ts';
+import { consolePlugin } from './console/plugin.ts';
+import { enrolRoutes } from './enrol.ts';
 import { ProtocolFailure } from './failure.ts';
 import { registerMetrics } from './metrics.ts';
 import { answerOversizedBodies } from './oversized-body.ts';
@@ -64,6 +66,8 @@ export interface AppOptions {
   maxEventLoopDelayMs?: number;
   /** How often the lag is sampled (tests shorten it). Default 1000 ms. */
   pressureSampleIntervalMs?: number;
+  /** The supervision console's time zone (calendar days, server times). Default Europe/Paris. */
+  consoleTimeZone?: string;
 }
 
 /** Seconds a device is asked to wait after a 503: the database or the server is coming back. */
@@ -78,6 +82,8 @@ const redactPaths = [
   'token',
   '*.token',
   '*.*.token',
+  'password',
+  '*.password',
 ];
 
 function loggerOption(logger: AppOptions['logger']): FastifyServerOptions['logger'] {
@@ -292,6 +298,10 @@ export async function buildApp(sdb: ServerDatabase, options: AppOptions = {}): P
     },
     { prefix: '/v1' },
   );
+
+  // Outside the token-checked /v1 scope above: the code is the credential.
+  await app.register(enrolRoutes, { prefix: '/v1', sdb, clock });
+  await app.register(consolePlugin, { prefix: '/console', sdb, clock, ...(options.consoleTimeZone ? { timeZone: options.consoleTimeZone } : {}) });
 
   return app;
 }

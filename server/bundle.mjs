@@ -2,7 +2,7 @@
 // database code they import from the rest of the repository, so that the package stands alone;
 // its npm dependencies stay outside the bundle and come from `dependencies` at install.
 
-import { rmSync } from 'node:fs';
+import { cpSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
 
@@ -23,3 +23,5 @@ const common = {
 
 await build({ ...common, entryPoints: [join(here, 'cli.ts')], outfile: join(outdir, 'cli.js'), banner: { js: '#!/usr/bin/env node' } });
 await build({ ...common, entryPoints: [join(here, 'index.ts')], outfile: join(outdir, 'index.js') });
+// The console reads its stylesheet and icon next to the code that serves them (console/plugin.ts).
+cpSync(join(here, 'console', 'assets'), join(outdir, 'assets'), { recursive: true });

@@ -9,6 +9,9 @@ import { ConfigError, readConfig, settingFlags, settingsHelp, settings, type Set
 import { AdminError, createAgent, importClients, issueToken, listAgents, listDevices, listenServer, revokeToken } from './index.ts';
 import { describeLocation, migrateServerDatabase, NewerDatabaseError, openServerDatabase } from './storage/database.ts';
 import { printable } from './terminal-text.ts';
+import { commandLineActor } from './console/audit.ts';
+import { PasswordMismatch, readNewPassword } from './console/password-input.ts';
+import { createConsoleUser } from './console/users.ts';
 
 const serveSettings = Object.keys(settings) as SettingName[];
 
@@ -21,6 +24,8 @@ const usage = `Utilisation :
   npm run server -- admin import-clients --db … FICHIER.csv
   npm run server -- admin list-devices   --db …
   npm run server -- admin list-agents    --db …
+  npm run server -- admin create-user    --db … --login LOGIN --role admin|supervisor|auditor
+      (mot de passe demandé au terminal, ou lu sur une ligne de l’entrée standard ; jamais en argument)
 (Installé depuis le paquet : notification-desk-server au lieu de « npm run server -- ».)
 Réglages (option, ou variable d’environnement ; l’option l’emporte) :
 ${settingsHelp(serveSettings)}
@@ -134,8 +139,27 @@ async function admin(args: string[]): Promise<void> {
     name: { type: 'string' },
     token: { type: 'string' },
     agent: { type: 'string' },
+    login: { type: 'string' },
+    role: { type: 'string' },
   });
   switch (command) {
+    case 'create-user': {
+      if (!values.login) fail('Précisez l’identifiant avec --login.');
+      if (!values.role) fail('Précisez le rôle avec --role (admin, supervisor ou auditor).');
+      if (positionals.length > 0) fail('Le mot de passe ne se donne jamais en argument : il est demandé au terminal, ou lu sur l’entrée standard.');
+      const password = await readNewPassword().catch((error: unknown) => {
+        if (error instanceof PasswordMismatch) throw new AdminError(error.message, 'The two passwords differ.');
+        throw error;
+      });
+      const sdb = await openServerDatabase(database(values.db), { poolSize: 2 });
+      try {
+        const user = await createConsoleUser(sdb, { login: values.login, role: values.role, password }, commandLineActor);
+        console.log(`Utilisateur de la console créé : ${user.login} (${user.role}).`);
+      } finally {
+        await sdb.close();
+      }
+      return;
+    }
     case 'create-agent': {
       if (!values.name) fail('Précisez le nom de l’agent avec --name "Prénom Nom".');
       const issued = await createAgent(database(values.db), values.name);

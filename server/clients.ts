@@ -4,6 +4,7 @@
 import type { Kysely } from 'kysely';
 import type { ClientRecord } from '../contract/sync-protocol.ts';
 import { appendChanges } from './storage/changes.ts';
+import { clientSearchText } from './console/search-text.ts';
 import type { ServerSchema } from './storage/schema.ts';
 
 export type ClientFields = Omit<ClientRecord, 'updatedAt'>;
@@ -30,6 +31,7 @@ export async function storeClients(
       city: client.city,
       address: client.address,
       extra: JSON.stringify(client.extra),
+      search_text: clientSearchText(client.code, client.name, client.phones),
     };
     const current = await trx.selectFrom('clients').selectAll().where('code', '=', client.code).executeTakeFirst();
     if (!current) {
@@ -42,7 +44,8 @@ export async function storeClients(
       current.email === fields.email &&
       current.city === fields.city &&
       current.address === fields.address &&
-      current.extra === fields.extra
+      current.extra === fields.extra &&
+      current.search_text === fields.search_text
     ) {
       outcomes.push('unchanged');
     } else {

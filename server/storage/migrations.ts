@@ -5,6 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { PostgresAdapter, sql, type Kysely } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely/migration';
+import { consoleAuditActions, consoleRoles, sqlList } from '../../contract/enums.ts';
+import { clientSearchText } from '../console/search-text.ts';
 
 const m0001: Migration = {
   async up(db: Kysely<any>): Promise<void> {
@@ -242,6 +244,93 @@ const m0007: Migration = {
   },
 };
 
+// The supervision console (server/console/): its people, their sessions, the sign-in throttle, its own
+// append-only audit log, and the enrolment codes a desk exchanges for a token (POST /v1/enrol).
+// Agents can be disabled (their tokens are revoked with them). The journal walks attempts newest
+// first, all of them or one agent's: two indexes that keyset paging needs at millions of rows.
+// Clients gain their folded search text, so the journal's client filter ignores accents and case.
+const m0008: Migration = {
+  async up(db: Kysely<any>): Promise<void> {
+    const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+    await db.schema
+      .createTable('console_users')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('login', 'text', (c) => c.notNull().unique())
+      .addColumn('role', 'text', (c) => c.notNull().check(sql.raw(`role IN (${sqlList(consoleRoles)})`)))
+      .addColumn('password_hash', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('disabled_at', 'text')
+      .execute();
+
+    await db.schema
+      .createTable('console_sessions')
+      .addColumn('id_hash', 'text', (c) => c.primaryKey())
+      .addColumn('user_id', 'text', (c) => c.notNull().references('console_users.id'))
+      .addColumn('csrf', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('last_seen_at', 'text', (c) => c.notNull())
+      .addColumn('expires_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('console_sessions_by_user').on('console_sessions').column('user_id').execute();
+
+    await db.schema
+      .createTable('console_throttle')
+      .addColumn('key', 'text', (c) => c.primaryKey())
+      .addColumn('failures', 'integer', (c) => c.notNull())
+      .addColumn('window_start', 'text', (c) => c.notNull())
+      .addColumn('blocked_until', 'text')
+      .execute();
+
+    await db.schema
+      .createTable('console_audit')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('at', 'text', (c) => c.notNull())
+      .addColumn('user_id', 'text', (c) => c.notNull())
+      .addColumn('user_login', 'text', (c) => c.notNull())
+      .addColumn('action', 'text', (c) => c.notNull().check(sql.raw(`action IN (${sqlList(consoleAuditActions)})`)))
+      .addColumn('target', 'text', (c) => c.notNull())
+      .addColumn('details', 'text', (c) => c.notNull().defaultTo('{}'))
+      .execute();
+    const message = 'the console audit log is append-only';
+    if (postgres) {
+      await sql.raw(`CREATE FUNCTION console_audit_is_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '${message}'; END $$`).execute(db);
+      await sql.raw('CREATE TRIGGER console_audit_append_only BEFORE UPDATE OR DELETE ON console_audit FOR EACH ROW EXECUTE FUNCTION console_audit_is_append_only()').execute(db);
+    } else {
+      for (const event of ['UPDATE', 'DELETE']) {
+        await sql.raw(`CREATE TRIGGER console_audit_append_only_${event.toLowerCase()} BEFORE ${event} ON console_audit BEGIN SELECT RAISE(ABORT, '${message}'); END`).execute(db);
+      }
+    }
+
+    await db.schema
+      .createTable('enrolment_codes')
+      .addColumn('code_hash', 'text', (c) => c.primaryKey())
+      .addColumn('agent_id', 'text', (c) => c.notNull().references('agents.id'))
+      .addColumn('created_by', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('expires_at', 'text', (c) => c.notNull())
+      .addColumn('used_at', 'text')
+      .addColumn('token_id', 'text')
+      .execute();
+
+    await db.schema.alterTable('agents').addColumn('disabled_at', 'text').execute();
+
+    await db.schema.createIndex('attempts_by_time').on('attempts').columns(['occurred_at', 'id']).execute();
+    await db.schema.createIndex('attempts_by_agent_time').on('attempts').columns(['agent_id', 'occurred_at', 'id']).execute();
+
+    await db.schema.alterTable('clients').addColumn('search_text', 'text', (c) => c.notNull().defaultTo('')).execute();
+    // Existing clients get their search text in pages by code (a server may already hold many).
+    let after = '';
+    for (;;) {
+      const page = await db.selectFrom('clients').select(['code', 'name', 'phones']).where('code', '>', after).orderBy('code').limit(1000).execute();
+      if (page.length === 0) break;
+      for (const row of page) {
+        await db.updateTable('clients').set({ search_text: clientSearchText(row.code, row.name, JSON.parse(row.phones) as string[]) }).where('code', '=', row.code).execute();
+      }
+      after = page[page.length - 1]!.code;
+    }
+  },
+};
+
 const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_append_only_history': m0002,
@@ -250,6 +339,7 @@ const migrations: Record<string, Migration> = {
   '0005_device_agents': m0005,
   '0006_rate_counters': m0006,
   '0007_clients_kept_without_row_locks': m0007,
+  '0008_supervision_console': m0008,
 };
 
 export const serverMigrations: MigrationProvider = {

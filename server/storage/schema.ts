@@ -1,10 +1,15 @@
 // Row shapes of the central server's database, as Kysely sees them. The same tables on SQLite and
 // PostgreSQL: times are UTC ISO 8601 text with milliseconds, so they compare and sort alike on both.
 
+import type { ColumnType } from 'kysely';
+import type { ConsoleAuditAction, ConsoleRole } from '../../contract/enums.ts';
+
 export interface AgentTable {
   id: string;
   name: string;
   created_at: string;
+  /** Set by the console: the agent's tokens are revoked with it and no code is issued for it. */
+  disabled_at: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface TokenTable {
@@ -49,6 +54,8 @@ export interface ClientTable {
   extra: string;
   created_at: string;
   updated_at: string;
+  /** Folded name, code and phone digits (console/search-text.ts): the console's client filter. */
+  search_text: ColumnType<string, string | undefined, string>;
 }
 
 export interface AttemptTable {
@@ -116,7 +123,66 @@ export interface DeviceReportTable {
   reported_at: string;
 }
 
+export interface ConsoleUserTable {
+  id: string;
+  login: string;
+  role: ConsoleRole;
+  /** scrypt$N$r$p$salt$key (console/passwords.ts); never logged, never shown. */
+  password_hash: string;
+  created_at: string;
+  disabled_at: string | null;
+}
+
+export interface ConsoleSessionTable {
+  /** sha256 of the cookie's random value: a database read gives no usable session. */
+  id_hash: string;
+  user_id: string;
+  /** The synchronizer token every changing form carries. */
+  csrf: string;
+  created_at: string;
+  last_seen_at: string;
+  expires_at: string;
+}
+
+/** Failed sign-ins per login and per address ('login:…', 'ip:…'), shared by every instance. */
+export interface ConsoleThrottleTable {
+  key: string;
+  failures: number;
+  window_start: string;
+  blocked_until: string | null;
+}
+
+export interface ConsoleAuditTable {
+  id: string;
+  at: string;
+  user_id: string;
+  user_login: string;
+  action: ConsoleAuditAction;
+  /** What was changed: an agent, user or token id. */
+  target: string;
+  /** JSON object; never a secret (no token, no code, no password). */
+  details: string;
+}
+
+export interface EnrolmentCodeTable {
+  /** sha256 of the normalised code: the code itself is shown once. */
+  code_hash: string;
+  agent_id: string;
+  /** Console user id of who issued it. */
+  created_by: string;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+  /** The token it was exchanged for. */
+  token_id: string | null;
+}
+
 export interface ServerSchema {
+  console_users: ConsoleUserTable;
+  console_sessions: ConsoleSessionTable;
+  console_throttle: ConsoleThrottleTable;
+  console_audit: ConsoleAuditTable;
+  enrolment_codes: EnrolmentCodeTable;
   server_identity: ServerIdentityTable;
   device_reports: DeviceReportTable;
   agents: AgentTable;

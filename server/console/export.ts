@@ -1,0 +1,142 @@
+// The filtered journal as a file: CSV for Excel in France (UTF-8 BOM, ';', CRLF, dd/mm/yyyy dates)
+// or .xlsx (client codes kept as text, times as real dates). Both stream the journal page by page.
+// A CSV cell that Excel would run as a formula (= + - @, tab, CR first) is neutralised with a quote.
+
+import { PassThrough, Readable } from 'node:stream';
+import { stringify } from 'csv-stringify';
+import ExcelJS from 'exceljs';
+import type { Kysely } from 'kysely';
+import type { Locale } from '../../contract/errors.ts';
+import type { ServerSchema } from '../storage/schema.ts';
+import { journalRows, type JournalQuery, type JournalRow } from './journal.ts';
+import { offsetLabel, zoneOffsetMin } from './time.ts';
+import { wordsFor } from './words.ts';
+
+export function neutraliseCell(value: string): string {
+  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
+}
+
+const headers: Record<Locale, string[]> = {
+  fr: [
+    'Heure de la tentative (poste)',
+    'Décalage UTC',
+    'Reçue par le serveur',
+    'Code client',
+    'Nom du client',
+    'Agent',
+    'Identifiant agent',
+    'Poste',
+    'Statut',
+    'Canal',
+    'Note',
+    'Annulée le',
+    'Annulée par',
+    'Motif d’annulation',
+    'Identifiant tentative',
+  ],
+  en: [
+    'Attempt time (desk)',
+    'UTC offset',
+    'Received by the server',
+    'Client code',
+    'Client name',
+    'Agent',
+    'Agent id',
+    'Device',
+    'Status',
+    'Channel',
+    'Note',
+    'Voided on',
+    'Voided by',
+    'Void reason',
+    'Attempt id',
+  ],
+};
+
+/** A UTC instant shifted so that its UTC fields read as the wall clock wanted (Excel dates have no zone). */
+function wallClockDate(iso: string, offsetMin: number): Date {
+  return new Date(Date.parse(iso) + offsetMin * 60_000);
+}
+
+function csvDate(at: Date): string {
+  const p = (n: number) => String(n).padStart(2, '0');
+  return `${p(at.getUTCDate())}/${p(at.getUTCMonth() + 1)}/${at.getUTCFullYear()} ${p(at.getUTCHours())}:${p(at.getUTCMinutes())}:${p(at.getUTCSeconds())}`;
+}
+
+interface Cells {
+  attemptAt: Date;
+  offset: string;
+  receivedAt: Date;
+  voidedAt: Date | null;
+  texts: string[];
+}
+
+function cells(row: JournalRow, locale: Locale, timeZone: string): Cells {
+  const words = wordsFor(locale);
+  return {
+    attemptAt: wallClockDate(row.occurred_at, row.utc_offset_min),
+    offset: offsetLabel(row.utc_offset_min),
+    receivedAt: wallClockDate(row.received_at, zoneOffsetMin(new Date(row.received_at), timeZone)),
+    voidedAt: row.voided_at ? wallClockDate(row.voided_at, zoneOffsetMin(new Date(row.voided_at), timeZone)) : null,
+    texts: [row.client_code, row.client_name, row.agent_name, row.agent_id, row.device_id, words.status[row.status], words.channels[row.channel] ?? row.channel, row.note ?? ''],
+  };
+}
+
+export function exportFileName(extension: 'csv' | 'xlsx', at: Date, timeZone: string): string {
+  const local = wallClockDate(at.toISOString(), zoneOffsetMin(at, timeZone));
+  return `journal-tentatives_${local.toISOString().slice(0, 16).replace(/[-:]/g, '').replace('T', '-')}.${extension}`;
+}
+
+export function journalCsv(db: Kysely<ServerSchema>, filter: JournalQuery, locale: Locale, timeZone: string): Readable {
+  const out = stringify({ delimiter: ';', record_delimiter: '\r\n', bom: true });
+  const source = Readable.from(
+    (async function* () {
+      yield headers[locale];
+      for await (const row of journalRows(db, filter, timeZone)) {
+        const c = cells(row, locale, timeZone);
+        const [code, name, agent, agentId, device, status, channel, note] = c.texts.map(neutraliseCell);
+        yield [
+          csvDate(c.attemptAt),
+          c.offset,
+          csvDate(c.receivedAt),
+          code,
+          name,
+          agent,
+          agentId,
+          device,
+          status,
+          channel,
+          note,
+          c.voidedAt ? csvDate(c.voidedAt) : '',
+          neutraliseCell(row.void_agent_name ?? ''),
+          neutraliseCell(row.void_reason ?? ''),
+          row.id,
+        ];
+      }
+    })(),
+  );
+  source.on('error', (error) => out.destroy(error));
+  return source.pipe(out);
+}
+
+export function journalXlsx(db: Kysely<ServerSchema>, filter: JournalQuery, locale: Locale, timeZone: string): Readable {
+  const out = new PassThrough();
+  const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useSharedStrings: false, useStyles: true });
+  const sheet = workbook.addWorksheet(locale === 'en' ? 'Journal' : 'Journal');
+  const dateFormat = locale === 'en' ? 'yyyy-mm-dd hh:mm:ss' : 'dd/mm/yyyy hh:mm:ss';
+  sheet.columns = headers[locale].map((header, i) => ({
+    header,
+    width: [22, 12, 22, 14, 28, 22, 24, 20, 14, 12, 40, 22, 22, 30, 38][i],
+    style: [0, 2, 11].includes(i) ? { numFmt: dateFormat } : i === 3 ? { numFmt: '@' } : {},
+  }));
+  void (async () => {
+    for await (const row of journalRows(db, filter, timeZone)) {
+      const c = cells(row, locale, timeZone);
+      const [code, name, agent, agentId, device, status, channel, note] = c.texts;
+      sheet.addRow([c.attemptAt, c.offset, c.receivedAt, code, name, agent, agentId, device, status, channel, note, c.voidedAt, row.void_agent_name ?? '', row.void_reason ?? '', row.id]).commit();
+    }
+    sheet.commit();
+    await workbook.commit();
+  })().catch((error: unknown) => out.destroy(error as Error));
+  return out;
+}

@@ -1,0 +1,123 @@
+// The journal: every attempt of every agent, newest first (time of the attempt, then id), filtered,
+// paged by keyset on (occurred_at, id) so that page 1,000 costs what page 1 costs. Exports walk
+// the same query page by page.
+
+import { sql, type Kysely } from 'kysely';
+import { z } from 'zod';
+import { attemptStatuses } from '../../contract/enums.ts';
+import { text } from '../../contract/text-schema.ts';
+import type { ServerSchema } from '../storage/schema.ts';
+import { containsPattern, searchFragment } from './search-text.ts';
+import { dayStartUtc, nextDay } from './time.ts';
+
+const day = z.string().regex(/^\d{4}-\d{2}-\d{2}$/).refine((d) => !Number.isNaN(Date.parse(d)));
+const optional = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+
+/** The journal's query string: what the filter form sends, and what every link back to it carries. */
+export const journalQuerySchema = z.object({
+  status: optional(z.enum(attemptStatuses)),
+  channel: optional(text().max(40)),
+  agent: optional(text().max(64)),
+  device: optional(text().max(64)),
+  from: optional(day),
+  to: optional(day),
+  client: optional(text().max(100)),
+  voided: optional(z.enum(['shown', 'hidden'])),
+  after: optional(z.string().max(200)),
+  lang: optional(z.enum(['fr', 'en'])),
+});
+export type JournalQuery = z.infer<typeof journalQuerySchema>;
+
+export interface JournalRow {
+  id: string;
+  occurred_at: string;
+  utc_offset_min: number;
+  received_at: string;
+  client_code: string;
+  client_name: string;
+  agent_id: string;
+  agent_name: string;
+  device_id: string;
+  status: 'success' | 'failure';
+  channel: string;
+  note: string | null;
+  voided_at: string | null;
+  void_agent_name: string | null;
+  void_reason: string | null;
+  void_kind: 'undo' | 'void' | null;
+}
+
+export const journalPageSize = 50;
+
+export function encodeCursor(row: Pick<JournalRow, 'occurred_at' | 'id'>): string {
+  return Buffer.from(`${row.occurred_at}|${row.id}`, 'utf8').toString('base64url');
+}
+
+function decodeCursor(cursor: string): { occurredAt: string; id: string } | null {
+  const [occurredAt, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  if (!occurredAt || !id || rest.length > 0) return null;
+  return { occurredAt, id };
+}
+
+export async function journalPage(
+  db: Kysely<ServerSchema>,
+  filter: JournalQuery,
+  options: { timeZone: string; limit?: number; after?: { occurredAt: string; id: string } | null },
+): Promise<{ rows: JournalRow[]; next: string | null }> {
+  const limit = options.limit ?? journalPageSize;
+  let query = db
+    .selectFrom('attempts')
+    .innerJoin('clients', 'clients.code', 'attempts.client_code')
+    .leftJoin('voids', 'voids.attempt_id', 'attempts.id')
+    .select([
+      'attempts.id',
+      'attempts.occurred_at',
+      'attempts.utc_offset_min',
+      'attempts.received_at',
+      'attempts.client_code',
+      'clients.name as client_name',
+      'attempts.agent_id',
+      'attempts.agent_name',
+      'attempts.device_id',
+      'attempts.status',
+      'attempts.channel',
+      'attempts.note',
+      'voids.voided_at',
+      'voids.agent_name as void_agent_name',
+      'voids.reason as void_reason',
+      'voids.kind as void_kind',
+    ]);
+  if (filter.status) query = query.where('attempts.status', '=', filter.status);
+  if (filter.channel) query = query.where('attempts.channel', '=', filter.channel);
+  if (filter.agent) query = query.where('attempts.agent_id', '=', filter.agent);
+  if (filter.device) query = query.where('attempts.device_id', '=', filter.device);
+  if (filter.from) query = query.where('attempts.occurred_at', '>=', dayStartUtc(filter.from, options.timeZone).toISOString());
+  if (filter.to) query = query.where('attempts.occurred_at', '<', dayStartUtc(nextDay(filter.to), options.timeZone).toISOString());
+  if (filter.voided === 'hidden') query = query.where('voids.attempt_id', 'is', null);
+  if (filter.client) {
+    const fragment = searchFragment(filter.client);
+    if (fragment) {
+      query = query.where('attempts.client_code', 'in', (eb) =>
+        eb.selectFrom('clients').select('code').where(sql<boolean>`search_text LIKE ${containsPattern(fragment)} ESCAPE '\\'`),
+      );
+    }
+  }
+  const after = options.after !== undefined ? options.after : filter.after ? decodeCursor(filter.after) : null;
+  if (after) query = query.where(sql<boolean>`(attempts.occurred_at, attempts.id) < (${after.occurredAt}, ${after.id})`);
+  const rows = (await query.orderBy('attempts.occurred_at', 'desc').orderBy('attempts.id', 'desc').limit(limit + 1).execute()) as JournalRow[];
+  const more = rows.length > limit;
+  if (more) rows.pop();
+  return { rows: rows.map((r) => ({ ...r, utc_offset_min: Number(r.utc_offset_min) })), next: more ? encodeCursor(rows[rows.length - 1]!) : null };
+}
+
+/** Every row of the filtered journal, page by page (exports). */
+export async function* journalRows(db: Kysely<ServerSchema>, filter: JournalQuery, timeZone: string): AsyncGenerator<JournalRow> {
+  let after: { occurredAt: string; id: string } | null = null;
+  for (;;) {
+    const page = await journalPage(db, { ...filter, after: undefined }, { timeZone, limit: 2000, after });
+    yield* page.rows;
+    if (!page.next) return;
+    const last = page.rows[page.rows.length - 1]!;
+    after = { occurredAt: last.occurred_at, id: last.id };
+  }
+}
