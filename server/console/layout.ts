@@ -58,6 +58,7 @@ export function page(ctx: PageContext, title: string, body: SafeHtml, section: S
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>${title} — ${w.title}</title>
 <link rel="stylesheet" href="/console/assets/console.css">
+<link rel="icon" href="/console/assets/favicon.svg" type="image/svg+xml">
 </head>
 <body>
 <a class="skip" href="#main">${ctx.locale === 'en' ? 'Skip to content' : 'Aller au contenu'}</a>

@@ -55,6 +55,7 @@ export const consoleContentSecurityPolicy = [
 
 const langCookie = 'desk_console_lang';
 const stylesheet = readFileSync(join(import.meta.dirname, 'assets', 'console.css'));
+const favicon = readFileSync(join(import.meta.dirname, 'assets', 'favicon.svg'));
 
 class Refusal extends Error {
   readonly status: number;
@@ -157,6 +158,8 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
   const actor = (session: ConsoleSession): Actor => ({ userId: session.userId, login: session.login });
 
   app.get('/assets/console.css', async (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(stylesheet));
+
+  app.get('/assets/favicon.svg', async (_request, reply) => reply.type('image/svg+xml').header('cache-control', 'public, max-age=86400').send(favicon));
 
   app.get('/', async (_request, reply) => reply.redirect('/console/journal', 303));
 
