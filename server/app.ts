@@ -16,7 +16,7 @@ import {
 } from '../contract/sync-protocol.ts';
 import { authenticate, type CallerIdentity } from './auth.ts';
 import { ReadSightings } from './devices.ts';
-import { consolePlugin } from './console/plugin.ts';
+import { consolePlugin, type ConsoleOptions } from './console/plugin.ts';
 import { enrolRoutes } from './enrol.ts';
 import { ProtocolFailure } from './failure.ts';
 import { registerMetrics } from './metrics.ts';
@@ -66,8 +66,8 @@ export interface AppOptions {
   maxEventLoopDelayMs?: number;
   /** How often the lag is sampled (tests shorten it). Default 1000 ms. */
   pressureSampleIntervalMs?: number;
-  /** The supervision console's time zone (calendar days, server times). Default Europe/Paris. */
-  consoleTimeZone?: string;
+  /** The supervision console (server/console/plugin.ts): time zone, cookies behind a TLS proxy. */
+  console?: Omit<ConsoleOptions, 'sdb' | 'clock'>;
 }
 
 /** Seconds a device is asked to wait after a 503: the database or the server is coming back. */
@@ -301,7 +301,7 @@ export async function buildApp(sdb: ServerDatabase, options: AppOptions = {}): P
 
   // Outside the token-checked /v1 scope above: the code is the credential.
   await app.register(enrolRoutes, { prefix: '/v1', sdb, clock });
-  await app.register(consolePlugin, { prefix: '/console', sdb, clock, ...(options.consoleTimeZone ? { timeZone: options.consoleTimeZone } : {}) });
+  await app.register(consolePlugin, { prefix: '/console', sdb, clock, ...options.console });
 
   return app;
 }

@@ -34,6 +34,11 @@ export interface ConsoleOptions {
   clock: { now(): Date };
   /** Calendar days and server times are shown in this zone. */
   timeZone?: string;
+  /**
+   * Secure session cookies. Default: only when this server itself speaks TLS. Set it when a TLS
+   * reverse proxy sits in front (the usual deployment), where requests reach us as plain HTTP.
+   */
+  secureCookies?: boolean;
 }
 
 declare module 'fastify' {
@@ -65,12 +70,8 @@ class Refusal extends Error {
   }
 }
 
-function isHttps(request: FastifyRequest): boolean {
-  return request.protocol === 'https';
-}
-
-function cookieOptions(request: FastifyRequest, maxAgeMs: number) {
-  return { path: '/console', httpOnly: true, sameSite: 'strict' as const, secure: isHttps(request), maxAge: Math.floor(maxAgeMs / 1000) };
+function cookieOptions(request: FastifyRequest, maxAgeMs: number, secure: boolean | undefined) {
+  return { path: '/console', httpOnly: true, sameSite: 'strict' as const, secure: secure ?? request.protocol === 'https', maxAge: Math.floor(maxAgeMs / 1000) };
 }
 
 /** A form posted from another site: the browser says so in Sec-Fetch-Site, or in Origin. */
@@ -126,7 +127,7 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
     const asked = (request.query as Record<string, unknown> | undefined)?.lang;
     if (asked === 'fr' || asked === 'en') {
       request.consoleLocale = asked;
-      void reply.setCookie(langCookie, asked, cookieOptions(request, 365 * 24 * 3600_000));
+      void reply.setCookie(langCookie, asked, cookieOptions(request, 365 * 24 * 3600_000, options.secureCookies));
     } else {
       request.consoleLocale = request.cookies[langCookie] === 'en' ? 'en' : 'fr';
     }
@@ -214,7 +215,7 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
     await clearFailures(db, keys.login);
     const value = await openSession(db, user.id, now);
     request.log.info({ login }, 'console sign-in');
-    return reply.setCookie(sessionCookie, value, cookieOptions(request, sessionLimits.absoluteMs)).redirect(safeNext(next), 303);
+    return reply.setCookie(sessionCookie, value, cookieOptions(request, sessionLimits.absoluteMs, options.secureCookies)).redirect(safeNext(next), 303);
   });
 
   app.post('/sign-out', async (request, reply) => {

@@ -7,6 +7,7 @@ import { Writable } from 'node:stream';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { buildApp } from '../../server/app.ts';
 import { createAgent, putClients, startServer, type RunningServer } from '../../server/index.ts';
 import { sessionLimits } from '../../server/console/sessions.ts';
 import { throttleRules } from '../../server/console/throttle.ts';
@@ -121,6 +122,21 @@ describe.each([
       if (spent + sessionLimits.idleMs / 2 < sessionLimits.absoluteMs) expect((await busy.get('/console/journal')).status).toBe(200);
     }
     expect((await busy.get('/console/journal')).status, 'past the absolute lifetime').toBe(303);
+  });
+
+  it.skipIf(skip)('behind a TLS reverse proxy (secureCookies) the session cookie is Secure', async () => {
+    const sdb = await openServerDatabase(database.url, { poolSize: 2 });
+    const app = await buildApp(sdb, { console: { secureCookies: true }, clock: new MovableClock() });
+    try {
+      await app.listen({ port: 0, host: '127.0.0.1' });
+      const address = app.server.address() as { port: number };
+      const admin = new ConsoleClient(`http://127.0.0.1:${address.port}`);
+      expect((await admin.signIn('admin')).status).toBe(303);
+      expect(admin.setCookies.find((c) => c.startsWith('desk_console='))).toMatch(/; Secure(;|$)/);
+    } finally {
+      await app.close();
+      await sdb.close();
+    }
   });
 
   it.skipIf(skip)('sign-in is throttled per login after failures, and per address', async () => {
