@@ -33,7 +33,9 @@ export async function applyNewAttempts(trx: Kysely<Database>, inserted: AttemptR
     const values = sql.join(
       entries
         .slice(i, i + 1000)
-        .map(([code, { n, latest }]) => sql`(${code}, ${n}, ${latest.id}, ${latest.occurredAt}, ${latest.status}, ${latest.agentId}, ${latest.agentName})`),
+        // The cast: PostgreSQL (the server keeps statuses with this code too) reads an untyped
+        // parameter in VALUES as text; SQLite ignores it.
+        .map(([code, { n, latest }]) => sql`(${code}, CAST(${n} AS INTEGER), ${latest.id}, ${latest.occurredAt}, ${latest.status}, ${latest.agentId}, ${latest.agentName})`),
     );
     const later = sql`(clients.last_attempt_id IS NULL OR clients.last_attempt_at IS NULL
       OR v.occurred_at > clients.last_attempt_at

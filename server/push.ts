@@ -11,6 +11,7 @@ import type { Kysely, Selectable } from 'kysely';
 import type { AttemptRecord, VoidRecord } from '../contract/records.ts';
 import { pushLimits, type PushItemResult, type PushResponse } from '../contract/sync-protocol.ts';
 import type { CallerIdentity } from './auth.ts';
+import { keepClientStatuses } from './client-status.ts';
 import { ProtocolFailure, itemError } from './failure.ts';
 import type { CheckedPush } from './push-items.ts';
 import { appendChanges, type Change } from './storage/changes.ts';
@@ -277,6 +278,7 @@ export async function applyPushInTransaction(
     else batch.results.push(await batch.void(checked.item.record, checked.carriedId, index));
   }
   await batch.insertPlannedVoids();
+  await keepClientStatuses(trx, batch.loggedChanges());
   await recordPushingDevice(trx, { deviceId: push.deviceId, agentId: caller.agentId, at: receivedAt, ...batch.counts() });
   await appendChanges(trx, batch.loggedChanges());
   return batch.results;

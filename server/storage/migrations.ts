@@ -5,7 +5,8 @@
 import { randomUUID } from 'node:crypto';
 import { PostgresAdapter, sql, type Kysely } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely/migration';
-import { consoleAuditActions, consoleRoles, sqlList } from '../../contract/enums.ts';
+import { attemptStatuses, consoleAuditActions, consoleRoles, sqlList } from '../../contract/enums.ts';
+import { recomputeAllClientStatuses } from '../client-status.ts';
 import { clientSearchText } from '../console/search-text.ts';
 
 const m0001: Migration = {
@@ -248,7 +249,8 @@ const m0007: Migration = {
 // append-only audit log, and the enrolment codes a desk exchanges for a token (POST /v1/enrol).
 // Agents can be disabled (their tokens are revoked with them). The journal walks attempts newest
 // first, all of them or one agent's: two indexes that keyset paging needs at millions of rows.
-// Clients gain their folded search text, so the journal's client filter ignores accents and case.
+// Clients gain their folded search text, so the journal's client filter ignores accents and case,
+// and their synthetic status, kept in each push's transaction (server/client-status.ts).
 const m0008: Migration = {
   async up(db: Kysely<any>): Promise<void> {
     const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
@@ -318,6 +320,17 @@ const m0008: Migration = {
     await db.schema.createIndex('attempts_by_agent_time').on('attempts').columns(['agent_id', 'occurred_at', 'id']).execute();
 
     await db.schema.alterTable('clients').addColumn('search_text', 'text', (c) => c.notNull().defaultTo('')).execute();
+    // The synthetic status as the desks keep it (same column names: db/status.ts serves both).
+    await db.schema.alterTable('clients').addColumn('last_status', 'text', (c) => c.check(sql.raw(`last_status IN (${sqlList(attemptStatuses)})`))).execute();
+    for (const column of ['last_attempt_at', 'last_attempt_id', 'last_agent_id', 'last_agent_name']) {
+      await db.schema.alterTable('clients').addColumn(column, 'text').execute();
+    }
+    await db.schema.alterTable('clients').addColumn('attempt_count', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    await db.schema.alterTable('clients').addColumn('failure_streak', 'integer', (c) => c.notNull().defaultTo(0)).execute();
+    await recomputeAllClientStatuses(db);
+    await db.schema.createIndex('clients_never_notified').on('clients').column('code').where(sql.ref('last_status'), 'is', null).execute();
+    await db.schema.createIndex('clients_by_failure_streak').on('clients').columns(['failure_streak', 'code']).where(sql.ref('failure_streak'), '>', sql.lit(0)).execute();
+
     // Existing clients get their search text in pages by code (a server may already hold many).
     let after = '';
     for (;;) {
@@ -327,6 +340,17 @@ const m0008: Migration = {
         await db.updateTable('clients').set({ search_text: clientSearchText(row.code, row.name, JSON.parse(row.phones) as string[]) }).where('code', '=', row.code).execute();
       }
       after = page[page.length - 1]!.code;
+    }
+    // On PostgreSQL, a trigram index lets "contains" find clients among millions without a scan,
+    // where the database allows it (pg_trgm is a trusted extension: a database owner may add it).
+    if (postgres) {
+      const allowed = await sql<{ ok: boolean }>`
+        SELECT EXISTS (SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm')
+          AND (EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') OR has_database_privilege(current_database(), 'CREATE')) AS ok`.execute(db);
+      if (allowed.rows[0]?.ok) {
+        await sql`CREATE EXTENSION IF NOT EXISTS pg_trgm`.execute(db);
+        await sql`CREATE INDEX clients_search_trigrams ON clients USING gin (search_text gin_trgm_ops)`.execute(db);
+      }
     }
   },
 };

@@ -56,6 +56,16 @@ export interface ClientTable {
   updated_at: string;
   /** Folded name, code and phone digits (console/search-text.ts): the console's client filter. */
   search_text: ColumnType<string, string | undefined, string>;
+  /** The synthetic status, kept in the push's transaction by the desk's code (client-status.ts). */
+  last_status: ColumnType<'success' | 'failure' | null, 'success' | 'failure' | null | undefined>;
+  last_attempt_at: ColumnType<string | null, string | null | undefined>;
+  last_attempt_id: ColumnType<string | null, string | null | undefined>;
+  last_agent_id: ColumnType<string | null, string | null | undefined>;
+  last_agent_name: ColumnType<string | null, string | null | undefined>;
+  /** Non-voided attempts. */
+  attempt_count: ColumnType<number, number | undefined>;
+  /** Failures in a row at the head of the non-voided history. */
+  failure_streak: ColumnType<number, number | undefined>;
 }
 
 export interface AttemptTable {

@@ -8,13 +8,11 @@ import { dispatch, type DeskHandlers, type OperationName } from '../../contract/
 import type { LocalDatabase } from '../../db/connection.ts';
 import { import1mSection, recordAttemptFullPathSection, sqliteCommitSection } from './desk-path.ts';
 import { sync10mSection, syncSection } from './sync.ts';
+import { consoleSection } from './console.ts';
+import type { Measurement } from './measure.ts';
 
-export interface Measurement {
-  name: string;
-  p50_ms: number;
-  p99_ms: number;
-  n: number;
-}
+export type { Measurement } from './measure.ts';
+export { measure, percentile } from './measure.ts';
 
 export interface BenchContext {
   local: LocalDatabase;
@@ -47,25 +45,6 @@ export interface BenchSection {
   /** True when the section ignores the desk's database (it brings its own): run alone, it is not built. */
   ownDatabase?: boolean;
   run(ctx: BenchContext): Promise<Measurement[]>;
-}
-
-export function percentile(sorted: number[], p: number): number {
-  if (sorted.length === 0) return Number.NaN;
-  const index = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[index] as number;
-}
-
-export async function measure(name: string, n: number, run: (i: number) => Promise<unknown>, warmup = Math.min(50, n)): Promise<Measurement> {
-  for (let i = 0; i < warmup; i++) await run(-1 - i);
-  const times: number[] = [];
-  for (let i = 0; i < n; i++) {
-    const start = performance.now();
-    await run(i);
-    times.push(performance.now() - start);
-  }
-  times.sort((a, b) => a - b);
-  const round = (ms: number) => Math.round(ms * 1000) / 1000;
-  return { name, p50_ms: round(percentile(times, 50)), p99_ms: round(percentile(times, 99)), n };
 }
 
 export async function callThroughDispatch(desk: DeskHandlers, operation: OperationName, input: unknown): Promise<unknown> {
@@ -203,6 +182,8 @@ export const sections: BenchSection[] = [
   syncSection,
   // The same on the server's 10M base (built once, then copied per run).
   sync10mSection,
+  // The supervision console on PostgreSQL (its own 1M-client, 10M-attempt server database).
+  consoleSection,
   // Last: it adds 1,000,000 clients to this run's copy of the base.
   import1mSection,
 ];

@@ -1,9 +1,8 @@
 // Clients: a search (name, code or phone fragment, accents ignored) and a client's file: its
-// record, its synthetic status by the shared rule (contract/status-rule.ts) and its complete
-// history across agents and devices.
+// record, its synthetic status (kept with each push by the desk's code, server/client-status.ts) and
+// its complete history across agents and devices.
 
 import { sql, type Kysely } from 'kysely';
-import { statusAttempt } from '../../../contract/status-rule.ts';
 import type { ServerSchema } from '../../storage/schema.ts';
 import { html } from '../html.ts';
 import type { JournalRow } from '../journal.ts';
@@ -19,14 +18,21 @@ export interface ClientRow {
   email: string | null;
   city: string | null;
   address: string | null;
+  last_status: 'success' | 'failure' | null;
+  last_attempt_at: string | null;
+  last_attempt_id: string | null;
+  last_agent_name: string | null;
+  attempt_count: number;
 }
+
+const clientColumns = ['code', 'name', 'phones', 'email', 'city', 'address', 'last_status', 'last_attempt_at', 'last_attempt_id', 'last_agent_name', 'attempt_count'] as const;
 
 export async function findClients(db: Kysely<ServerSchema>, typed: string): Promise<ClientRow[]> {
   const fragment = searchFragment(typed);
   if (!fragment) return [];
   return db
     .selectFrom('clients')
-    .select(['code', 'name', 'phones', 'email', 'city', 'address'])
+    .select(clientColumns)
     .where(sql<boolean>`search_text LIKE ${containsPattern(fragment)} ESCAPE '\\'`)
     .orderBy('name')
     .orderBy('code')
@@ -35,7 +41,7 @@ export async function findClients(db: Kysely<ServerSchema>, typed: string): Prom
 }
 
 export async function clientHistory(db: Kysely<ServerSchema>, code: string): Promise<{ client: ClientRow; history: JournalRow[] } | null> {
-  const client = await db.selectFrom('clients').select(['code', 'name', 'phones', 'email', 'city', 'address']).where('code', '=', code).executeTakeFirst();
+  const client = await db.selectFrom('clients').select(clientColumns).where('code', '=', code).executeTakeFirst();
   if (!client) return null;
   const history = (await db
     .selectFrom('attempts')
@@ -74,21 +80,21 @@ export function clientSearchPage(ctx: PageContext, typed: string, found: ClientR
       ? ''
       : found.length === 0
         ? html`<p role="status">${w.none}</p>`
-        : html`<table><caption>${w.search}</caption><thead><tr><th scope="col">${w.name}</th><th scope="col">${w.code}</th><th scope="col">${w.phones}</th><th scope="col">${w.city}</th></tr></thead><tbody>
-          ${found.map((c) => html`<tr><td><a href="/console/clients/${encodeURIComponent(c.code)}">${c.name}</a></td><td>${c.code}</td><td>${(JSON.parse(c.phones) as string[]).join(', ')}</td><td>${c.city ?? ''}</td></tr>`)}
+        : html`<table><caption>${w.search}</caption><thead><tr><th scope="col">${w.name}</th><th scope="col">${w.code}</th><th scope="col">${w.phones}</th><th scope="col">${w.city}</th><th scope="col">${w.status}</th></tr></thead><tbody>
+          ${found.map((c) => html`<tr><td><a href="/console/clients/${encodeURIComponent(c.code)}">${c.name}</a></td><td>${c.code}</td><td>${(JSON.parse(c.phones) as string[]).join(', ')}</td><td>${c.city ?? ''}</td><td>${statusBadge(ctx, c.last_status ?? 'never')}</td></tr>`)}
         </tbody></table>`}`;
   return page(ctx, ctx.words.nav.clients, body, 'clients');
 }
 
 export function clientFilePage(ctx: PageContext, client: ClientRow, history: JournalRow[]): string {
   const w = ctx.words.client;
-  const latest = statusAttempt(history.map((h) => ({ ...h, voided: h.voided_at !== null })));
-  const counted = history.filter((h) => h.voided_at === null).length;
+  // The status kept with each push; the history shown below is what it was computed from.
+  const latest = history.find((h) => h.id === client.last_attempt_id) ?? null;
   const body = html`<section class="card" aria-labelledby="client-record">
       <h2 id="client-record">${client.name}</h2>
       <dl class="record">
         <dt>${w.code}</dt><dd>${client.code}</dd>
-        <dt>${w.status}</dt><dd>${statusBadge(ctx, latest ? latest.status : 'never')} <span class="muted">${w.attempts(counted)}</span></dd>
+        <dt>${w.status}</dt><dd>${statusBadge(ctx, client.last_status ?? 'never')} <span class="muted">${w.attempts(Number(client.attempt_count))}</span></dd>
         <dt>${w.lastAttempt}</dt><dd>${latest ? `${attemptTime(latest.occurred_at, latest.utc_offset_min, ctx.locale)} — ${latest.agent_name}` : '—'}</dd>
         <dt>${w.phones}</dt><dd>${(JSON.parse(client.phones) as string[]).join(', ') || '—'}</dd>
         <dt>${w.email}</dt><dd>${client.email ?? '—'}</dd>

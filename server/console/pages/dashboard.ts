@@ -1,6 +1,6 @@
 // Tableau de bord: for a day or a period, attempts and success rate, per agent and per channel,
 // attempts per hour as an SVG bar chart (scales by d3-scale), clients never notified, clients whose
-// last N attempts all failed. Each figure links to the journal with the matching filters.
+// last N attempts all failed (longest streak first). Each figure links to the journal with the matching filters.
 
 import { scaleBand, scaleLinear } from 'd3-scale';
 import { sql, type Kysely } from 'kysely';
@@ -72,24 +72,17 @@ export async function loadDashboard(db: Kysely<ServerSchema>, query: DashboardQu
     perHour[local.getUTCHours()]! += Number(row.n);
   }
 
-  const never = await db
+  // Portfolio figures read the statuses kept with each push (server/client-status.ts): no scan of attempts.
+  const never = await db.selectFrom('clients').select((eb) => eb.fn.countAll<number>().as('n')).where('last_status', 'is', null).executeTakeFirstOrThrow();
+  const failingCount = await db.selectFrom('clients').select((eb) => eb.fn.countAll<number>().as('n')).where('failure_streak', '>=', streak).executeTakeFirstOrThrow();
+  const failing = await db
     .selectFrom('clients')
-    .select((eb) => eb.fn.countAll<number>().as('n'))
-    .where(({ not, exists, selectFrom }) => not(exists(selectFrom('attempts').select(sql`1`.as('one')).whereRef('attempts.client_code', '=', 'clients.code').where(notVoided))))
-    .executeTakeFirstOrThrow();
-
-  const failing = await sql<{ code: string; name: string; total: number | string }>`
-    WITH ranked AS (
-      SELECT client_code, status, ROW_NUMBER() OVER (PARTITION BY client_code ORDER BY occurred_at DESC, id DESC) AS rn
-      FROM attempts WHERE ${notVoided}
-    ), streaks AS (
-      SELECT client_code FROM ranked WHERE rn <= ${streak}
-      GROUP BY client_code
-      HAVING COUNT(*) = ${streak} AND SUM(CASE WHEN status = 'failure' THEN 1 ELSE 0 END) = ${streak}
-    )
-    SELECT clients.code, clients.name, COUNT(*) OVER () AS total
-    FROM streaks JOIN clients ON clients.code = streaks.client_code
-    ORDER BY clients.name, clients.code LIMIT 50`.execute(db);
+    .select(['code', 'name'])
+    .where('failure_streak', '>=', streak)
+    .orderBy('failure_streak', 'desc')
+    .orderBy('code')
+    .limit(50)
+    .execute();
 
   const tally = (rows: { n: number | string; ok: number | string | null }[], key: (r: any) => string, label: (r: any) => string): Tally[] =>
     rows
@@ -107,8 +100,8 @@ export async function loadDashboard(db: Kysely<ServerSchema>, query: DashboardQu
     perChannel: tally(perChannel, (r) => r.channel, (r) => r.channel),
     perHour,
     neverNotified: Number(never.n),
-    failedStreak: failing.rows.map((r) => ({ code: r.code, name: r.name })),
-    failedStreakCount: Number(failing.rows[0]?.total ?? 0),
+    failedStreak: failing,
+    failedStreakCount: Number(failingCount.n),
   };
 }
 
