@@ -69,7 +69,14 @@ describe.each([
     }
     sent.push(...awaItems, ...brunoItems);
     const pushA = await new ProtocolClient(server.url, awa.token).push('poste-awa', awaItems.map((record) => ({ kind: 'attempt', record })));
-    const pushB = await new ProtocolClient(server.url, bruno.token).push('poste-bruno', brunoItems.map((record) => ({ kind: 'attempt', record })));
+    const pushB = await new ProtocolClient(server.url, bruno.token).request('POST', '/v1/push', {
+      body: JSON.stringify({
+        protocol: 1,
+        deviceId: 'poste-bruno',
+        device: { appVersion: '0.2.0', outboxPending: 3, deadLetters: 2, deadLetterReasons: [{ reason: 'Client inconnu du serveur. <b>', count: 2 }] },
+        items: brunoItems.map((record) => ({ kind: 'attempt', record })),
+      }),
+    });
     expect([pushA.status, pushB.status]).toEqual([200, 200]);
     // The latest attempt of Hélène Dupont is voided: her status falls back to the one before.
     voidedId = awaItems[99]!.id;
@@ -180,6 +187,19 @@ describe.each([
     expect(visibleText(search.text)).toContain('Marc Petit');
     expect(visibleText(search.text)).not.toContain('Hélène');
     expect((await admin.get('/console/clients/nobody')).status).toBe(404);
+  });
+
+  it.skipIf(skip)('Postes lists each device with its agent, what it sent and what the desk last reported', async () => {
+    const devices = await admin.get('/console/devices');
+    expect(devices.status).toBe(200);
+    const rows = rowsOf(devices.text);
+    expect(rows).toHaveLength(2);
+    const brunoRow = visibleText(rows.find((r) => r.includes('poste-bruno'))!);
+    expect(brunoRow).toContain('Bruno Martin');
+    expect(brunoRow).toContain('0.2.0');
+    expect(brunoRow).toContain('Client inconnu du serveur. <b> (2)');
+    expect(rows.find((r) => r.includes('poste-bruno'))).toContain('&lt;b&gt;');
+    expect(visibleText(rows.find((r) => r.includes('poste-awa'))!)).toContain('non signalé');
   });
 
   it.skipIf(skip)('the dashboard counts a period per agent and channel, per hour, and links to the journal', async () => {

@@ -1,5 +1,5 @@
-// Postes: every device that pushed, with each agent that pushed from it, when it was first and last seen pushing, and
-// what it sent.
+// Postes: every device that pushed, with each agent that pushed from it, when it was first and last seen pushing, what
+// it sent, and what the desk last reported of itself (version, outbox, dead letters and why).
 
 import type { Kysely } from 'kysely';
 import type { ServerSchema } from '../../storage/schema.ts';
@@ -15,12 +15,18 @@ export interface DeviceRow {
   last_seen: string;
   attempts_pushed: number;
   voids_pushed: number;
+  app_version: string | null;
+  outbox_pending: number | null;
+  dead_letters: number | null;
+  dead_letter_reasons: string | null;
+  reported_at: string | null;
 }
 
 export async function loadDevices(db: Kysely<ServerSchema>): Promise<DeviceRow[]> {
   const rows = await db
     .selectFrom('device_agents')
     .innerJoin('agents', 'agents.id', 'device_agents.agent_id')
+    .leftJoin('device_reports', 'device_reports.device_id', 'device_agents.device_id')
     .select([
       'device_agents.device_id as id',
       'device_agents.agent_id',
@@ -29,28 +35,43 @@ export async function loadDevices(db: Kysely<ServerSchema>): Promise<DeviceRow[]
       'device_agents.last_seen',
       'device_agents.attempts_pushed',
       'device_agents.voids_pushed',
+      'device_reports.app_version',
+      'device_reports.outbox_pending',
+      'device_reports.dead_letters',
+      'device_reports.dead_letter_reasons',
+      'device_reports.reported_at',
     ])
     .orderBy('device_agents.last_seen', 'desc')
     .orderBy('device_agents.device_id')
     .orderBy('device_agents.agent_id')
     .execute();
-  return rows.map((r) => ({ ...r, attempts_pushed: Number(r.attempts_pushed), voids_pushed: Number(r.voids_pushed) }));
+  return rows.map((r) => ({
+    ...r,
+    attempts_pushed: Number(r.attempts_pushed),
+    voids_pushed: Number(r.voids_pushed),
+    outbox_pending: r.outbox_pending === null ? null : Number(r.outbox_pending),
+    dead_letters: r.dead_letters === null ? null : Number(r.dead_letters),
+  }));
 }
 
 export function devicesPage(ctx: PageContext, devices: DeviceRow[]): string {
   const en = ctx.locale === 'en';
   const h = en
-    ? { caption: 'Devices, most recently seen first', device: 'Device', agent: 'Agent', first: 'First push', last: 'Last push', attempts: 'Attempts received', voids: 'Voids received', none: 'No device has pushed yet.' }
-    : { caption: 'Postes, vus le plus récemment d’abord', device: 'Poste', agent: 'Agent', first: 'Premier envoi', last: 'Dernier envoi', attempts: 'Tentatives reçues', voids: 'Annulations reçues', none: 'Aucun poste n’a encore envoyé de tentative.' };
+    ? { caption: 'Devices, most recently seen first', device: 'Device', agent: 'Agent', first: 'First push', last: 'Last push', attempts: 'Attempts received', voids: 'Voids received', version: 'App version', pending: 'Waiting to send', dead: 'Dead letters (reported)', none: 'No device has pushed yet.', notReported: 'not reported' }
+    : { caption: 'Postes, vus le plus récemment d’abord', device: 'Poste', agent: 'Agent', first: 'Premier envoi', last: 'Dernier envoi', attempts: 'Tentatives reçues', voids: 'Annulations reçues', version: 'Version', pending: 'En attente d’envoi', dead: 'En échec (signalées)', none: 'Aucun poste n’a encore envoyé de tentative.', notReported: 'non signalé' };
+  const reasons = (d: DeviceRow) => (d.dead_letter_reasons ? (JSON.parse(d.dead_letter_reasons) as { reason: string; count: number }[]) : []);
   const body =
     devices.length === 0
       ? html`<p role="status">${h.none}</p>`
       : html`<table><caption>${h.caption}</caption>
-      <thead><tr><th scope="col">${h.device}</th><th scope="col">${h.agent}</th><th scope="col">${h.first}</th><th scope="col">${h.last}</th><th scope="col" class="num">${h.attempts}</th><th scope="col" class="num">${h.voids}</th></tr></thead>
+      <thead><tr><th scope="col">${h.device}</th><th scope="col">${h.agent}</th><th scope="col">${h.first}</th><th scope="col">${h.last}</th><th scope="col" class="num">${h.attempts}</th><th scope="col" class="num">${h.voids}</th><th scope="col">${h.version}</th><th scope="col" class="num">${h.pending}</th><th scope="col">${h.dead}</th></tr></thead>
       <tbody>${devices.map(
         (d) => html`<tr><td><a href="/console/journal?device=${encodeURIComponent(d.id)}">${d.id}</a></td><td>${d.agent_name}</td>
           <td>${serverTime(d.first_seen, ctx.timeZone, ctx.locale)}</td><td>${serverTime(d.last_seen, ctx.timeZone, ctx.locale)}</td>
-          <td class="num">${d.attempts_pushed}</td><td class="num">${d.voids_pushed}</td></tr>`,
+          <td class="num">${d.attempts_pushed}</td><td class="num">${d.voids_pushed}</td>
+          <td>${d.app_version ?? html`<span class="muted">${h.notReported}</span>`}</td>
+          <td class="num">${d.outbox_pending ?? '—'}</td>
+          <td>${d.dead_letters === null ? '—' : html`${d.dead_letters}${reasons(d).length ? html`<ul>${reasons(d).map((r) => html`<li>${r.reason} (${r.count})</li>`)}</ul>` : ''}`}</td></tr>`,
       )}</tbody></table>`;
   return page(ctx, ctx.words.nav.devices, body, 'devices');
 }
