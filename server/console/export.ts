@@ -122,7 +122,7 @@ export function journalCsv(db: Kysely<ServerSchema>, filter: JournalQuery, local
 export function journalXlsx(db: Kysely<ServerSchema>, filter: JournalQuery, locale: Locale, timeZone: string): Readable {
   const out = new PassThrough();
   const workbook = new ExcelJS.stream.xlsx.WorkbookWriter({ stream: out, useSharedStrings: false, useStyles: true });
-  const sheet = workbook.addWorksheet(locale === 'en' ? 'Journal' : 'Journal');
+  const sheet = workbook.addWorksheet('Journal');
   const dateFormat = locale === 'en' ? 'yyyy-mm-dd hh:mm:ss' : 'dd/mm/yyyy hh:mm:ss';
   sheet.columns = headers[locale].map((header, i) => ({
     header,

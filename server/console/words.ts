@@ -97,7 +97,6 @@ const fr = {
     audit: 'Journal de la console',
     auditColumns: { at: 'Date', who: 'Par', action: 'Action', target: 'Objet', details: 'Détails' },
   },
-  todo: (page: string) => `La page « ${page} » n’est pas encore disponible dans cette version de la console.`,
 };
 
 type Words = typeof fr;
@@ -195,7 +194,6 @@ const en: Words = {
     audit: 'Console audit log',
     auditColumns: { at: 'Date', who: 'By', action: 'Action', target: 'Object', details: 'Details' },
   },
-  todo: (page) => `The "${page}" page is not available yet in this version of the console.`,
 };
 
 export type ConsoleWords = Words;
