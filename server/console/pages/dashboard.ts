@@ -56,20 +56,36 @@ export async function loadDashboard(db: Kysely<ServerSchema>, query: DashboardQu
   const inPeriod = db.selectFrom('attempts').where('occurred_at', '>=', start).where('occurred_at', '<', end).where(notVoided);
   const success = sql<number>`SUM(CASE WHEN attempts.status = 'success' THEN 1 ELSE 0 END)`;
 
-  const perAgent = await inPeriod
-    .select(['agent_id', sql<string>`MAX(agent_name)`.as('agent_name'), (eb) => eb.fn.countAll<number>().as('n'), success.as('ok')])
-    .groupBy('agent_id')
+  // One pass over the period's attempts: per agent, channel and UTC hour; the three views are sums of it.
+  const cells = await inPeriod
+    .select([
+      'agent_id',
+      'channel',
+      sql<string>`substr(occurred_at, 1, 13)`.as('hour'),
+      sql<string>`MAX(agent_name)`.as('agent_name'),
+      (eb) => eb.fn.countAll<number>().as('n'),
+      success.as('ok'),
+    ])
+    .groupBy(['agent_id', 'channel', sql`substr(occurred_at, 1, 13)`])
     .execute();
-  const perChannel = await inPeriod.select(['channel', (eb) => eb.fn.countAll<number>().as('n'), success.as('ok')]).groupBy('channel').execute();
-  const perUtcHour = await inPeriod
-    .select([sql<string>`substr(occurred_at, 1, 13)`.as('hour'), (eb) => eb.fn.countAll<number>().as('n')])
-    .groupBy(sql`substr(occurred_at, 1, 13)`)
-    .execute();
+  const sum = (key: (c: (typeof cells)[number]) => string, label: (c: (typeof cells)[number]) => string = key) => {
+    const out = new Map<string, { key: string; label: string; n: number; ok: number }>();
+    for (const c of cells) {
+      const k = key(c);
+      const entry = out.get(k) ?? { key: k, label: label(c), n: 0, ok: 0 };
+      entry.n += Number(c.n);
+      entry.ok += Number(c.ok ?? 0);
+      out.set(k, entry);
+    }
+    return [...out.values()];
+  };
+  const perAgent = sum((c) => c.agent_id, (c) => c.agent_name);
+  const perChannel = sum((c) => c.channel);
   const perHour = Array.from({ length: 24 }, () => 0);
-  for (const row of perUtcHour) {
-    const at = new Date(`${row.hour}:00:00.000Z`);
+  for (const row of sum((c) => c.hour)) {
+    const at = new Date(`${row.key}:00:00.000Z`);
     const local = new Date(at.getTime() + zoneOffsetMin(at, timeZone) * 60_000);
-    perHour[local.getUTCHours()]! += Number(row.n);
+    perHour[local.getUTCHours()]! += row.n;
   }
 
   // Portfolio figures read the statuses kept with each push (server/client-status.ts): no scan of attempts.
@@ -84,12 +100,10 @@ export async function loadDashboard(db: Kysely<ServerSchema>, query: DashboardQu
     .limit(50)
     .execute();
 
-  const tally = (rows: { n: number | string; ok: number | string | null }[], key: (r: any) => string, label: (r: any) => string): Tally[] =>
-    rows
-      .map((r) => ({ key: key(r), label: label(r), attempts: Number(r.n), successes: Number(r.ok ?? 0) }))
-      .sort((a, b) => b.attempts - a.attempts || a.label.localeCompare(b.label));
+  const tally = (rows: { key: string; label: string; n: number; ok: number }[]): Tally[] =>
+    rows.map((r) => ({ key: r.key, label: r.label, attempts: r.n, successes: r.ok })).sort((a, b) => b.attempts - a.attempts || a.label.localeCompare(b.label));
 
-  const agents = tally(perAgent, (r) => r.agent_id, (r) => r.agent_name);
+  const agents = tally(perAgent);
   return {
     from,
     to,
@@ -97,7 +111,7 @@ export async function loadDashboard(db: Kysely<ServerSchema>, query: DashboardQu
     attempts: agents.reduce((s, a) => s + a.attempts, 0),
     successes: agents.reduce((s, a) => s + a.successes, 0),
     perAgent: agents,
-    perChannel: tally(perChannel, (r) => r.channel, (r) => r.channel),
+    perChannel: tally(perChannel),
     perHour,
     neverNotified: Number(never.n),
     failedStreak: failing,
