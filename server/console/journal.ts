@@ -50,7 +50,7 @@ export interface JournalRow {
 export const journalPageSize = 50;
 
 /** Up to this many matching clients, the client filter reads their histories rather than the whole journal. */
-const fewClients = 1000;
+const fewClients = 5000;
 
 export function encodeCursor(row: Pick<JournalRow, 'occurred_at' | 'id'>): string {
   return Buffer.from(`${row.occurred_at}|${row.id}`, 'utf8').toString('base64url');
@@ -109,7 +109,9 @@ export async function journalPage(
       query =
         few.length <= fewClients
           ? query.where('attempts.client_code', 'in', few.map((c) => c.code))
-          : query.where('attempts.client_code', 'in', (eb) => eb.selectFrom('clients').select('code').where(matching));
+          : // A scalar subquery is not turned into a join: PostgreSQL walks the time index and checks
+            // each row's client, instead of sorting every attempt of tens of thousands of clients.
+            query.where(sql<boolean>`(SELECT c.search_text FROM clients c WHERE c.code = attempts.client_code) LIKE ${containsPattern(fragment)} ESCAPE '\\'`);
     }
   }
   const after = options.after !== undefined ? options.after : filter.after ? decodeCursor(filter.after) : null;
