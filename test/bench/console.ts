@@ -19,7 +19,7 @@ import { measure, type Measurement } from './measure.ts';
 import type { BenchSection } from './sections.ts';
 
 const log = (line: string) => process.stderr.write(`${line}\n`);
-const dataVersion = 2;
+const dataVersion = 3;
 const days = 90;
 const agents = 50;
 const end = Date.parse('2026-11-30T18:00:00.000Z');
@@ -59,7 +59,7 @@ async function fill(url: string, clients: number, attempts: number): Promise<voi
     const start = new Date(end - days * 86_400_000).toISOString();
     await step('agents', `INSERT INTO agents (id, name, created_at)
       SELECT 'agent-' || lpad(i::text, 2, '0'), 'Agent ' || lpad(i::text, 2, '0'), '${start}' FROM generate_series(1, ${agents}) i`);
-    await step('devices', `INSERT INTO devices (id, agent_id, first_seen, last_seen, attempts_pushed, voids_pushed)
+    await step('devices', `INSERT INTO device_agents (device_id, agent_id, first_seen, last_seen, attempts_pushed, voids_pushed)
       SELECT 'poste-' || lpad(i::text, 3, '0'), 'agent-' || lpad((1 + (i - 1) % ${agents})::text, 2, '0'), '${start}', '${new Date(end).toISOString()}', 0, 0 FROM generate_series(1, ${agents * 2}) i`);
     // Names from two lists, as the desk's demo does; phones unique per client.
     await step('clients', `INSERT INTO clients (code, name, phones, email, city, address, extra, created_at, updated_at, search_text)
