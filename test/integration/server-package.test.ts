@@ -86,7 +86,16 @@ describe('the server package, packed and installed with production dependencies 
     const packed = await npm([...stagePack, work, '--json'], join(stage, 'server'));
     const [{ filename, files }] = JSON.parse(packed.stdout) as [{ filename: string; files: { path: string }[] }];
     // Only the bundle, the manifest and the README travel: no TypeScript sources, no tests.
-    expect(files.map((f) => f.path).sort()).toEqual(['README.md', 'dist/cli.js', 'dist/cli.js.map', 'dist/index.js', 'dist/index.js.map', 'package.json']);
+    expect(files.map((f) => f.path).sort()).toEqual([
+      'README.md',
+      'dist/assets/console.css',
+      'dist/assets/favicon.svg',
+      'dist/cli.js',
+      'dist/cli.js.map',
+      'dist/index.js',
+      'dist/index.js.map',
+      'package.json',
+    ]);
     mkdirSync(installDir);
     writeFileSync(join(installDir, 'package.json'), JSON.stringify({ name: 'desk-server-install', private: true }));
     await npm([...productionInstall, join(work, filename)], installDir);
@@ -110,7 +119,7 @@ describe('the server package, packed and installed with production dependencies 
     expect(dockerfile).toContain('ENTRYPOINT ["/opt/notification-desk/node_modules/.bin/notification-desk-server"]');
     // The bundle reads nothing of the repository beyond the folders the Dockerfile copies.
     const map = JSON.parse(readFileSync(join(installDir, 'node_modules/@notification-desk/server/dist/cli.js.map'), 'utf8')) as { sources: string[] };
-    const outside = map.sources.filter((source) => !/^\.\.\/(\.\.\/(contract|db)\/|[^./][^/]*\.ts$|storage\/)/.test(source));
+    const outside = map.sources.filter((source) => !/^\.\.\/(\.\.\/(contract|db)\/|[^./][^/]*\.ts$|(storage|console)\/)/.test(source));
     expect(outside).toEqual([]);
   });
 
@@ -149,6 +158,13 @@ describe('the server package, packed and installed with production dependencies 
     }
     const metrics = await fetch(`${server.url}/metrics`);
     expect(metrics.status).toBe(200);
+    // The supervision console ships built: its sign-in page and the assets it reads at start.
+    const signIn = await fetch(`${server.url}/console/sign-in`);
+    expect(signIn.status).toBe(200);
+    expect(await signIn.text()).toContain('Se connecter');
+    const css = await fetch(`${server.url}/console/assets/console.css`);
+    expect(css.status).toBe(200);
+    expect(css.headers.get('content-type')).toContain('text/css');
   });
 
   it('from a checkout, `npm ci --omit=dev` of the server workspace alone runs `node server/cli.ts`', { timeout: 120_000 }, async () => {
