@@ -74,13 +74,21 @@ function cookieOptions(request: FastifyRequest, maxAgeMs: number, secure: boolea
   return { path: '/console', httpOnly: true, sameSite: 'strict' as const, secure: secure ?? request.protocol === 'https', maxAge: Math.floor(maxAgeMs / 1000) };
 }
 
-/** A form posted from another site: the browser says so in Sec-Fetch-Site, or in Origin. */
+/**
+ * A form posted from another site. Sec-Fetch-Site, which pages cannot set, decides when the browser
+ * sends it; otherwise Origin's host must be ours. Hosts only: behind a TLS proxy without
+ * trust-proxy the request arrives as http while the page's origin is https.
+ */
 function crossSite(request: FastifyRequest): boolean {
   const site = request.headers['sec-fetch-site'];
-  if (typeof site === 'string' && site !== 'same-origin' && site !== 'none') return true;
+  if (typeof site === 'string') return site !== 'same-origin' && site !== 'none';
   const origin = request.headers.origin;
   if (typeof origin !== 'string') return false;
-  return origin !== `${request.protocol}://${request.host}`;
+  try {
+    return new URL(origin).host !== request.host;
+  } catch {
+    return true;
+  }
 }
 
 const formField = z.string().max(1000);

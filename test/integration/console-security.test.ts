@@ -201,6 +201,11 @@ describe.each([
       await sdb.close();
     }
     expect((await admin.post('/console/agents', { name: 'Même site', _csrf: csrf }, { origin: server.url, 'sec-fetch-site': 'same-origin' })).status).toBe(200);
+    // Behind a TLS proxy the page is https while the request reaches us as http: same host, accepted.
+    const behindProxy = server.url.replace('http://', 'https://');
+    expect((await admin.post('/console/agents', { name: 'Derrière le proxy', _csrf: csrf }, { origin: behindProxy, 'sec-fetch-site': 'same-origin' })).status).toBe(200);
+    expect((await admin.post('/console/agents', { name: 'Derrière le proxy 2', _csrf: csrf }, { origin: behindProxy })).status).toBe(200);
+    expect((await admin.post('/console/agents', { name: 'Même hôte, autre site', _csrf: csrf }, { origin: behindProxy, 'sec-fetch-site': 'same-site' })).status).toBe(403);
   });
 
   it.skipIf(skip)('an admin enrols a desk with a single-use expiring code; each change is in the append-only audit log', async () => {
