@@ -55,8 +55,8 @@ export async function keepClientStatuses(trx: Kysely<ServerSchema>, changes: Cha
   if (trx.getExecutor().adapter instanceof PostgresAdapter) {
     // Concurrent pushes touching the same clients lock them in one order (by code), so that they
     // queue instead of deadlocking; SQLite runs one writer at a time anyway. NO KEY UPDATE, the
-    // lock the status UPDATE takes: it does not conflict with the KEY SHARE locks that inserting
-    // attempts (a foreign key to clients) holds, where FOR UPDATE would deadlock with them.
+    // lock the status UPDATE takes anyway: it does not conflict with KEY SHARE locks (a foreign key
+    // check from a server migrated before 0007 dropped the attempts→clients key).
     const all = [...new Set([...touched, ...voidedClients])].sort();
     for (const part of chunk(all, 500)) await trx.selectFrom('clients').select('code').where('code', 'in', part).orderBy('code').forNoKeyUpdate().execute();
   }
