@@ -49,6 +49,25 @@ export interface JournalRow {
 
 export const journalPageSize = 50;
 
+/** What a row of the journal or of a client's history shows of an attempt and its void. */
+export const attemptColumns = [
+  'attempts.id',
+  'attempts.occurred_at',
+  'attempts.utc_offset_min',
+  'attempts.received_at',
+  'attempts.client_code',
+  'attempts.agent_id',
+  'attempts.agent_name',
+  'attempts.device_id',
+  'attempts.status',
+  'attempts.channel',
+  'attempts.note',
+  'voids.voided_at',
+  'voids.agent_name as void_agent_name',
+  'voids.reason as void_reason',
+  'voids.kind as void_kind',
+] as const;
+
 /** Up to this many matching clients, the client filter reads their histories rather than the whole journal. */
 const fewClients = 5000;
 
@@ -72,24 +91,7 @@ export async function journalPage(
     .selectFrom('attempts')
     .innerJoin('clients', 'clients.code', 'attempts.client_code')
     .leftJoin('voids', 'voids.attempt_id', 'attempts.id')
-    .select([
-      'attempts.id',
-      'attempts.occurred_at',
-      'attempts.utc_offset_min',
-      'attempts.received_at',
-      'attempts.client_code',
-      'clients.name as client_name',
-      'attempts.agent_id',
-      'attempts.agent_name',
-      'attempts.device_id',
-      'attempts.status',
-      'attempts.channel',
-      'attempts.note',
-      'voids.voided_at',
-      'voids.agent_name as void_agent_name',
-      'voids.reason as void_reason',
-      'voids.kind as void_kind',
-    ]);
+    .select(['clients.name as client_name', ...attemptColumns]);
   if (filter.status) query = query.where('attempts.status', '=', filter.status);
   if (filter.channel) query = query.where('attempts.channel', '=', filter.channel);
   if (filter.agent) query = query.where('attempts.agent_id', '=', filter.agent);

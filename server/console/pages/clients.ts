@@ -5,7 +5,7 @@
 import { sql, type Kysely } from 'kysely';
 import type { ServerSchema } from '../../storage/schema.ts';
 import { html } from '../html.ts';
-import type { JournalRow } from '../journal.ts';
+import { attemptColumns, type JournalRow } from '../journal.ts';
 import { page, type PageContext } from '../layout.ts';
 import { containsPattern, searchFragment } from '../search-text.ts';
 import { attemptTime } from '../time.ts';
@@ -46,23 +46,7 @@ export async function clientHistory(db: Kysely<ServerSchema>, code: string): Pro
   const history = (await db
     .selectFrom('attempts')
     .leftJoin('voids', 'voids.attempt_id', 'attempts.id')
-    .select([
-      'attempts.id',
-      'attempts.occurred_at',
-      'attempts.utc_offset_min',
-      'attempts.received_at',
-      'attempts.client_code',
-      'attempts.agent_id',
-      'attempts.agent_name',
-      'attempts.device_id',
-      'attempts.status',
-      'attempts.channel',
-      'attempts.note',
-      'voids.voided_at',
-      'voids.agent_name as void_agent_name',
-      'voids.reason as void_reason',
-      'voids.kind as void_kind',
-    ])
+    .select(attemptColumns)
     .where('attempts.client_code', '=', code)
     .orderBy('attempts.occurred_at', 'desc')
     .orderBy('attempts.id', 'desc')
