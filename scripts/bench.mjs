@@ -4,6 +4,7 @@
 // ~24 MB). The bundle sits next to run.ts, so its file-relative paths are the same.
 
 import { spawnSync } from 'node:child_process';
+import { cpSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 
@@ -33,6 +34,10 @@ await build({
   packages: 'external',
   logLevel: 'warning',
 });
+
+// The console reads its stylesheet and icon next to its module, as in the server's package
+// (server/bundle.mjs copies them into dist/assets): the same beside this bundle.
+cpSync(here('../server/console/assets'), here('../test/bench/assets'), { recursive: true });
 
 const run = spawnSync(process.execPath, [bundle, ...process.argv.slice(2)], { stdio: 'inherit' });
 process.exit(run.status ?? 1);
