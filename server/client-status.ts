@@ -7,6 +7,7 @@
 import { PostgresAdapter, sql, type Kysely } from 'kysely';
 import type { AttemptRecord } from '../contract/records.ts';
 import type { Database } from '../db/schema.ts';
+import { isLater } from '../contract/status-rule.ts';
 import { applyNewAttempts, recomputeClientStatus } from '../db/status.ts';
 import type { Change } from './storage/changes.ts';
 import type { ServerSchema } from './storage/schema.ts';
@@ -52,13 +53,19 @@ export async function keepClientStatuses(trx: Kysely<ServerSchema>, changes: Cha
   for (const ids of chunk(voidedIds, 500)) {
     for (const r of await trx.selectFrom('attempts').select('client_code').where('id', 'in', ids).execute()) voidedClients.add(r.client_code);
   }
-  if (trx.getExecutor().adapter instanceof PostgresAdapter) {
-    // Concurrent pushes touching the same clients lock them in one order (by code), so that they
-    // queue instead of deadlocking; SQLite runs one writer at a time anyway. NO KEY UPDATE, the
-    // lock the status UPDATE takes anyway: it does not conflict with KEY SHARE locks (a foreign key
-    // check from a server migrated before 0007 dropped the attempts→clients key).
-    const all = [...new Set([...touched, ...voidedClients])].sort();
-    for (const part of chunk(all, 500)) await trx.selectFrom('clients').select('code').where('code', 'in', part).orderBy('code').forNoKeyUpdate().execute();
+  // Concurrent pushes touching the same clients lock them in one order (by code), so that they
+  // queue instead of deadlocking; SQLite runs one writer at a time anyway. NO KEY UPDATE, the lock
+  // the status UPDATE takes anyway: it does not conflict with KEY SHARE locks (a foreign key check
+  // from a server migrated before 0007 dropped the attempts→clients key). The rows read are the
+  // statuses before this push: what the failures in a row are carried on from.
+  const all = [...new Set([...touched, ...voidedClients])].sort();
+  const before = new Map<string, { at: string | null; id: string | null; streak: number }>();
+  const locks = trx.getExecutor().adapter instanceof PostgresAdapter;
+  for (const part of chunk(all, 500)) {
+    const query = trx.selectFrom('clients').select(['code', 'last_attempt_at', 'last_attempt_id', 'failure_streak']).where('code', 'in', part).orderBy('code');
+    for (const r of await (locks ? query.forNoKeyUpdate() : query).execute()) {
+      before.set(r.code, { at: r.last_attempt_at, id: r.last_attempt_id, streak: Number(r.failure_streak) });
+    }
   }
   await applyNewAttempts(desk, fresh);
   // A void can move the status backwards: recomputed from the history, as the desk does.
@@ -66,7 +73,49 @@ export async function keepClientStatuses(trx: Kysely<ServerSchema>, changes: Cha
     touched.add(code);
     await recomputeClientStatus(desk, code);
   }
-  await refreshFailureStreaks(trx, [...touched]);
+  const { carried, recount } = carryFailureStreaks(fresh, before, voidedClients);
+  await writeFailureStreaks(trx, carried);
+  await refreshFailureStreaks(trx, recount);
+}
+
+/**
+ * The failures in a row after this push, without reading the history when it can be told: attempts
+ * all later than the client's status so far carry its streak on (a failure adds one, a success
+ * resets it). A late attempt (older than the status) or a void needs the history: recounted.
+ */
+export function carryFailureStreaks(
+  fresh: readonly Pick<AttemptRecord, 'id' | 'clientCode' | 'occurredAt' | 'status'>[],
+  before: ReadonlyMap<string, { at: string | null; id: string | null; streak: number }>,
+  voidedClients: ReadonlySet<string>,
+): { carried: [string, number][]; recount: string[] } {
+  const perClient = new Map<string, { id: string; occurred_at: string; status: string }[]>();
+  for (const a of fresh) {
+    const list = perClient.get(a.clientCode) ?? [];
+    list.push({ id: a.id, occurred_at: a.occurredAt, status: a.status });
+    perClient.set(a.clientCode, list);
+  }
+  const carried: [string, number][] = [];
+  const recount = new Set(voidedClients);
+  for (const [code, attempts] of perClient) {
+    if (recount.has(code)) continue;
+    const was = before.get(code);
+    attempts.sort((x, y) => (isLater(x, y) ? 1 : isLater(y, x) ? -1 : 0));
+    if (!was || (was.id !== null && was.at !== null && !isLater(attempts[0]!, { id: was.id, occurred_at: was.at }))) {
+      recount.add(code);
+      continue;
+    }
+    let streak = was.id === null ? 0 : was.streak;
+    for (const a of attempts) streak = a.status === 'failure' ? streak + 1 : 0;
+    carried.push([code, streak]);
+  }
+  return { carried, recount: [...recount] };
+}
+
+async function writeFailureStreaks(trx: Kysely<ServerSchema>, carried: [string, number][]): Promise<void> {
+  for (const part of chunk(carried, 1000)) {
+    const values = sql.join(part.map(([code, streak]) => sql`(${code}, CAST(${streak} AS INTEGER))`));
+    await sql`WITH v(code, streak) AS (VALUES ${values}) UPDATE clients SET failure_streak = v.streak FROM v WHERE clients.code = v.code`.execute(trx);
+  }
 }
 
 /** Every client's status from the whole history (migration, benchmark database). */
