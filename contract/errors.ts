@@ -115,6 +115,18 @@ const catalog = {
     fr: () => 'Le serveur refuse ce jeton d’accès (inconnu ou révoqué) : demandez-en un nouveau à votre responsable.',
     en: () => 'The server refuses this access token (unknown or revoked): ask your supervisor for a new one.',
   },
+  'sync.enrolmentRejected': {
+    fr: () => 'Le serveur refuse ce code d’enrôlement (inconnu, expiré ou déjà utilisé) : demandez-en un nouveau à votre responsable.',
+    en: () => 'The server refuses this enrolment code (unknown, expired or already used): ask your supervisor for a new one.',
+  },
+  'sync.enrolmentUnsupported': {
+    fr: () => 'Ce serveur ne connaît pas les codes d’enrôlement : saisissez un jeton d’accès à la place.',
+    en: () => 'This server does not know enrolment codes: enter an access token instead.',
+  },
+  'sync.enrolmentOrToken': {
+    fr: () => 'Saisissez soit un code d’enrôlement, soit un jeton d’accès, pas les deux.',
+    en: () => 'Enter either an enrolment code or an access token, not both.',
+  },
   'sync.protocolMismatch': {
     fr: () => 'Le serveur parle une autre version du protocole de synchronisation : mettez l’application à jour.',
     en: () => 'The server speaks another version of the sync protocol: update the application.',

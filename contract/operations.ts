@@ -86,6 +86,8 @@ export const schemas = {
   updateSyncSettings: z.strictObject({
     serverUrl: z.url({ protocol: /^https?$/ }).max(limits.url).nullable(),
     token: z.string().trim().max(limits.token).nullable().optional(),
+    /** A single-use code from the console, exchanged at POST /v1/enrol for the token (instead of typing it). */
+    enrolmentCode: z.string().trim().max(40).optional(),
   }),
   listDeadLetters: z.strictObject({}),
   retryDeadLetters: z.strictObject({}),

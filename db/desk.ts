@@ -36,7 +36,7 @@ export interface SyncControl {
   state(): Promise<SyncState>;
   syncNow(): Promise<SyncState>;
   settings(): Promise<SyncSettingsView>;
-  configure(input: { serverUrl: string | null; token?: string | null | undefined }): Promise<SyncSettingsView>;
+  configure(input: { serverUrl: string | null; token?: string | null | undefined; enrolmentCode?: string | undefined }): Promise<SyncSettingsView>;
   /** Called after the outbox changed (a click, a void, a retry) so that a push can start soon. */
   nudge(): void;
 }

@@ -11,8 +11,9 @@ import type { EmitEvent, SyncControl } from '../db/desk.ts';
 import { countOutbox } from '../db/outbox.ts';
 import { clearSyncConfig, getLastSyncAt, readSyncConfig, type StoredSyncConfig } from '../db/sync-meta.ts';
 import { writeTransaction } from '../db/tx.ts';
-import { fetchTokenAgent, saveEnrolment } from '../sync/enrol.ts';
+import { exchangeEnrolmentCode, fetchTokenAgent, saveEnrolment } from '../sync/enrol.ts';
 import type { SchedulerTiming, SyncTarget } from '../sync/scheduler.ts';
+import type { MeResponse } from '../contract/sync-protocol.ts';
 import type { HostMessage, WorkerMessage, WorkerStartData } from '../sync/worker-messages.ts';
 
 export interface SyncHostContext {
@@ -180,18 +181,28 @@ export async function startSyncHost(ctx: SyncHostContext, options: SyncHostOptio
       });
     },
     settings,
-    configure: async ({ serverUrl, token }) => {
+    configure: async ({ serverUrl, token, enrolmentCode }) => {
       if (serverUrl === null) {
         await writeTransaction(local.db, (trx) => clearSyncConfig(trx));
         target = null;
         post({ type: 'configure', target: null });
         return settings();
       }
-      const given = token?.trim() || null;
-      // No new token: keep the one already stored (moving to another address of the same server).
-      const effective = given ?? (token === null ? null : await reveal(await readSyncConfig(local.db)));
-      if (!effective) throw new DeskError('sync.tokenRequired');
-      const me = await fetchTokenAgent(serverUrl, effective, { fetch: options.fetch, deviceId: local.deviceId });
+      const code = enrolmentCode?.trim() || null;
+      if (code && token?.trim()) throw new DeskError('sync.enrolmentOrToken');
+      let effective: string | null;
+      let me: Pick<MeResponse, 'agentId' | 'agentName'>;
+      if (code) {
+        // The exchange spends the code: its answer names the agent, so it is saved without a second request.
+        const enrolled = await exchangeEnrolmentCode(serverUrl, code, { fetch: options.fetch, deviceId: local.deviceId });
+        effective = enrolled.token;
+        me = enrolled;
+      } else {
+        // No new token: keep the one already stored (moving to another address of the same server).
+        effective = token?.trim() || (token === null ? null : await reveal(await readSyncConfig(local.db)));
+        if (!effective) throw new DeskError('sync.tokenRequired');
+        me = await fetchTokenAgent(serverUrl, effective, { fetch: options.fetch, deviceId: local.deviceId });
+      }
       const sealed = await seal(effective);
       await saveEnrolment(local.db, { serverUrl, sealedToken: sealed.token!, tokenStorage: sealed.tokenStorage, agent: me });
       target = { serverUrl, token: effective };

@@ -11,6 +11,20 @@ import { ProtocolClient, startTestServer, testClient, type TestServer } from '..
 import { MovableClock, tempDir } from '../helpers/local-db.ts';
 import { join } from 'node:path';
 import { rmSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { issueEnrolmentCode } from '../../server/console/agents.ts';
+import { openServerDatabase } from '../../server/storage/database.ts';
+
+/** A code issued as the console's Agents page does (an admin's action). */
+async function enrolmentCodeFor(databaseUrl: string, agentId: string): Promise<string> {
+  const sdb = await openServerDatabase(databaseUrl, { poolSize: 1 });
+  try {
+    return (await issueEnrolmentCode(sdb, agentId, { userId: 'test-admin', login: 'admin' })).code;
+  } finally {
+    await sdb.close();
+  }
+}
 
 function keychain(available: boolean): SyncHostContext['safeStorage'] & { sealed: number } {
   const chain = {
@@ -141,5 +155,51 @@ describe('sync host with its worker thread', () => {
     expect(await desk.updateSyncSettings({ serverUrl: null })).toEqual({ serverUrl: null, hasToken: false, tokenStorage: 'none' });
     await waitForState(states, (s) => s.phase === 'disabled' && s.pending === 1);
     await expectDeskError(desk.syncNow({}), 'sync.notConfigured');
+  });
+
+  it('enrols with a code from the console instead of a token: the code is spent, the agent is the code\'s, and it syncs', async () => {
+    await fresh();
+    const chain = keychain(true);
+    const { states, desk } = await start(chain);
+    const agent = await server.agent('Nadia Benali');
+    const code = await enrolmentCodeFor(server.database.url, agent.agentId);
+
+    await expectDeskError(desk.updateSyncSettings({ serverUrl: server.url, enrolmentCode: 'AAAAA-BBBBB' }), 'sync.enrolmentRejected');
+    await expectDeskError(desk.updateSyncSettings({ serverUrl: server.url, enrolmentCode: code, token: agent.token }), 'sync.enrolmentOrToken');
+    expect(await getMeta(local.db, 'sync_server_url')).toBeNull();
+
+    // Lower case and without the dash, as someone might type it.
+    const view = await desk.updateSyncSettings({ serverUrl: server.url, enrolmentCode: ` ${code.toLowerCase().replace('-', '')} ` });
+    expect(view).toEqual({ serverUrl: server.url, hasToken: true, tokenStorage: 'safeStorage' });
+    expect(chain.sealed).toBe(1);
+    expect((await desk.getSettings({})).agent).toEqual({ id: agent.agentId, name: 'Nadia Benali' });
+    await waitForState(states, (s) => s.phase === 'idle' && s.lastSyncAt !== null);
+    const seen = states.length;
+    const click = await desk.recordAttempt({ clientCode: 'H-1', status: 'success' });
+    await waitForState(states, (s) => s.phase === 'idle' && s.pending === 0, seen);
+    const { changes } = await new ProtocolClient(server.url, agent.token).pullAll();
+    const pushed = changes.find((c) => c.kind === 'attempt' && c.record.id === click.attempt.id);
+    expect(pushed?.record).toMatchObject({ agentId: agent.agentId });
+
+    // Used once: the same code again is refused, and the saved enrolment stays.
+    await expectDeskError(desk.updateSyncSettings({ serverUrl: server.url, enrolmentCode: code }), 'sync.enrolmentRejected');
+    expect(await desk.getSyncSettings({})).toEqual({ serverUrl: server.url, hasToken: true, tokenStorage: 'safeStorage' });
+  });
+
+  it('says so when the server predates enrolment codes (404 at POST /v1/enrol)', async () => {
+    await fresh();
+    const { desk } = await start();
+    const old = createServer((_request, response) => {
+      response.writeHead(404, { 'content-type': 'application/json' });
+      response.end(JSON.stringify({ error: { code: 'not.found', message: { fr: 'Adresse inconnue.', en: 'Unknown address.' } } }));
+    });
+    await new Promise<void>((resolve) => old.listen(0, '127.0.0.1', resolve));
+    try {
+      const url = `http://127.0.0.1:${(old.address() as AddressInfo).port}`;
+      await expectDeskError(desk.updateSyncSettings({ serverUrl: url, enrolmentCode: 'AAAAA-BBBBB' }), 'sync.enrolmentUnsupported');
+      expect(await getMeta(local.db, 'sync_server_url')).toBeNull();
+    } finally {
+      await new Promise((resolve) => old.close(resolve));
+    }
   });
 });

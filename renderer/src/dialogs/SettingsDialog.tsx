@@ -96,6 +96,7 @@ function SyncSettings({ sectionRef }: { sectionRef: React.RefObject<HTMLElement 
   const [view, setView] = useState<SyncSettingsView | null>(null);
   const [serverUrl, setServerUrl] = useState('');
   const [token, setToken] = useState('');
+  const [enrolmentCode, setEnrolmentCode] = useState('');
   const [deadLetters, setDeadLetters] = useState<DeadLetter[] | null>(null);
   const [failure, setFailure] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -132,9 +133,14 @@ function SyncSettings({ sectionRef }: { sectionRef: React.RefObject<HTMLElement 
       return;
     }
     void run(async () => {
-      const saved = await call('updateSyncSettings', { serverUrl: url || null, ...(token.trim() ? { token: token.trim() } : {}) });
+      const saved = await call('updateSyncSettings', {
+        serverUrl: url || null,
+        ...(token.trim() ? { token: token.trim() } : {}),
+        ...(enrolmentCode.trim() ? { enrolmentCode: enrolmentCode.trim() } : {}),
+      });
       setView(saved);
       setToken('');
+      setEnrolmentCode('');
       useToastStore.getState().push({ kind: 'success', text: s.saved });
       await useSyncStore.getState().load();
     });
@@ -188,6 +194,21 @@ function SyncSettings({ sectionRef }: { sectionRef: React.RefObject<HTMLElement 
         />
         <p id="sync-token-hint" className="muted">
           {view?.hasToken ? s.tokenKept : ''} {view ? s.tokenStorage[view.tokenStorage] : ''}
+        </p>
+        <label htmlFor="sync-enrolment-code">{s.enrolmentCode}</label>
+        <input
+          id="sync-enrolment-code"
+          type="text"
+          autoComplete="off"
+          autoCapitalize="characters"
+          spellCheck={false}
+          maxLength={40}
+          value={enrolmentCode}
+          aria-describedby="sync-enrolment-code-hint"
+          onChange={(e) => setEnrolmentCode(e.target.value)}
+        />
+        <p id="sync-enrolment-code-hint" className="muted">
+          {s.enrolmentCodeHint}
         </p>
         <div className="dialog-actions dialog-actions-start">
           <button type="submit" className="btn btn-primary" aria-disabled={busy}>

@@ -169,6 +169,8 @@ export const en: Dictionary = {
       serverUrl: 'Server address',
       token: 'Access token',
       tokenKept: 'A token is saved: leave empty to keep it.',
+      enrolmentCode: 'Enrolment code',
+      enrolmentCodeHint: 'The single-use code your supervisor gave you (XXXXX-XXXXX), instead of the access token.',
       tokenStorage: { safeStorage: 'Token protected by the system keychain.', plain: 'Token kept in the local database (no system keychain).', none: '' },
       save: 'Save synchronisation',
       saved: 'Synchronisation saved',

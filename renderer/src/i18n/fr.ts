@@ -169,6 +169,8 @@ export const fr = {
       serverUrl: 'Adresse du serveur',
       token: 'Jeton d’accès',
       tokenKept: 'Un jeton est enregistré : laissez vide pour le garder.',
+      enrolmentCode: 'Code d’enrôlement',
+      enrolmentCodeHint: 'Le code à usage unique donné par votre responsable (XXXXX-XXXXX), à la place du jeton d’accès.',
       tokenStorage: { safeStorage: 'Jeton protégé par le trousseau du système.', plain: 'Jeton conservé dans la base locale (pas de trousseau système).', none: '' },
       save: 'Enregistrer la synchronisation',
       saved: 'Synchronisation enregistrée',
