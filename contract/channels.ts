@@ -24,6 +24,11 @@ export const operationNameList = [
   'getStorageState',
   'restoreLatestBackup',
   'startEmptyBase',
+  'getAgentSession',
+  'createAgentProfile',
+  'signIn',
+  'signOut',
+  'lockSession',
 ] as const;
 
 export type ChannelOperationName = (typeof operationNameList)[number];

@@ -30,6 +30,10 @@ export type SyncNoticeCode = (typeof syncNoticeCodes)[number];
 export const exportFormats = ['xlsx', 'csv'] as const;
 export type ExportFormat = (typeof exportFormats)[number];
 
+/** What the desk's own agent journal records about who was at the keyboard (db/agent-profiles.ts). */
+export const agentEventKinds = ['signIn', 'signOut', 'lock', 'signInFailed'] as const;
+export type AgentEventKind = (typeof agentEventKinds)[number];
+
 /** `'a', 'b'` for a CHECK (column IN (…)) of a migration. Values are code constants, never input. */
 export function sqlList(values: readonly string[]): string {
   return values.map((v) => `'${v.replaceAll("'", "''")}'`).join(', ');

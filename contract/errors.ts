@@ -47,6 +47,38 @@ const catalog = {
     fr: () => 'Aucun agent n’est défini : saisissez votre nom dans les paramètres.',
     en: () => 'No agent is set: enter your name in the settings.',
   },
+  'agent.nameTaken': {
+    fr: (p) => `Un agent nommé « ${p.name} » existe déjà sur ce poste : choisissez-le sur l’écran de connexion, ou un autre nom.`,
+    en: (p) => `An agent named "${p.name}" already exists on this desk: pick them on the sign-in screen, or another name.`,
+  },
+  'agent.unknown': {
+    fr: () => 'Cet agent n’existe pas (ou plus) sur ce poste.',
+    en: () => 'This agent does not exist (any more) on this desk.',
+  },
+  'agent.pinWrong': {
+    fr: () => 'Code PIN incorrect.',
+    en: () => 'Wrong PIN.',
+  },
+  'agent.pinThrottled': {
+    fr: (p) => `Trop de codes PIN incorrects : réessayez dans ${p.seconds} s.`,
+    en: (p) => `Too many wrong PINs: try again in ${p.seconds} s.`,
+  },
+  'agent.pinToChoose': {
+    fr: () => 'Cet agent n’a pas encore de code PIN : choisissez-en un et confirmez-le.',
+    en: () => 'This agent has no PIN yet: choose one and confirm it.',
+  },
+  'agent.pinMismatch': {
+    fr: () => 'Les deux codes PIN ne sont pas identiques.',
+    en: () => 'The two PINs differ.',
+  },
+  'agent.signInRequired': {
+    fr: () => 'Connectez-vous d’abord : des agents existent déjà sur ce poste.',
+    en: () => 'Sign in first: agents already exist on this desk.',
+  },
+  'session.locked': {
+    fr: () => 'Session verrouillée : saisissez votre code PIN pour continuer.',
+    en: () => 'Session locked: enter your PIN to go on.',
+  },
   'import.tooLarge': {
     fr: (p) => `Fichier trop volumineux (${p.size} octets, maximum ${p.max}).`,
     en: (p) => `File too large (${p.size} bytes, maximum ${p.max}).`,

@@ -21,6 +21,7 @@ export const menuCommands = [
   'exportHistory',
   'importClients',
   'syncNow',
+  'switchAgent',
 ] as const;
 export type MenuCommand = (typeof menuCommands)[number];
 

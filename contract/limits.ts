@@ -17,4 +17,9 @@ export const limits = {
   token: 512,
   totalCap: 10_000,
   undoSeconds: 10,
+  /** A PIN is 4 to 12 digits. */
+  pinMin: 4,
+  pinMax: 12,
+  /** Idle minutes before the session locks (0: never); the policy may set it. */
+  lockAfterMinutesMax: 24 * 60,
 } as const;

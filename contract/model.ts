@@ -125,6 +125,22 @@ export interface HistoryExport {
   rowCount: number;
 }
 
+/** A local agent profile, as the sign-in screen lists it. */
+export interface AgentProfileView {
+  id: string;
+  name: string;
+  /** False for the desk's agent from before profiles (or a demo one): they choose a PIN at sign-in. */
+  hasPin: boolean;
+}
+
+export interface AgentSession {
+  profiles: AgentProfileView[];
+  /** The signed-in agent stepped away (idle delay or request): their PIN unlocks. */
+  locked: boolean;
+  /** Idle minutes before the session locks; 0: never. */
+  lockAfterMinutes: number;
+}
+
 export interface Settings {
   agent: Agent | null;
   deviceId: string;

@@ -15,6 +15,7 @@ import type {
   Settings,
   StorageState,
   SyncSettingsView,
+  AgentSession,
   SyncState,
   TodayCounts,
 } from './model.ts';
@@ -32,6 +33,8 @@ const clientCode = text().trim().min(1).max(limits.clientCode);
 const attemptId = z.uuid();
 const isoDate = z.iso.datetime({ offset: true });
 const day = z.iso.date();
+// The message names the rule, never the value: a PIN must not reach a log.
+const pin = z.string().regex(new RegExp(`^[0-9]{${limits.pinMin},${limits.pinMax}}$`), `${limits.pinMin} à ${limits.pinMax} chiffres / digits`);
 
 export const schemas = {
   getSettings: z.strictObject({}),
@@ -40,6 +43,7 @@ export const schemas = {
     locale: z.enum(['fr', 'en']).optional(),
     singleKeyShortcuts: z.boolean().optional(),
     lastChannel: trimmed(limits.channel).min(1).optional(),
+    lockAfterMinutes: z.int().min(0).max(limits.lockAfterMinutesMax).optional(),
   }),
   searchClients: z.strictObject({
     query: z.string().max(limits.query).default(''),
@@ -94,6 +98,11 @@ export const schemas = {
   getStorageState: z.strictObject({}),
   restoreLatestBackup: z.strictObject({}),
   startEmptyBase: z.strictObject({}),
+  getAgentSession: z.strictObject({}),
+  createAgentProfile: z.strictObject({ name: trimmed(limits.agentName).min(1), pin }),
+  signIn: z.strictObject({ profileId: z.string().min(1).max(64), pin, confirmPin: pin.optional() }),
+  signOut: z.strictObject({}),
+  lockSession: z.strictObject({}),
 } satisfies Record<string, z.ZodType>;
 
 export type OperationName = keyof typeof schemas;
@@ -125,6 +134,11 @@ export interface OperationOutputs {
   getStorageState: StorageState;
   restoreLatestBackup: RecoveryOutcome;
   startEmptyBase: RecoveryOutcome;
+  getAgentSession: AgentSession;
+  createAgentProfile: Settings;
+  signIn: Settings;
+  signOut: Settings;
+  lockSession: AgentSession;
 }
 
 export type OperationOutput<K extends OperationName> = OperationOutputs[K];

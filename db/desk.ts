@@ -26,6 +26,8 @@ import { exportHistory } from './export.ts';
 import { importClients } from './import.ts';
 import { countOutbox, listDeadLetters, retryDeadLetters } from './outbox.ts';
 import { loadSettings, saveSettings } from './settings.ts';
+import { agentSession, createProfile, isLocked, lockSession, nameAgent, setLockAfterMinutes, signIn, signOut } from './agent-profiles.ts';
+import { writeTransaction } from './tx.ts';
 import { todayCounts } from './stats.ts';
 import { createUndoWindow } from './undo-window.ts';
 
@@ -100,6 +102,8 @@ export function createDeskHandlers(local: LocalDatabase, options: DeskOptions = 
   async function acting(): Promise<ActingContext> {
     const { agent, formerAgentIds } = await loadSettings(db);
     if (!agent) throw new DeskError('agent.notSet');
+    // A locked desk records nothing: whoever is at the keyboard now is not known.
+    if (await isLocked(db)) throw new DeskError('session.locked');
     return { agent, formerAgentIds, deviceId, clock, undoWindow };
   }
 
@@ -112,6 +116,16 @@ export function createDeskHandlers(local: LocalDatabase, options: DeskOptions = 
   async function settings(): Promise<Settings> {
     const { agent, locale, singleKeyShortcuts, lastChannel } = await loadSettings(db);
     return { agent, locale, singleKeyShortcuts, lastChannel, deviceId, clientCount: await countClients(db) };
+  }
+
+  let signInQueue: Promise<unknown> = Promise.resolve();
+  function signingIn(work: () => Promise<void>): Promise<Settings> {
+    const next = signInQueue.then(work, work).then(() => {
+      local.noteWrite();
+      return settings();
+    });
+    signInQueue = next.catch(() => undefined);
+    return next;
   }
 
   /** After a write: the connection may checkpoint once writes pause (db/checkpoint.ts). */
@@ -154,10 +168,26 @@ export function createDeskHandlers(local: LocalDatabase, options: DeskOptions = 
 
   return {
     getSettings: () => settings(),
-    updateSettings: async (input) => {
-      await saveSettings(db, input);
+    updateSettings: async ({ agentName, lockAfterMinutes, ...rest }) => {
+      if (agentName !== undefined) await writeTransaction(db, (trx) => nameAgent(trx, agentName, clock.now()));
+      if (lockAfterMinutes !== undefined) await setLockAfterMinutes(db, lockAfterMinutes);
+      await saveSettings(db, rest);
       local.noteWrite();
       return settings();
+    },
+    getAgentSession: () => agentSession(db),
+    // One sign-in at a time: parallel wrong PINs would all pass the throttle's check before any counted.
+    createAgentProfile: (input) => signingIn(async () => createProfile(db, input, clock.now())),
+    signIn: (input) => signingIn(async () => signIn(db, input, clock.now())),
+    signOut: async () => {
+      await signOut(db, clock.now());
+      local.noteWrite();
+      return settings();
+    },
+    lockSession: async () => {
+      await lockSession(db, clock.now());
+      local.noteWrite();
+      return agentSession(db);
     },
     searchClients: (input) => searchClients(db, input),
     getClient: ({ code }) => getClient(db, code),

@@ -2,6 +2,7 @@
 // milliseconds ('2026-11-26T09:30:00.000Z'), which sort the same as text and as time.
 
 import type { Generated } from 'kysely';
+import type { AgentEventKind } from '../contract/enums.ts';
 
 export interface MetaTable {
   key: string;
@@ -100,6 +101,27 @@ export interface SyncUnknownTable {
   received_at: string;
 }
 
+/** A local agent profile of this workstation (db/agent-profiles.ts). */
+export interface AgentProfileTable {
+  id: string;
+  name: string;
+  /** scrypt verifier of the PIN (never the PIN); null until the agent chooses one. */
+  pin_verifier: string | null;
+  /** JSON list of ids this agent recorded under before (see adoptServerAgent). */
+  former_ids: Generated<string>;
+  failed_sign_ins: Generated<number>;
+  blocked_until: string | null;
+  created_at: string;
+}
+
+export interface AgentEventTable {
+  seq: Generated<number>;
+  at: string;
+  kind: AgentEventKind;
+  agent_id: string | null;
+  agent_name: string;
+}
+
 export interface Database {
   meta: MetaTable;
   clients: ClientTable;
@@ -109,4 +131,6 @@ export interface Database {
   sync_parked: SyncParkedTable;
   sync_unknown: SyncUnknownTable;
   client_order: ClientOrderTable;
+  agent_profiles: AgentProfileTable;
+  agent_events: AgentEventTable;
 }

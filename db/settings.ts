@@ -2,7 +2,6 @@
 
 import type { Kysely } from 'kysely';
 import { defaultChannel, type Agent, type Locale } from '../contract/index.ts';
-import { uuidv7 } from './ids.ts';
 import type { Database } from './schema.ts';
 
 type MetaKey =
@@ -69,21 +68,16 @@ export async function loadSettings(db: Kysely<Database>): Promise<LocalSettings>
 }
 
 /**
- * Naming the agent the first time gives them a local id; renaming keeps it, so history stays theirs.
- * The 'local:' prefix marks an identity made on this device before any server enrolled it: once a
- * server is configured the agent takes the server's id, and the server attributes the earlier
+ * The device's own settings. Who the agent is lives in db/agent-profiles.ts (profiles, sign-in);
+ * a profile's 'local:' id marks an identity made on this device before any server enrolled it: once
+ * a server is configured the agent takes the server's id, and the server attributes the earlier
  * 'local:' attempts of this device to the token's agent (docs/sync-protocol.md).
  */
 export async function saveSettings(
   db: Kysely<Database>,
-  changes: { agentName?: string; locale?: Locale; singleKeyShortcuts?: boolean; lastChannel?: string },
+  changes: { locale?: Locale; singleKeyShortcuts?: boolean; lastChannel?: string },
 ): Promise<void> {
   const entries: Partial<Record<MetaKey, string>> = {};
-  if (changes.agentName !== undefined) {
-    const current = await getMeta(db, 'agent_id');
-    if (!current) entries.agent_id = `local:${uuidv7()}`;
-    entries.agent_name = changes.agentName;
-  }
   if (changes.locale !== undefined) entries.locale = changes.locale;
   if (changes.singleKeyShortcuts !== undefined) entries.single_key_shortcuts = String(changes.singleKeyShortcuts);
   if (changes.lastChannel !== undefined) entries.last_channel = changes.lastChannel;

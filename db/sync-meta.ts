@@ -4,6 +4,7 @@
 import type { Kysely } from 'kysely';
 import type { Database } from './schema.ts';
 import { getMeta, readMeta, setMeta, settingsFromMeta } from './settings.ts';
+import { followServerAgent } from './agent-profiles.ts';
 
 export type TokenStorage = 'safeStorage' | 'plain';
 
@@ -85,6 +86,15 @@ export async function setLastSyncAt(db: Kysely<Database>, at: string): Promise<v
 export async function adoptServerAgent(trx: Kysely<Database>, agent: { id: string; name: string }): Promise<void> {
   const { agent: current, formerAgentIds } = settingsFromMeta(await readMeta(trx));
   const former = current && current.id !== agent.id && !formerAgentIds.includes(current.id) ? [...formerAgentIds, current.id] : formerAgentIds;
+  if (current) await followServerAgent(trx, current.id, { id: agent.id, name: agent.name, formerIds: former });
+  else {
+    // Enrolled with nobody signed in: that agent gets (or keeps) a profile, to choose a PIN at sign-in.
+    await trx
+      .insertInto('agent_profiles')
+      .values({ id: agent.id, name: agent.name, pin_verifier: null, created_at: new Date().toISOString() })
+      .onConflict((oc) => oc.doNothing())
+      .execute();
+  }
   await setMeta(trx, { agent_id: agent.id, agent_name: agent.name, agent_former_ids: JSON.stringify(former) });
 }
 

@@ -21,6 +21,7 @@ export const menuAccelerators: Record<MenuCommand, string> = {
   exportHistory: 'CmdOrCtrl+Shift+E',
   importClients: 'CmdOrCtrl+O',
   syncNow: 'CmdOrCtrl+Shift+S',
+  switchAgent: 'CmdOrCtrl+Shift+L',
 };
 
 const words = {
@@ -34,6 +35,7 @@ const words = {
     importClients: 'Importer des clients…',
     exportHistory: 'Exporter l’historique…',
     syncNow: 'Synchroniser maintenant',
+    switchAgent: 'Changer d’agent',
     backupDatabase: 'Sauvegarder la base…',
     restoreDatabase: 'Restaurer une sauvegarde…',
     openSettings: 'Paramètres…',
@@ -68,6 +70,7 @@ const words = {
     importClients: 'Import clients…',
     exportHistory: 'Export history…',
     syncNow: 'Sync now',
+    switchAgent: 'Switch agent',
     backupDatabase: 'Back up the database…',
     restoreDatabase: 'Restore a backup…',
     openSettings: 'Settings…',
@@ -122,6 +125,7 @@ export function buildMenuTemplate(options: MenuOptions): MenuItemConstructorOpti
       command('exportHistory'),
       { type: 'separator' },
       command('syncNow'),
+      command('switchAgent'),
       ...(options.storage
         ? ([
             { type: 'separator' },

@@ -10,6 +10,10 @@ import { join, resolve } from 'node:path';
 import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import { errorPayload, isOperationName, limits, type DeskErrorPayload, type OperationName } from '../contract/index.ts';
 import { frameAncestors } from '../contract/csp.ts';
+import { describeIssues } from '../contract/dispatch.ts';
+import { schemas } from '../contract/operations.ts';
+import { signInWithoutPin } from '../db/agent-profiles.ts';
+import { openDatabase } from '../db/connection.ts';
 import { DatabaseStartError, startDatabase, type DatabaseClient } from '../db/database-client.ts';
 import type { EmitEvent } from '../db/desk.ts';
 import { buildBridgeScript } from './bridge-bundle.ts';
@@ -31,7 +35,7 @@ export interface WebServerOptions {
   rendererDir?: string;
   /** Demo clients to create when the database has no client yet. */
   demoClients?: number;
-  /** Sets the agent's name, so the first-run question does not come up. */
+  /** Signs in the local profile of that name (made if new) without its PIN: demos and tests. */
   agentName?: string;
 }
 
@@ -106,6 +110,26 @@ function queryParam(url: string, name: string): string | null {
   return q < 0 ? null : new URLSearchParams(url.slice(q + 1)).get(name);
 }
 
+/**
+ * `--agent NAME`: that local profile is signed in without a PIN, on a second connection beside the
+ * worker's (as the sync worker has), since no operation of the bridge may skip a PIN.
+ */
+async function signInDemoAgent(database: DatabaseClient, name: string): Promise<void> {
+  const parsed = schemas.createAgentProfile.shape.name.safeParse(name);
+  if (!parsed.success) {
+    const { fr, en } = errorPayload('input.invalid', { details: `--agent: ${describeIssues(parsed.error)}` }).message;
+    throw new WebSetupError(`${fr} (${en})`);
+  }
+  const storage = await database.call('getStorageState', {});
+  if (!storage.ok || storage.value.problem) return; // the page shows the problem; nobody can sign in anyway
+  const local = await openDatabase(database.file);
+  try {
+    await signInWithoutPin(local.db, parsed.data, new Date());
+  } finally {
+    await local.close();
+  }
+}
+
 export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
   const rendererDir = resolve(options.rendererDir ?? defaultRendererDir);
   const indexFile = join(rendererDir, 'index.html');
@@ -137,7 +161,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       const result = await database.call(operation, input);
       if (!result.ok) throw new WebSetupError(`${result.error.message.fr} (${result.error.message.en})`);
     };
-    if (options.agentName !== undefined) await prepare('updateSettings', { agentName: options.agentName });
+    if (options.agentName !== undefined) await signInDemoAgent(database, options.agentName);
     if (options.demoClients !== undefined) {
       const settings = await database.call('getSettings', {});
       if (settings.ok && settings.value.clientCount === 0) await prepare('seedDemoClients', { count: options.demoClients });

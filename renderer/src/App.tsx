@@ -1,7 +1,7 @@
 import { useEffect, useState } from 'react';
 import { ClientFile } from './components/ClientFile.tsx';
 import { ClientList } from './components/ClientList.tsx';
-import { FirstRun } from './components/FirstRun.tsx';
+import { LockScreen, SignInGate } from './components/SignIn.tsx';
 import { Onboarding } from './components/Onboarding.tsx';
 import { useFileStore } from './store/file.ts';
 import { StatusBar } from './components/StatusBar.tsx';
@@ -17,16 +17,19 @@ import { call, messageOf } from './desk.ts';
 import { useDeskEvents, useDocumentLanguage, useGlobalShortcuts } from './hooks.ts';
 import { defaultLocale, useT } from './i18n/index.ts';
 import { dictionaryOf } from './i18n/index.ts';
-import { reportError } from './report.ts';
+import { reportError, runReported } from './report.ts';
 import { startClock } from './store/clock.ts';
 import { useSearchStore } from './store/search.ts';
+import { useSessionStore } from './store/session.ts';
 import { useSettingsStore } from './store/settings.ts';
+import { useIdleLock } from './idle-lock.ts';
 import { useSyncStore } from './store/sync.ts';
 import { useTodayStore } from './store/today.ts';
 import { useWorkspaceStore } from './store/workspace.ts';
 
 export function App() {
   const settings = useSettingsStore((s) => s.settings);
+  const session = useSessionStore((s) => s.session);
   const [failure, setFailure] = useState<string | null>(null);
   const [storage, setStorage] = useState<StorageState | null>(null);
   useDocumentLanguage();
@@ -38,10 +41,8 @@ export function App() {
     call('getStorageState', {})
       .then((state) => {
         if (state.problem) return setStorage(state);
-        return useSettingsStore
-          .getState()
-          .load()
-          .then((loaded) => {
+        return Promise.all([useSettingsStore.getState().load(), useSessionStore.getState().load()])
+          .then(([loaded]) => {
             if (!useWorkspaceStore.getState().note) useWorkspaceStore.getState().setChannel(loaded.lastChannel);
           });
       })
@@ -61,11 +62,11 @@ export function App() {
       </main>
     );
   }
-  if (!settings) return <Loading />;
-  if (!settings.agent) {
+  if (!settings || !session) return <Loading />;
+  if (!settings.agent || session.locked) {
     return (
       <>
-        <FirstRun />
+        {settings.agent ? <LockScreen /> : <SignInGate />}
         <Toasts />
       </>
     );
@@ -89,6 +90,7 @@ function Workspace() {
   const clientCount = useSettingsStore((s) => s.settings?.clientCount ?? 0);
   const fileOpen = useFileStore((s) => s.code !== null);
   useGlobalShortcuts();
+  useIdleLock();
 
   useEffect(() => {
     useSearchStore.getState().run().catch(reportError);
@@ -110,6 +112,9 @@ function Workspace() {
             </button>
             <button type="button" className="btn btn-quiet" onClick={() => openDialog({ kind: 'settings' })}>
               {t.app.settings}
+            </button>
+            <button type="button" className="btn btn-quiet" aria-keyshortcuts="Control+Shift+L" onClick={() => runReported(() => useSessionStore.getState().signOut())}>
+              {t.app.switchAgent}
             </button>
             <button type="button" className="btn btn-quiet" aria-keyshortcuts="?" onClick={() => openDialog({ kind: 'shortcuts' })}>
               {t.app.shortcuts} <kbd aria-hidden="true">?</kbd>

@@ -8,6 +8,7 @@ import { currentT } from './i18n/index.ts';
 import { runReported } from './report.ts';
 import type { ShortcutCommand } from './shortcuts.ts';
 import { useFileStore } from './store/file.ts';
+import { useSessionStore } from './store/session.ts';
 import { useSyncStore } from './store/sync.ts';
 import { useToastStore } from './store/toasts.ts';
 import { useWorkspaceStore } from './store/workspace.ts';
@@ -37,6 +38,8 @@ export function runShortcut(command: ShortcutCommand): void {
       return runReported(undoLast);
     case 'showShortcuts':
       return useWorkspaceStore.getState().openDialog({ kind: 'shortcuts' });
+    case 'switchAgent':
+      return runReported(() => useSessionStore.getState().signOut());
   }
 }
 
@@ -63,5 +66,7 @@ export function runMenuCommand(command: MenuCommand): void {
       return openDialog({ kind: 'import' });
     case 'syncNow':
       return runReported(async () => useSyncStore.getState().set(await call('syncNow', {})));
+    case 'switchAgent':
+      return runShortcut({ kind: 'switchAgent' });
   }
 }

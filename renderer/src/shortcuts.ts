@@ -27,6 +27,7 @@ export const shortcutTable: readonly Shortcut[] = [
   { id: 'recordFailure', keys: [key('Alt+E')] },
   { id: 'channel', keys: [key('Alt+1…5'), key('1…5', true)] },
   { id: 'undoLast', keys: [key('Ctrl+Z')] },
+  { id: 'switchAgent', keys: [key('Ctrl+Shift+L')] },
   { id: 'showShortcuts', keys: [key('?', true)] },
   { id: 'closeDialog', keys: [key('Escape')] },
 ];
@@ -43,7 +44,8 @@ export type ShortcutCommand =
   | { kind: 'channel'; index: number }
   /** `native`: the key keeps its own meaning too (undo the typing) while the desk says its piece. */
   | { kind: 'undoLast'; native?: true }
-  | { kind: 'showShortcuts' };
+  | { kind: 'showShortcuts' }
+  | { kind: 'switchAgent' };
 
 export interface KeyPress {
   key: string;
@@ -81,6 +83,7 @@ export function matchShortcut(e: KeyPress, ctx: ShortcutContext): ShortcutComman
   if (ctrl && !e.altKey) {
     const letter = e.key.toLowerCase();
     if (letter === 'k' || e.code === 'KeyK') return { kind: 'focusSearch' };
+    if (e.shiftKey && (letter === 'l' || e.code === 'KeyL')) return { kind: 'switchAgent' };
     // While the undo toast shows, Ctrl+Z takes back the attempt, from anywhere (the agent usually
     // still has focus in the search field after Enter). Otherwise, in a text field, it keeps its
     // usual meaning: undo the last typing.

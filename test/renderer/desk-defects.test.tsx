@@ -27,11 +27,13 @@ async function openClient(user: ReturnType<typeof userEvent.setup>, name: string
 const search = () => screen.getByRole('combobox', { name: 'Rechercher un client' });
 
 describe('focus and announcements', () => {
-  it('after the first-run name, focus lands on the onboarding’s first action; after demo clients, on the search', async () => {
+  it('after the first-run name and PIN, focus lands on the onboarding’s first action; after demo clients, on the search', async () => {
     desk = await openTestBridge({ agentName: null });
     const user = userEvent.setup();
     renderApp(desk);
     await user.type(await screen.findByLabelText('Votre nom'), 'Awa Diallo');
+    await user.type(screen.getByLabelText('Code PIN'), '1234');
+    await user.type(screen.getByLabelText('Confirmez le code PIN'), '1234');
     await user.click(screen.getByRole('button', { name: 'Commencer' }));
     const importButton = await screen.findByRole('button', { name: 'Importer un fichier CSV' });
     await waitFor(() => expect(document.activeElement).toBe(importButton));

@@ -23,19 +23,29 @@ afterEach(async () => {
 });
 
 describe('first run', () => {
-  it('asks the agent’s name (required), then offers demo clients on an empty database', async () => {
+  it('asks the agent’s name and a PIN twice (required), then offers demo clients on an empty database', async () => {
     desk = await openTestBridge({ agentName: null });
     const user = userEvent.setup();
     renderApp(desk);
     const name = await screen.findByLabelText('Votre nom');
     await user.click(screen.getByRole('button', { name: 'Commencer' }));
     expect(screen.getByRole('alert').textContent).toBe('Saisissez votre nom.');
-    expect(desk.calls.some((c) => c.operation === 'updateSettings')).toBe(false);
-
     await user.type(name, '  Awa Diallo ');
+    await user.type(screen.getByLabelText('Code PIN'), '12');
+    await user.click(screen.getByRole('button', { name: 'Commencer' }));
+    expect(screen.getByRole('alert').textContent).toBe('Le code PIN doit comporter 4 à 12 chiffres.');
+    await user.type(screen.getByLabelText('Code PIN'), '34');
+    await user.type(screen.getByLabelText('Confirmez le code PIN'), '1235');
+    await user.click(screen.getByRole('button', { name: 'Commencer' }));
+    expect(screen.getByRole('alert').textContent).toBe('Les deux codes PIN ne sont pas identiques.');
+    expect(desk.calls.some((c) => c.operation === 'createAgentProfile' || c.operation === 'updateSettings')).toBe(false);
+
+    await user.clear(screen.getByLabelText('Confirmez le code PIN'));
+    await user.type(screen.getByLabelText('Confirmez le code PIN'), '1234');
     await user.click(screen.getByRole('button', { name: 'Commencer' }));
     await screen.findByRole('heading', { name: 'Aucun client pour l’instant' });
     expect((await desk.t.desk.getSettings({})).agent?.name).toBe('Awa Diallo');
+    expect((await desk.t.desk.getAgentSession({})).profiles).toEqual([{ id: expect.stringMatching(/^local:/), name: 'Awa Diallo', hasPin: true }]);
 
     await user.click(screen.getByRole('button', { name: 'Charger 200 clients de démonstration' }));
     await screen.findByText('200 clients de démonstration chargés');

@@ -6,6 +6,7 @@ import { ErrorBoundary } from '../../../renderer/src/components/ErrorBoundary.ts
 import { useClockStore } from '../../../renderer/src/store/clock.ts';
 import { useFileStore } from '../../../renderer/src/store/file.ts';
 import { useSearchStore } from '../../../renderer/src/store/search.ts';
+import { useSessionStore } from '../../../renderer/src/store/session.ts';
 import { useSettingsStore } from '../../../renderer/src/store/settings.ts';
 import { useSyncStore } from '../../../renderer/src/store/sync.ts';
 import { useToastStore } from '../../../renderer/src/store/toasts.ts';
@@ -14,7 +15,7 @@ import { useWorkspaceStore } from '../../../renderer/src/store/workspace.ts';
 import type { TestBridge } from './desk-bridge.ts';
 
 export function resetStores(): void {
-  for (const store of [useClockStore, useFileStore, useSearchStore, useSettingsStore, useSyncStore, useToastStore, useTodayStore, useWorkspaceStore]) {
+  for (const store of [useClockStore, useFileStore, useSearchStore, useSettingsStore, useSessionStore, useSyncStore, useToastStore, useTodayStore, useWorkspaceStore]) {
     (store as { setState(s: unknown, replace: true): void; getInitialState(): unknown }).setState(store.getInitialState(), true);
   }
   useClockStore.setState({ now: Date.now() });
