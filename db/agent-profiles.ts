@@ -236,6 +236,17 @@ export async function followServerAgent(trx: Kysely<Database>, from: string, to:
     .execute();
 }
 
+/**
+ * The agent ids a token of that server agent may push: their own and the 'local:' ones their
+ * profile recorded under before enrolment. Another profile's records wait for their own token.
+ */
+export async function idsOfTokenAgent(db: Kysely<Database>, tokenAgentId: string): Promise<string[]> {
+  const profile = await db.selectFrom('agent_profiles').select('former_ids').where('id', '=', tokenAgentId).executeTakeFirst();
+  if (profile) return [tokenAgentId, ...parseIds(profile.former_ids)];
+  const { agent, formerAgentIds } = settingsFromMeta(await readMeta(db));
+  return agent?.id === tokenAgentId ? [tokenAgentId, ...formerAgentIds] : [tokenAgentId];
+}
+
 export interface AgentEventRow {
   at: string;
   kind: AgentEventKind;

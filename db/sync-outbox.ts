@@ -1,6 +1,6 @@
 // The outbox as the sync engine reads and settles it: oldest first, one transaction per answer.
 
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { AttemptRecord, VoidRecord } from '../contract/records.ts';
 import { enqueueAttempt, enqueueVoid } from './outbox.ts';
 import type { Database } from './schema.ts';
@@ -20,13 +20,24 @@ export interface OutboxEntry {
  */
 export async function takePendingBatch(
   db: Kysely<Database>,
-  options: { maxItems: number; maxBytes: number; afterSeq?: number },
+  options: {
+    maxItems: number;
+    maxBytes: number;
+    afterSeq?: number;
+    /**
+     * Only records signed by these agent ids: the ones the token's agent may push. The server gives
+     * a 'local:' record to the token's agent, so another profile's records must not ride on it.
+     */
+    agentIds?: readonly string[];
+  },
 ): Promise<OutboxEntry[]> {
-  const rows = await db
+  let query = db
     .selectFrom('outbox')
     .select(['seq', 'kind', 'record_id', 'payload'])
     .where('state', '=', 'pending')
-    .where('seq', '>', options.afterSeq ?? 0)
+    .where('seq', '>', options.afterSeq ?? 0);
+  if (options.agentIds) query = query.where(sql<string>`json_extract(payload, '$.agentId')`, 'in', options.agentIds.length ? [...options.agentIds] : ['']);
+  const rows = await query
     .orderBy('seq')
     .limit(options.maxItems)
     .execute();

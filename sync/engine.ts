@@ -30,6 +30,7 @@ import {
   setSyncNotice,
 } from '../db/sync-meta.ts';
 import { requeueOwnRecords, settleOutbox, takePendingBatch, type OutboxEntry, type Settlement } from '../db/sync-outbox.ts';
+import { idsOfTokenAgent } from '../db/agent-profiles.ts';
 import {
   forgetUnknownChanges,
   keepUnknownChanges,
@@ -126,6 +127,7 @@ const pullResponseSchema = z.object({
   cursorReset: z.boolean().optional(),
 });
 const meResponseSchema = z.object({
+  agentId: z.string().min(1).max(200).optional(),
   features: z.array(z.unknown()).optional(),
   serverEpoch: z.string().min(1).max(100).optional(),
 });
@@ -204,6 +206,8 @@ export class SyncEngine {
   private readonly appVersion: string;
   /** Set once a push request of this run was answered: proof the server takes other records. */
   private pushAnswered = false;
+  /** The agent of the token, from GET /v1/me: only their records are pushed with it. */
+  private tokenAgentId: string | null = null;
   private readonly uploadCuts = new Map<number, number>();
 
   constructor(options: SyncEngineOptions) {
@@ -245,6 +249,7 @@ export class SyncEngine {
     if (!parsed.success) throw new SyncFailure('badAnswer', `GET v1/me: réponse inattendue (${parsed.error.issues[0]?.message ?? ''})`);
     const features = knownFeatures(parsed.data.features);
     await setServerFeatures(this.db, features);
+    this.tokenAgentId = parsed.data.agentId ?? null;
     const { changed, requeued } = parsed.data.serverEpoch ? await this.noticeEpoch(parsed.data.serverEpoch) : { changed: false, requeued: 0 };
     return { features, changed, requeued };
   }
@@ -291,12 +296,14 @@ export class SyncEngine {
     const inFlight = new Map<Promise<void>, Set<string>>();
     let failure = null as { error: unknown } | null;
     let afterSeq = 0;
+    const agentIds = this.tokenAgentId ? await idsOfTokenAgent(this.db, this.tokenAgentId) : undefined;
     while (!failure) {
       const batch = await takePendingBatch(this.db, {
         maxItems: this.pushMaxItems,
         // Room for the request's envelope under the server's limit.
         maxBytes: pushLimits.maxBodyBytes - 4096,
         afterSeq,
+        ...(agentIds ? { agentIds } : {}),
       });
       if (batch.length === 0) break;
       afterSeq = batch.at(-1)!.seq;

@@ -5,7 +5,7 @@ import AxeBuilder from '@axe-core/playwright';
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
 import { demoClient } from '../../db/demo.ts';
-import { sessionPerTest } from '../helpers/browser.ts';
+import { sessionPerTest, withServedDatabase } from '../helpers/browser.ts';
 import { DeskPage, words } from './desk-page.ts';
 
 const sessions = sessionPerTest();
@@ -82,9 +82,28 @@ describe('accessibility (axe-core) of the main screens', () => {
     await scan(page, 'first run');
 
     await page.getByLabel('Votre nom').fill('Awa Diallo');
+    await page.getByLabel('Code PIN', { exact: true }).fill('1234');
+    await page.getByLabel('Confirmez le code PIN').fill('1234');
     await page.getByRole('button', { name: 'Commencer' }).click();
     await new DeskPage(page).search.waitFor();
     await page.getByRole('heading', { name: 'Aucun client pour l’instant' }).waitFor();
     await scan(page, 'workspace without clients (onboarding)');
+
+    await page.keyboard.press('Control+Shift+L');
+    await page.getByRole('heading', { name: 'Connexion' }).waitFor();
+    await scan(page, 'sign-in screen');
+    await page.getByLabel('Code PIN').fill('12');
+    await page.getByRole('button', { name: 'Se connecter' }).click();
+    await page.getByRole('alert').waitFor();
+    await scan(page, 'sign-in screen with its error');
+    await page.getByLabel('Code PIN').fill('1234');
+    await page.getByRole('button', { name: 'Se connecter' }).click();
+    await new DeskPage(page).search.waitFor();
+    await withServedDatabase(session.server, async (_local, desk) => {
+      await desk.lockSession({});
+    });
+    await page.reload();
+    await page.getByRole('heading', { name: 'Session verrouillée' }).waitFor();
+    await scan(page, 'lock screen');
   });
 });

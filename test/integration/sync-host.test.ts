@@ -14,6 +14,8 @@ import { rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { issueEnrolmentCode } from '../../server/console/agents.ts';
+import { upsertClient } from '../../db/clients.ts';
+import { writeTransaction } from '../../db/tx.ts';
 import { openServerDatabase } from '../../server/storage/database.ts';
 
 /** A code issued as the console's Agents page does (an admin's action). */
@@ -201,5 +203,37 @@ describe('sync host with its worker thread', () => {
     } finally {
       await new Promise((resolve) => old.close(resolve));
     }
+  });
+
+  it('pushes with a token only the records of that token\'s agent: another local profile\'s attempts wait, never attributed to the token\'s agent', async () => {
+    await fresh();
+    const { states, desk } = await start();
+    const awa = await server.agent('Awa Diallo');
+    // Awa records before enrolment ('local:' id), then enrols with her token.
+    await writeTransaction(local.db, async (trx) => {
+      for (const code of ['H-1', 'H-2']) await upsertClient(trx, testClient(code), new Date().toISOString());
+    });
+    await desk.updateSettings({ agentName: 'Awa Diallo' });
+    const before = await desk.recordAttempt({ clientCode: 'H-1', status: 'success' });
+    await desk.updateSyncSettings({ serverUrl: server.url, token: awa.token });
+    await waitForState(states, (s) => s.phase === 'idle' && s.lastSyncAt !== null);
+
+    // Marc, a local profile on the same desk, records while signed in.
+    await desk.signOut({});
+    await desk.createAgentProfile({ name: 'Marc Petit', pin: '5678' });
+    const marcs = await desk.recordAttempt({ clientCode: 'H-2', status: 'failure' });
+    await desk.signOut({});
+    await desk.signIn({ profileId: awa.agentId, pin: '1234', confirmPin: '1234' });
+    const after = await desk.recordAttempt({ clientCode: 'H-2', status: 'success' });
+
+    const synced = await desk.syncNow({});
+    expect(synced).toMatchObject({ phase: 'idle', pending: 1, deadLetters: 0 });
+    const { changes } = await new ProtocolClient(server.url, awa.token).pullAll();
+    const onServer = new Map(changes.filter((c) => c.kind === 'attempt').map((c) => [c.record.id, c.record.agentId]));
+    expect(onServer.get(before.attempt.id)).toBe(awa.agentId);
+    expect(onServer.get(after.attempt.id)).toBe(awa.agentId);
+    expect(onServer.has(marcs.attempt.id)).toBe(false);
+    const waiting = await local.db.selectFrom('outbox').select('record_id').where('state', '=', 'pending').execute();
+    expect(waiting.map((w) => w.record_id)).toEqual([marcs.attempt.id]);
   });
 });
