@@ -10,7 +10,7 @@ import { defaultPort, startWebServer, WebSetupError } from './server.ts';
 const usage = `Usage : npm run web -- --data DOSSIER [--demo N] [--agent NOM] [--port P]
   --data DOSSIER  dossier des données (créé si besoin) ; la base est DOSSIER/notification-desk.db
   --demo N        crée N clients de démonstration au premier démarrage (base sans client), 1 à ${limits.demoClients}
-  --agent NOM     nom de l’agent (évite la question du premier démarrage)
+  --agent NOM     connecte le profil local de cet agent sans code PIN (créé s’il n’existe pas) : démos et tests
   --port P        port sur 127.0.0.1 (défaut ${defaultPort} ; 0 = un port libre)
 L’interface servie est out/renderer (npx electron-vite build), ou le dossier DESK_RENDERER_DIR.`;
 

@@ -6,6 +6,7 @@ import type { AgentSession } from '../../../contract/model.ts';
 import { call } from '../desk.ts';
 import { useSettingsStore } from './settings.ts';
 import { useToastStore } from './toasts.ts';
+import { useWorkspaceStore } from './workspace.ts';
 
 interface SessionState {
   session: AgentSession | null;
@@ -17,10 +18,11 @@ interface SessionState {
   lock(): Promise<void>;
 }
 
-/** What the previous agent left on screen (their undo toast) is not the next one's. */
+/** What the previous agent left (their undo toast, Ctrl+Z's target, a note being typed) is not the next one's. */
 function forgetPreviousAgent(): void {
   const toasts = useToastStore.getState();
   for (const toast of toasts.toasts) toasts.dismiss(toast.id);
+  useWorkspaceStore.setState({ undo: null, pastUndo: null, dialog: null, note: '' });
 }
 
 export const useSessionStore = create<SessionState>()((set, get) => ({
