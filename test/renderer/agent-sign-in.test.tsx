@@ -108,3 +108,20 @@ describe('signing in on a shared workstation', () => {
     expect(kinds).toEqual(['signIn', 'lock', 'signInFailed', 'signIn']);
   });
 });
+
+describe('Paramètres → Synchronisation', () => {
+  it('sends an enrolment code instead of a token, and shows what the desk answers', async () => {
+    desk = await openTestBridge();
+    const user = userEvent.setup();
+    renderApp(desk);
+    await user.click(await screen.findByRole('button', { name: 'Paramètres' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Paramètres' });
+    await user.type(within(dialog).getByLabelText('Adresse du serveur'), 'https://sync.exemple.fr');
+    await user.type(within(dialog).getByLabelText('Code d’enrôlement'), ' abcde-fghjk ');
+    await user.click(within(dialog).getByRole('button', { name: 'Enregistrer la synchronisation' }));
+    // This bridge's desk has no sync host: its refusal is what the dialog must show.
+    expect((await within(dialog).findByRole('alert')).textContent).toBe('La synchronisation n’est pas configurée.');
+    const sent = desk.calls.filter((c) => c.operation === 'updateSyncSettings').map((c) => c.input);
+    expect(sent).toEqual([{ serverUrl: 'https://sync.exemple.fr', enrolmentCode: 'abcde-fghjk' }]);
+  });
+});
