@@ -139,6 +139,10 @@ const catalog = {
     fr: (p) => `Synchronisation impossible : ${p.details}`,
     en: (p) => `Synchronisation failed: ${p.details}`,
   },
+  'sync.plainHttpRefused': {
+    fr: (p) => `Adresse refusée : ${p.url} n’est pas chiffrée (http://). Utilisez https://, ou demandez au service informatique d’autoriser http dans la politique du poste.`,
+    en: (p) => `Address refused: ${p.url} is not encrypted (http://). Use https://, or ask IT to allow http in the desk's policy.`,
+  },
   'sync.tokenRequired': {
     fr: () => 'Saisissez le jeton d’accès fourni par votre responsable.',
     en: () => 'Enter the access token your supervisor gave you.',

@@ -69,6 +69,8 @@ export interface SyncEngineOptions {
   pushConcurrency?: number;
   /** Told to the server with pushes when it accepts device reports; unknown records are kept per version. */
   appVersion?: string;
+  /** Site policy: plain http:// to another machine allowed. */
+  allowPlainHttp?: boolean;
   hooks?: SyncHooks;
 }
 
@@ -226,6 +228,7 @@ export class SyncEngine {
       fetch: options.fetch,
       timeoutMs: options.timeoutMs,
       signal: options.signal,
+      allowPlainHttp: options.allowPlainHttp === true,
     });
   }
 

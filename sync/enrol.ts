@@ -9,13 +9,16 @@ import type { Database } from '../db/schema.ts';
 import { adoptServerAgent, saveSyncConfig, type TokenStorage } from '../db/sync-meta.ts';
 import { writeTransaction } from '../db/tx.ts';
 import { SyncFailure, SyncHttp } from './http.ts';
+import { assertTransportAllowed } from './transport.ts';
 
 export async function fetchTokenAgent(
   serverUrl: string,
   token: string,
-  options: { fetch?: typeof fetch; deviceId?: string; timeoutMs?: number } = {},
+  options: { fetch?: typeof fetch; deviceId?: string; timeoutMs?: number; allowPlainHttp?: boolean } = {},
 ): Promise<MeResponse> {
-  const http = new SyncHttp({ serverUrl, token, fetch: options.fetch, deviceId: options.deviceId, timeoutMs: options.timeoutMs ?? 15_000 });
+  // Refused before the token is sent anywhere.
+  assertTransportAllowed(serverUrl, options.allowPlainHttp === true);
+  const http = new SyncHttp({ serverUrl, token, fetch: options.fetch, deviceId: options.deviceId, timeoutMs: options.timeoutMs ?? 15_000, allowPlainHttp: options.allowPlainHttp });
   let me: MeResponse;
   try {
     me = await http.request<MeResponse>('GET', 'v1/me');
@@ -40,9 +43,11 @@ export async function fetchTokenAgent(
 export async function exchangeEnrolmentCode(
   serverUrl: string,
   code: string,
-  options: { fetch?: typeof fetch; deviceId?: string; timeoutMs?: number } = {},
+  options: { fetch?: typeof fetch; deviceId?: string; timeoutMs?: number; allowPlainHttp?: boolean } = {},
 ): Promise<EnrolResponse> {
-  const http = new SyncHttp({ serverUrl, token: null, fetch: options.fetch, deviceId: options.deviceId, timeoutMs: options.timeoutMs ?? 15_000 });
+  // Refused before the code is sent anywhere.
+  assertTransportAllowed(serverUrl, options.allowPlainHttp === true);
+  const http = new SyncHttp({ serverUrl, token: null, fetch: options.fetch, deviceId: options.deviceId, timeoutMs: options.timeoutMs ?? 15_000, allowPlainHttp: options.allowPlainHttp });
   const body = JSON.stringify(options.deviceId ? { code, deviceId: options.deviceId } : { code });
   let answer: EnrolResponse;
   try {

@@ -44,6 +44,8 @@ export interface SyncHostOptions {
   workerUrl?: URL;
   /** app.getVersion(): told to the server with pushes (device reports). */
   appVersion?: string;
+  /** Site policy: plain http:// to another machine allowed (sync/transport.ts). */
+  allowPlainHttp?: boolean;
 }
 
 /** Built: next to main's bundle. From source (tests): the TypeScript entry, run by Node directly. */
@@ -118,7 +120,7 @@ export async function startSyncHost(ctx: SyncHostContext, options: SyncHostOptio
   }
 
   function spawn(): void {
-    const data: WorkerStartData = { file: local.file, target, timing: options.timing, appVersion: options.appVersion };
+    const data: WorkerStartData = { file: local.file, target, timing: options.timing, appVersion: options.appVersion, allowPlainHttp: options.allowPlainHttp === true };
     const w = new Worker(options.workerUrl ?? defaultWorkerUrl(), { workerData: data, name: 'desk-sync' });
     worker = w;
     w.on('message', (message: WorkerMessage) => {
@@ -194,14 +196,14 @@ export async function startSyncHost(ctx: SyncHostContext, options: SyncHostOptio
       let me: Pick<MeResponse, 'agentId' | 'agentName'>;
       if (code) {
         // The exchange spends the code: its answer names the agent, so it is saved without a second request.
-        const enrolled = await exchangeEnrolmentCode(serverUrl, code, { fetch: options.fetch, deviceId: local.deviceId });
+        const enrolled = await exchangeEnrolmentCode(serverUrl, code, { fetch: options.fetch, deviceId: local.deviceId, allowPlainHttp: options.allowPlainHttp === true });
         effective = enrolled.token;
         me = enrolled;
       } else {
         // No new token: keep the one already stored (moving to another address of the same server).
         effective = token?.trim() || (token === null ? null : await reveal(await readSyncConfig(local.db)));
         if (!effective) throw new DeskError('sync.tokenRequired');
-        me = await fetchTokenAgent(serverUrl, effective, { fetch: options.fetch, deviceId: local.deviceId });
+        me = await fetchTokenAgent(serverUrl, effective, { fetch: options.fetch, deviceId: local.deviceId, allowPlainHttp: options.allowPlainHttp === true });
       }
       const sealed = await seal(effective);
       await saveEnrolment(local.db, { serverUrl, sealedToken: sealed.token!, tokenStorage: sealed.tokenStorage, agent: me });

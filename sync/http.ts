@@ -1,7 +1,9 @@
 // Talking to the sync server: one request, its headers, its time limit, and a verdict on failure
 // that the engine and the scheduler can act on without reading status codes themselves.
 
+import { DeskError } from '../contract/errors.ts';
 import { protocolHeader, protocolVersion, type ProtocolErrorBody } from '../contract/sync-protocol.ts';
+import { assertTransportAllowed, trustSystemCertificates } from './transport.ts';
 
 export type FailureKind =
   /** Could not reach the server, or it stopped answering: try again later. */
@@ -77,6 +79,8 @@ export interface SyncHttpOptions {
   fetch?: typeof fetch;
   timeoutMs?: number;
   signal?: AbortSignal;
+  /** Site policy: plain http:// to a machine other than this one (default: refused). */
+  allowPlainHttp?: boolean;
 }
 
 export class SyncHttp {
@@ -91,6 +95,7 @@ export class SyncHttp {
     this.base = new URL(options.serverUrl.endsWith('/') ? options.serverUrl : `${options.serverUrl}/`);
     this.fetchImpl = options.fetch ?? fetch;
     this.timeoutMs = options.timeoutMs ?? 30_000;
+    trustSystemCertificates();
   }
 
   url(path: string): URL {
@@ -99,6 +104,12 @@ export class SyncHttp {
 
   /** Sends one request; the body, when given, is already JSON. Resolves to the parsed answer. */
   async request<T>(method: 'GET' | 'POST', path: string, body?: string): Promise<T> {
+    try {
+      assertTransportAllowed(this.base, this.options.allowPlainHttp === true);
+    } catch (error) {
+      // Not worth retrying: only IT can change the address or the policy.
+      throw new SyncFailure('refused', error instanceof DeskError ? error.message : String(error), { cause: error });
+    }
     const headers: Record<string, string> = { [protocolHeader]: String(protocolVersion), accept: 'application/json' };
     if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
     if (this.options.deviceId) headers['x-desk-device'] = this.options.deviceId;

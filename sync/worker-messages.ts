@@ -10,6 +10,8 @@ export interface WorkerStartData {
   timing?: Partial<SchedulerTiming>;
   /** The app's version, told to servers that take device reports. */
   appVersion?: string;
+  /** Site policy: plain http:// to another machine allowed. */
+  allowPlainHttp?: boolean;
 }
 
 export type HostMessage =

@@ -27,6 +27,7 @@ try {
         token: target.token,
         signal,
         ...(start.appVersion ? { appVersion: start.appVersion } : {}),
+        allowPlainHttp: start.allowPlainHttp === true,
       }),
     onState: (state) => send({ type: 'state', state }),
     timing: start.timing,
