@@ -139,6 +139,10 @@ const catalog = {
     fr: (p) => `Synchronisation impossible : ${p.details}`,
     en: (p) => `Synchronisation failed: ${p.details}`,
   },
+  'settings.lockedByPolicy': {
+    fr: (p) => `Ce réglage est fixé par le service informatique (${p.setting}) et ne peut pas être modifié ici.`,
+    en: (p) => `This setting is fixed by IT (${p.setting}) and cannot be changed here.`,
+  },
   'sync.plainHttpRefused': {
     fr: (p) => `Adresse refusée : ${p.url} n’est pas chiffrée (http://). Utilisez https://, ou demandez au service informatique d’autoriser http dans la politique du poste.`,
     en: (p) => `Address refused: ${p.url} is not encrypted (http://). Use https://, or ask IT to allow http in the desk's policy.`,

@@ -2,7 +2,7 @@
 
 import type { Locale } from './errors.ts';
 
-import type { AttemptStatusCode, ExportFormat as ExportFormatCode, KnownChannel, PushRecordKind, SyncNoticeCode, VoidKindCode } from './enums.ts';
+import type { AttemptStatusCode, ExportFormat as ExportFormatCode, KnownChannel, PolicyLockedSetting, PushRecordKind, SyncNoticeCode, VoidKindCode } from './enums.ts';
 
 /** Result of one notification attempt. */
 export type AttemptStatus = AttemptStatusCode;
@@ -148,6 +148,8 @@ export interface Settings {
   singleKeyShortcuts: boolean;
   lastChannel: string;
   clientCount: number;
+  /** Fixed by the site's policy (IT): shown but not editable. Absent: nothing is fixed. */
+  lockedByPolicy?: PolicyLockedSetting[];
 }
 
 export type SyncPhase = 'disabled' | 'idle' | 'syncing' | 'offline' | 'error';

@@ -104,7 +104,7 @@ export async function openBaseKeeper(options: KeeperOptions): Promise<BaseKeeper
       if (options.sync) {
         syncHost = await startSyncHost(
           { local, userDataDir: dataDir, emit: options.emit, safeStorage: options.keychain },
-          { timing: options.sync.timing, ...(options.sync.appVersion ? { appVersion: options.sync.appVersion } : {}) },
+          { timing: options.sync.timing, ...(options.sync.appVersion ? { appVersion: options.sync.appVersion } : {}), allowPlainHttp: options.sync.allowPlainHttp === true },
         );
       }
     } catch (error) {

@@ -12,7 +12,7 @@ export const backupsDirName = 'backups';
 export interface DatabaseStartData {
   file: string;
   /** Run the sync worker (the app) or not (the web bridge: the desk works on its own). */
-  sync: false | { timing?: Partial<SchedulerTiming> | undefined; appVersion?: string | undefined };
+  sync: false | { timing?: Partial<SchedulerTiming> | undefined; appVersion?: string | undefined; allowPlainHttp?: boolean | undefined };
   /** Between two automatic backups (0: only the one at quit). */
   backupIntervalMs: number;
   /** False only for the benchmark, whose throw-away copy of a large base needs none. */

@@ -2,11 +2,18 @@
 // database in the user's data folder is the database worker's (db/database-client.ts): main only
 // routes calls to it, and asks it to close (WAL checkpointed) on quit.
 
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { app, dialog, ipcMain, net, powerMonitor, safeStorage, session, type BrowserWindow } from 'electron';
-import type { Settings } from '../contract/model.ts';
+import { app, crashReporter, dialog, ipcMain, net, powerMonitor, safeStorage, session, type BrowserWindow } from 'electron';
+import type { DeskEvents } from '../contract/events.ts';
+import type { Settings, SyncState } from '../contract/model.ts';
 import { DatabaseStartError, startDatabase, type DatabaseClient, type DeskCall } from '../db/database-client.ts';
 import { preloadFile, resolveAppPage } from './app-page.ts';
+import { guardMainProcess, watchRenderer } from './crash-recovery.ts';
+import { openDeskLog, type DeskLog } from './log.ts';
+import { describeProblems, loadPolicy, policyFilePath, policyForReport, type PolicyInForce } from './policy.ts';
+import { applyPolicyAtStart, guardCalls } from './policy-guard.ts';
 import { guardSession } from './hardening.ts';
 import { createEmitter, registerDeskIpc, type DeskIpc } from './ipc.ts';
 import { applyMenu } from './menu.ts';
@@ -22,22 +29,52 @@ export interface DesktopEnvironment {
   mainDir: string;
   /** electron-vite's dev server, honoured only when unpackaged. */
   devServerUrl?: string | undefined;
+  /** The command line after the executable (default: process.argv's). */
+  argv?: string[] | undefined;
+  /** The site policy file (default: the platform's machine-wide place, main/policy.ts). */
+  policyFile?: string | undefined;
 }
 
 export interface DesktopApp {
   database: DatabaseClient;
   ipc: DeskIpc;
   window(): BrowserWindow | null;
+  log: DeskLog;
+  policy: PolicyInForce;
   /** Resolves once the database is closed after a quit. */
   closed: Promise<void>;
 }
 
 /** Returns null when another instance already runs: that one is brought forward and this one quits. */
 export async function startDesktopApp(env: DesktopEnvironment): Promise<DesktopApp | null> {
+  // Policy, log and crash reporter come first: whatever fails next is then written down.
+  const userDataDir = app.getPath('userData');
+  const policy = loadPolicy({ file: env.policyFile ?? policyFilePath(process.platform), argv: env.argv ?? process.argv.slice(1) });
+  const log = openDeskLog({ dir: join(userDataDir, 'logs'), level: policy.policy.logLevel ?? 'info', console: !app.isPackaged && Boolean(env.devServerUrl) });
+  if (policy.policy.enrolmentCode) log.forget(policy.policy.enrolmentCode);
+  crashReporter.start({
+    productName,
+    compress: true,
+    // Minidumps stay in the crashDumps folder (the diagnostic) unless the site names a collector.
+    uploadToServer: policy.policy.crashReportUrl !== undefined,
+    ...(policy.policy.crashReportUrl ? { submitURL: policy.policy.crashReportUrl } : {}),
+  });
+  let locale: Settings['locale'] = policy.policy.language ?? 'fr';
+  const processGuard = guardMainProcess(process, { log, show: (title, content) => dialog.showErrorBox(title, content), locale: () => locale });
+
   if (!app.requestSingleInstanceLock()) {
+    log.info('start: another instance is running; handing over to it');
+    processGuard.dispose();
     app.quit();
     return null;
   }
+  const versions = process.versions as NodeJS.ProcessVersions & { electron?: string; chrome?: string };
+  log.info(
+    `start: ${productName} ${app.getVersion()} (electron ${versions.electron ?? '-'}, chrome ${versions.chrome ?? '-'}, node ${versions.node}) ` +
+      `${process.platform}-${process.arch}${app.isPackaged ? '' : ', unpackaged'}`,
+  );
+  log.info(`policy: ${JSON.stringify(policyForReport(policy.policy))} (file ${policy.file})`);
+  for (const problem of policy.problems) log.warn(`policy: ${problem.source}${problem.key ? ` → ${problem.key}` : ''}: ${problem.message}`);
   app.enableSandbox();
   if (process.platform === 'win32') app.setAppUserModelId(appUserModelId);
 
@@ -48,14 +85,20 @@ export async function startDesktopApp(env: DesktopEnvironment): Promise<DesktopA
   const page = resolveAppPage({ mainDir: env.mainDir, isPackaged: app.isPackaged, devServerUrl: env.devServerUrl });
   guardSession(session.defaultSession, page);
 
-  const userDataDir = app.getPath('userData');
   const appContents = () => (mainWindow && !mainWindow.isDestroyed() ? mainWindow.webContents : null);
-  const emit = createEmitter(appContents);
+  const emit = logEvents(createEmitter(appContents), log);
   let database: DatabaseClient;
+  const databaseFile = join(userDataDir, databaseFileName);
   try {
-    database = await startDatabase({ file: join(userDataDir, databaseFileName), emit, sync: { appVersion: app.getVersion() }, keychain: safeStorage });
+    database = await startDatabase({
+      file: databaseFile,
+      emit,
+      sync: { appVersion: app.getVersion(), allowPlainHttp: policy.policy.allowPlainHttp === true },
+      keychain: safeStorage,
+    });
+    log.info(`database: opened ${databaseFile} (device ${database.deviceId})${database.problem() ? `; problem: ${database.problem()?.kind}` : ''}`);
   } catch (error) {
-    console.error('[desk] cannot open the local database', error);
+    log.error('database: cannot open the local database', error);
     const cause = error instanceof DatabaseStartError ? error.error.message : null;
     dialog.showErrorBox(
       productName,
@@ -77,10 +120,12 @@ export async function startDesktopApp(env: DesktopEnvironment): Promise<DesktopA
     (isOnline) => database.setOnline(isOnline),
   );
 
+  const guarded = guardCalls((operation, input) => database.call(operation, input), policy.policy);
+  await applyPolicyAtStart(guarded, policy.policy, log);
   const settings = await database.call('getSettings', {});
-  let locale = settings.ok ? settings.value.locale : 'fr';
+  locale = settings.ok ? settings.value.locale : locale;
   const storageMenu = createStorageMenu({ database, userDataDir, window: () => mainWindow, locale: () => locale });
-  const logged = (work: Promise<void>) => void work.catch((error: unknown) => console.error('[desk] menu action failed', error));
+  const logged = (work: Promise<void>) => void work.catch((error: unknown) => log.error('menu: action failed', error));
   const showMenu = () =>
     applyMenu({
       locale,
@@ -91,7 +136,13 @@ export async function startDesktopApp(env: DesktopEnvironment): Promise<DesktopA
     });
   // The menu speaks the agent's language: rebuilt as soon as they switch it in the settings.
   const call: DeskCall = async (operation, input) => {
-    const result = await database.call(operation, input);
+    // A token the agent types is a secret the log must never show, even inside an error.
+    if (operation === 'updateSyncSettings' && typeof input === 'object' && input !== null) {
+      const token = (input as { token?: unknown }).token;
+      if (typeof token === 'string') log.forget(token);
+    }
+    const result = await guarded(operation, input);
+    if (!result.ok) log.debug(`call ${operation}: ${result.error.code}`);
     if (operation === 'updateSettings' && result.ok) {
       const saved = result.value as Settings;
       if (saved.locale !== locale) {
@@ -101,18 +152,30 @@ export async function startDesktopApp(env: DesktopEnvironment): Promise<DesktopA
     }
     return result;
   };
-  const ipc = registerDeskIpc(ipcMain, call, { page, appContents });
+  const ipc = registerDeskIpc(ipcMain, call, {
+    page,
+    appContents,
+    onRefused: (channel, senderUrl) => log.warn(`ipc: refused ${channel} from an untrusted sender (${senderUrl ?? 'no frame'})`),
+  });
   showMenu();
 
   const openWindow = () => {
     const window = createMainWindow(page, preloadFile(env.mainDir), { devTools: !app.isPackaged });
     mainWindow = window;
+    const recovery = watchRenderer(window, {
+      log,
+      locale: () => locale,
+      notify: (message) =>
+        void dialog.showMessageBox(window, { type: 'info', title: productName, message, buttons: ['OK'] }).catch((error: unknown) => log.error('dialog failed', error)),
+    });
     window.on('closed', () => {
+      recovery.dispose();
       if (mainWindow === window) mainWindow = null;
     });
-    window.loadURL(page.url).catch((error: unknown) => console.error('[desk] cannot load the page', page.url, error));
+    window.loadURL(page.url).catch((error: unknown) => log.error(`window: cannot load the page ${page.url}`, error));
   };
   openWindow();
+  showPolicyProblemsOnce(policy, userDataDir, () => mainWindow);
 
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
@@ -136,14 +199,61 @@ export async function startDesktopApp(env: DesktopEnvironment): Promise<DesktopA
       online.stop();
       try {
         await database.stop();
+        log.info('quit: database closed');
       } catch (error) {
-        console.error('[desk] database did not close cleanly', error);
+        log.error('quit: database did not close cleanly', error);
       }
+      processGuard.dispose();
       done = true;
       resolveClosed();
       app.quit();
     })();
   });
 
-  return { database, ipc, window: () => mainWindow, closed };
+  return { database, ipc, window: () => mainWindow, closed, log, policy };
+}
+
+/** Logs what support needs from the events going to the page: sync phase changes, database state. */
+function logEvents(emit: ReturnType<typeof createEmitter>, log: DeskLog): ReturnType<typeof createEmitter> {
+  let last: Pick<SyncState, 'phase' | 'lastError'> | null = null;
+  return (event, payload) => {
+    if (event === 'syncState') {
+      const state = payload as DeskEvents['syncState'] as SyncState;
+      if (!last || last.phase !== state.phase || last.lastError !== state.lastError) {
+        const line = `sync: ${state.phase} (pending ${state.pending}, dead letters ${state.deadLetters})${state.lastError ? `: ${state.lastError}` : ''}`;
+        if (state.phase === 'error') log.warn(line);
+        else log.info(line);
+      }
+      last = { phase: state.phase, lastError: state.lastError };
+    } else if (event === 'databaseState') {
+      log.warn(`database: ${JSON.stringify(payload)}`);
+    }
+    emit(event, payload);
+  };
+}
+
+/**
+ * A broken policy is told to the person at the desk once (the same problems are not shown again at
+ * every start, they stay in the log); IT sees them in the log and the diagnostic.
+ */
+function showPolicyProblemsOnce(policy: PolicyInForce, userDataDir: string, window: () => BrowserWindow | null): void {
+  if (policy.problems.length === 0) return;
+  const text = describeProblems(policy.problems);
+  const marker = join(userDataDir, 'policy-problems-shown');
+  const fingerprint = createHash('sha256').update(text).digest('hex');
+  try {
+    if (existsSync(marker) && readFileSync(marker, 'utf8').trim() === fingerprint) return;
+    writeFileSync(marker, `${fingerprint}\n`);
+  } catch {
+    // Cannot remember it: showing it again next time is the lesser harm.
+  }
+  const options = {
+    type: 'warning' as const,
+    title: productName,
+    message: 'La politique du poste contient des erreurs : les options concernées sont ignorées. / The desk policy has errors: those options are ignored.',
+    detail: `${text}\n\nPrévenez le service informatique. / Tell IT.`,
+    buttons: ['OK'],
+  };
+  const owner = window();
+  void (owner ? dialog.showMessageBox(owner, options) : dialog.showMessageBox(options)).catch(() => undefined);
 }

@@ -33,7 +33,7 @@ export interface DeskIpc {
 export function registerDeskIpc(
   ipcMain: Pick<IpcMain, 'handle' | 'removeHandler'>,
   call: DeskCall,
-  trust: { page: AppPage; appContents: AppContents },
+  trust: { page: AppPage; appContents: AppContents; onRefused?: (channel: string, senderUrl: string | null) => void },
 ): DeskIpc {
   const channels = operationNameList.map((operation) => {
     const channel = channelOf(operation);
@@ -41,6 +41,7 @@ export function registerDeskIpc(
       channel,
       async (event, input: unknown): Promise<Result<OperationOutput<OperationName>>> => {
         if (!isTrustedSender(event, trust.page, trust.appContents)) {
+          trust.onRefused?.(channel, event.senderFrame?.url ?? null);
           return { ok: false, error: errorPayload('sender.forbidden') };
         }
         return call(operation, input);

@@ -61,6 +61,12 @@ export class FakeWebContents extends EventEmitter {
   reload(): void {
     this.reloads += 1;
   }
+  crashes = 0;
+  /** Electron ends the renderer; its render-process-gone ('killed') follows. */
+  forcefullyCrashRenderer(): void {
+    this.crashes += 1;
+    this.emit('render-process-gone', {}, { reason: 'killed', exitCode: 9 });
+  }
   /** Runs the listeners of a preventable event the way Electron would; says whether it was prevented. */
   dispatchPreventable(eventName: string, url: string): boolean {
     const event = new FakeEvent(url);
@@ -267,6 +273,8 @@ const state = {
   dialogAnswers: [] as ({ filePath: string } | { filePaths: string[] } | { response: number })[],
   /** Every save/open/message dialog shown, with its options. */
   dialogs: [] as { kind: 'save' | 'open' | 'message'; options: Record<string, any> }[],
+  /** Options of every crashReporter.start(). */
+  crashReporterStarts: [] as Record<string, any>[],
 };
 
 function answerDialog<T>(kind: 'save' | 'open' | 'message', options: Record<string, any>, cancelled: T): Promise<T> {
@@ -300,8 +308,16 @@ export const electronModule = {
     showErrorBox: (title: string, content: string) => state.errorBoxes.push({ title, content }),
     showSaveDialog: (_window: unknown, options: Record<string, any>) => answerDialog('save', options, { canceled: true, filePath: '' }),
     showOpenDialog: (_window: unknown, options: Record<string, any>) => answerDialog('open', options, { canceled: true, filePaths: [] as string[] }),
-    showMessageBox: (_window: unknown, options: Record<string, any>) =>
-      answerDialog('message', options, { response: options.cancelId ?? 0, checkboxChecked: false }),
+    // Electron's two forms: (window, options) and (options).
+    showMessageBox: (first: unknown, second?: Record<string, any>) => {
+      const options = (second ?? first) as Record<string, any>;
+      return answerDialog('message', options, { response: options.cancelId ?? 0, checkboxChecked: false });
+    },
+  },
+  crashReporter: {
+    start: (options: Record<string, any>) => {
+      state.crashReporterStarts.push(options);
+    },
   },
   safeStorage: {
     isEncryptionAvailable: () => false,
@@ -341,6 +357,7 @@ export function resetFakeElectron(): void {
   state.openedExternally.length = 0;
   state.dialogAnswers.length = 0;
   state.dialogs.length = 0;
+  state.crashReporterStarts.length = 0;
   app.removeAllListeners();
   Object.assign(app, {
     isPackaged: false,
