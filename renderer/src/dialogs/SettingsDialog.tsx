@@ -40,6 +40,10 @@ function GeneralSettings() {
   const [agentName, setAgentName] = useState(settings?.agent?.name ?? '');
   const [singleKeys, setSingleKeys] = useState(settings?.singleKeyShortcuts ?? true);
   const [failure, setFailure] = useState<string | null>(null);
+  // What the site's policy fixes is shown, greyed, with who fixed it; main refuses changes anyway.
+  const locked = settings?.lockedByPolicy ?? [];
+  const lockedLanguage = locked.includes('locale');
+  const lockedSingleKeys = locked.includes('singleKeyShortcuts');
 
   async function save(e: React.FormEvent) {
     e.preventDefault();
@@ -60,8 +64,13 @@ function GeneralSettings() {
   return (
     <form className="settings-section" onSubmit={save} aria-labelledby="settings-general" noValidate>
       <h3 id="settings-general">{t.settingsDialog.general}</h3>
-      <fieldset className="inline-choices">
+      <fieldset className="inline-choices" disabled={lockedLanguage} aria-describedby={lockedLanguage ? 'settings-language-locked' : undefined}>
         <legend>{t.settingsDialog.language}</legend>
+        {lockedLanguage && (
+          <span id="settings-language-locked" className="muted">
+            {t.settingsDialog.lockedByPolicy}
+          </span>
+        )}
         {(['fr', 'en'] as const).map((value) => (
           <label key={value} className="checkbox" lang={value}>
             <input type="radio" name="language" value={value} checked={language === value} onChange={() => setLanguage(value)} />
@@ -72,8 +81,9 @@ function GeneralSettings() {
       <label htmlFor="settings-agent">{t.settingsDialog.agentName}</label>
       <input id="settings-agent" maxLength={limits.agentName} value={agentName} onChange={(e) => setAgentName(e.target.value)} />
       <label className="checkbox">
-        <input type="checkbox" checked={singleKeys} onChange={(e) => setSingleKeys(e.target.checked)} />
+        <input type="checkbox" checked={singleKeys} disabled={lockedSingleKeys} onChange={(e) => setSingleKeys(e.target.checked)} />
         {t.settingsDialog.singleKeys}
+        {lockedSingleKeys && <span className="muted"> · {t.settingsDialog.lockedByPolicy}</span>}
       </label>
       {failure && (
         <p className="field-error" role="alert">
@@ -93,6 +103,7 @@ function SyncSettings({ sectionRef }: { sectionRef: React.RefObject<HTMLElement 
   const locale = useLocale();
   const now = useNow();
   const state = useSyncStore((x) => x.state);
+  const lockedServer = useSettingsStore((x) => x.settings?.lockedByPolicy?.includes('serverUrl') ?? false);
   const [view, setView] = useState<SyncSettingsView | null>(null);
   const [serverUrl, setServerUrl] = useState('');
   const [token, setToken] = useState('');
@@ -180,8 +191,15 @@ function SyncSettings({ sectionRef }: { sectionRef: React.RefObject<HTMLElement 
           placeholder="https://"
           maxLength={limits.url}
           value={serverUrl}
+          readOnly={lockedServer}
+          aria-describedby={lockedServer ? 'sync-url-locked' : undefined}
           onChange={(e) => setServerUrl(e.target.value)}
         />
+        {lockedServer && (
+          <p id="sync-url-locked" className="muted">
+            {t.settingsDialog.lockedByPolicy}
+          </p>
+        )}
         <label htmlFor="sync-token">{s.token}</label>
         <input
           id="sync-token"

@@ -183,6 +183,7 @@ export const en: Dictionary = {
     languages: { fr: 'Français', en: 'English' },
     agentName: 'Agent name',
     singleKeys: 'Single-key shortcuts (/, ?, 1 to 5)',
+    lockedByPolicy: 'Set by IT',
     save: 'Save',
     saved: 'Settings saved',
     close: 'Close',

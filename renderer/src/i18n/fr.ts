@@ -183,6 +183,7 @@ export const fr = {
     languages: { fr: 'Français', en: 'English' },
     agentName: 'Nom de l’agent',
     singleKeys: 'Raccourcis à une touche (/, ?, 1 à 5)',
+    lockedByPolicy: 'Fixé par le service informatique',
     save: 'Enregistrer',
     saved: 'Paramètres enregistrés',
     close: 'Fermer',

@@ -7,6 +7,9 @@ import type { DeskEventName, DeskEvents } from '../../../contract/events.ts';
 import { operationNames, type DeskApi, type OperationName } from '../../../contract/operations.ts';
 import { upsertClient, type ClientInput } from '../../../db/clients.ts';
 import { writeTransaction } from '../../../db/tx.ts';
+import type { DeskCall } from '../../../db/database-client.ts';
+import { guardCalls } from '../../../main/policy-guard.ts';
+import type { Policy } from '../../../main/policy.ts';
 import { openTestDesk, type TestDesk } from '../../helpers/local-db.ts';
 
 type Listener = (payload: never) => void;
@@ -25,7 +28,8 @@ export function client(code: string, name: string, extra: Partial<ClientInput> =
   return { code, name, phones: ['+33 6 12 34 56 78'], email: null, city: 'Lyon', address: null, extra: {}, ...extra };
 }
 
-export async function openTestBridge(options: { agentName?: string | null } = {}): Promise<TestBridge> {
+/** `policy`: the calls go through main's policy guard, as in the app under a site policy. */
+export async function openTestBridge(options: { agentName?: string | null; policy?: Policy } = {}): Promise<TestBridge> {
   const listeners = new Map<DeskEventName, Set<Listener>>();
   const emit = <E extends DeskEventName>(event: E, payload: DeskEvents[E]) => {
     for (const listener of listeners.get(event) ?? []) (listener as (p: DeskEvents[E]) => void)(payload);
@@ -34,12 +38,13 @@ export async function openTestBridge(options: { agentName?: string | null } = {}
   // The interface compares with the real Date.now() (undo window, "il y a …"): the domain's clock starts there too.
   t.clock.set(new Date().toISOString());
   const calls: TestBridge['calls'] = [];
+  const call = guardCalls(((operation: OperationName, input: unknown) => dispatch(t.desk, operation, input, () => undefined)) as DeskCall, options.policy ?? {});
   const api = Object.fromEntries(
     operationNames.map((operation) => [
       operation,
       (input: unknown) => {
         calls.push({ operation, input });
-        return dispatch(t.desk, operation, input, () => undefined);
+        return call(operation, input);
       },
     ]),
   ) as unknown as DeskApi;
