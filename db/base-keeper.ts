@@ -21,6 +21,7 @@ import type { DatabaseStartData } from './database-messages.ts';
 import { createDeskHandlers, type EmitEvent, type LocalDesk } from './desk.ts';
 import { carryOutbox } from './restore.ts';
 import { withStorageErrors } from './storage-errors.ts';
+import { diagnoseBase, type DatabaseDiagnosis } from './diagnosis.ts';
 import { startSyncHost, type Keychain, type SyncHost } from '../sync/host.ts';
 
 export interface KeeperOptions {
@@ -44,6 +45,7 @@ export interface BaseKeeper {
   backupTo(file: string): Promise<BackupSummary>;
   restoreFrom(file: string): Promise<RecoveryOutcome>;
   importFile(file: string, importId: string): Promise<ImportReport>;
+  diagnose(): Promise<DatabaseDiagnosis>;
   stop(): Promise<void>;
 }
 
@@ -239,6 +241,11 @@ export async function openBaseKeeper(options: KeeperOptions): Promise<BaseKeeper
       lastOnline = online;
       session?.syncHost?.setOnline(online);
     },
+    diagnose: async () =>
+      withExclusive(async () => {
+        if (!session) throw problem ? problemError(problem) : new DeskError('database.unavailable', { details: 'base fermée / closed' });
+        return diagnoseBase(session.local.sqlite);
+      }),
     backupTo: async (target) =>
       withExclusive(async () => {
         if (!session) throw problem ? problemError(problem) : new DeskError('database.unavailable', { details: 'base fermée / closed' });

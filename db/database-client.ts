@@ -17,6 +17,7 @@ import {
   type Result,
 } from '../contract/index.ts';
 import type { ClientMessage, DatabaseStartData, Maintenance, WorkerMessage } from './database-messages.ts';
+import type { DatabaseDiagnosis } from './diagnosis.ts';
 import type { EmitEvent } from './desk.ts';
 import type { Keychain } from '../sync/host.ts';
 
@@ -48,7 +49,7 @@ export interface DatabaseClient {
   deviceId: string;
   call: DeskCall;
   /** Main's menu: a backup to, or a restore from, a file the agent chose in a dialog. */
-  maintain(task: Maintenance): Promise<Result<BackupSummary | RecoveryOutcome | ImportReport>>;
+  maintain(task: Maintenance): Promise<Result<BackupSummary | RecoveryOutcome | ImportReport | DatabaseDiagnosis>>;
   /** Why the base could not be opened at the last start (the window offers the way out), or null. */
   problem(): StorageProblem | null;
   setOnline(online: boolean): void;

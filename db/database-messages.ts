@@ -5,6 +5,7 @@
 
 import type { BackupSummary, DeskErrorPayload, ImportReport, RecoveryOutcome, DeskEventName, DeskEvents, OperationName, OperationOutput, Result, StorageProblem } from '../contract/index.ts';
 import type { SchedulerTiming } from '../sync/scheduler.ts';
+import type { DatabaseDiagnosis } from './diagnosis.ts';
 
 /** Folder of the automatic backups, in the data folder (db/backups.ts; main's restore dialog opens there). */
 export const backupsDirName = 'backups';
@@ -24,7 +25,9 @@ export type Maintenance =
   | { action: 'backupTo'; file: string }
   | { action: 'restoreFrom'; file: string }
   /** A clients file of any size, streamed from disk (progress and cancelImport as for the page's import). */
-  | { action: 'importFile'; file: string; importId: string };
+  | { action: 'importFile'; file: string; importId: string }
+  /** For the diagnostic zip: integrity, schema and counts, no client data (db/diagnosis.ts). */
+  | { action: 'diagnose' };
 
 export type KeychainMethod = 'isEncryptionAvailable' | 'encryptString' | 'decryptString';
 
@@ -40,7 +43,7 @@ export type WorkerMessage =
   | { type: 'ready'; deviceId: string; problem: StorageProblem | null }
   | { type: 'startFailed'; error: DeskErrorPayload; details: string }
   | { type: 'result'; id: number; result: Result<OperationOutput<OperationName>> }
-  | { type: 'maintenanceDone'; id: number; result: Result<BackupSummary | RecoveryOutcome | ImportReport> }
+  | { type: 'maintenanceDone'; id: number; result: Result<BackupSummary | RecoveryOutcome | ImportReport | DatabaseDiagnosis> }
   | { type: 'event'; event: DeskEventName; payload: DeskEvents[DeskEventName] }
   | { type: 'keychain'; id: number; method: KeychainMethod; arg: string | Uint8Array | null }
   | { type: 'stopped' };

@@ -100,7 +100,9 @@ async function run(): Promise<void> {
             ? keeper.backupTo(task.file)
             : task.action === 'restoreFrom'
               ? keeper.restoreFrom(task.file)
-              : keeper.importFile(task.file, task.importId);
+              : task.action === 'diagnose'
+                ? keeper.diagnose()
+                : keeper.importFile(task.file, task.importId);
         void work.then(
           (value) => send({ type: 'maintenanceDone', id: message.id, result: { ok: true, value } }),
           (error: unknown) => {

@@ -12,7 +12,8 @@ import { DatabaseStartError, startDatabase, type DatabaseClient, type DeskCall }
 import { preloadFile, resolveAppPage } from './app-page.ts';
 import { guardMainProcess, watchRenderer } from './crash-recovery.ts';
 import { openDeskLog, type DeskLog } from './log.ts';
-import { describeProblems, loadPolicy, policyFilePath, policyForReport, type PolicyInForce } from './policy.ts';
+import { writeDiagnostics, type DiagnosticSources } from './diagnostics.ts';
+import { describeProblems, loadPolicy, policyFilePath, policyForReport, readCommandLine, type PolicyInForce } from './policy.ts';
 import { applyPolicyAtStart, guardCalls } from './policy-guard.ts';
 import { guardSession } from './hardening.ts';
 import { createEmitter, registerDeskIpc, type DeskIpc } from './ipc.ts';
@@ -68,9 +69,9 @@ export async function startDesktopApp(env: DesktopEnvironment): Promise<DesktopA
     app.quit();
     return null;
   }
-  const versions = process.versions as NodeJS.ProcessVersions & { electron?: string; chrome?: string };
+  const versions_ = process.versions as NodeJS.ProcessVersions & { electron?: string; chrome?: string };
   log.info(
-    `start: ${productName} ${app.getVersion()} (electron ${versions.electron ?? '-'}, chrome ${versions.chrome ?? '-'}, node ${versions.node}) ` +
+    `start: ${productName} ${app.getVersion()} (electron ${versions_.electron ?? '-'}, chrome ${versions_.chrome ?? '-'}, node ${versions_.node}) ` +
       `${process.platform}-${process.arch}${app.isPackaged ? '' : ', unpackaged'}`,
   );
   log.info(`policy: ${JSON.stringify(policyForReport(policy.policy))} (file ${policy.file})`);
@@ -79,7 +80,16 @@ export async function startDesktopApp(env: DesktopEnvironment): Promise<DesktopA
   if (process.platform === 'win32') app.setAppUserModelId(appUserModelId);
 
   let mainWindow: BrowserWindow | null = null;
-  app.on('second-instance', () => bringToFront(mainWindow));
+  let diagnosticSources: (() => DiagnosticSources) | null = null;
+  // IT's `--export-diagnostics FILE` while the desk runs: the running instance writes it.
+  app.on('second-instance', (_event, argv: string[]) => {
+    const asked = readCommandLine(argv.slice(1), []).exportDiagnostics;
+    if (asked && diagnosticSources) {
+      void writeDiagnostics(asked, diagnosticSources()).catch((error: unknown) => log.error('diagnostics: cannot write the file', error));
+      return;
+    }
+    bringToFront(mainWindow);
+  });
 
   await app.whenReady();
   const page = resolveAppPage({ mainDir: env.mainDir, isPackaged: app.isPackaged, devServerUrl: env.devServerUrl });
@@ -133,6 +143,7 @@ export async function startDesktopApp(env: DesktopEnvironment): Promise<DesktopA
       isPackaged: app.isPackaged,
       send: (command) => emit('menuCommand', command),
       storage: { backup: () => logged(storageMenu.backup()), restore: () => logged(storageMenu.restore()) },
+      support: { exportDiagnostics: () => logged(exportDiagnosticsFromMenu(diagnosticSources!(), () => mainWindow, locale)) },
     });
   // The menu speaks the agent's language: rebuilt as soon as they switch it in the settings.
   const call: DeskCall = async (operation, input) => {
@@ -152,6 +163,25 @@ export async function startDesktopApp(env: DesktopEnvironment): Promise<DesktopA
     }
     return result;
   };
+  const versions = { app: app.getVersion(), electron: versions_.electron, chrome: versions_.chrome, node: versions_.node, packaged: String(app.isPackaged) };
+  diagnosticSources = () => ({ log, policy, database, call: guarded, versions });
+  if (policy.exportDiagnostics) {
+    // The command line's export: no window, the zip, then quit with a status IT's script can test.
+    let code = 0;
+    try {
+      const written = await writeDiagnostics(policy.exportDiagnostics, diagnosticSources());
+      console.log(`${written.file} (${written.bytes} bytes)`);
+    } catch (error) {
+      log.error('diagnostics: cannot write the file', error);
+      console.error(`cannot write ${policy.exportDiagnostics}: ${String(error)}`);
+      code = 1;
+    }
+    online.stop();
+    await database.stop().catch((error: unknown) => log.error('quit: database did not close cleanly', error));
+    processGuard.dispose();
+    app.exit(code);
+    return null;
+  }
   const ipc = registerDeskIpc(ipcMain, call, {
     page,
     appContents,
@@ -211,6 +241,29 @@ export async function startDesktopApp(env: DesktopEnvironment): Promise<DesktopA
   });
 
   return { database, ipc, window: () => mainWindow, closed, log, policy };
+}
+
+async function exportDiagnosticsFromMenu(sources: DiagnosticSources, window: () => BrowserWindow | null, locale: Settings['locale']): Promise<void> {
+  const fr = locale === 'fr';
+  const stamp = new Date().toISOString().slice(0, 16).replace(/[-:]/g, '').replace('T', '-');
+  const owner = window();
+  const options = {
+    title: fr ? 'Exporter un diagnostic' : 'Export a diagnostic',
+    defaultPath: `notification-desk-diagnostic-${stamp}.zip`,
+    filters: [{ name: fr ? 'Archive zip' : 'Zip archive', extensions: ['zip'] }],
+  };
+  const chosen = owner ? await dialog.showSaveDialog(owner, options) : await dialog.showSaveDialog(options);
+  if (chosen.canceled || !chosen.filePath) return;
+  try {
+    const written = await writeDiagnostics(chosen.filePath, sources);
+    const message = fr
+      ? `Diagnostic enregistré : ${written.file}. Il ne contient aucune donnée client ; envoyez-le au support.`
+      : `Diagnostic saved: ${written.file}. It holds no client data; send it to support.`;
+    await (owner ? dialog.showMessageBox(owner, { type: 'info', message, buttons: ['OK'] }) : dialog.showMessageBox({ type: 'info', message, buttons: ['OK'] }));
+  } catch (error) {
+    sources.log.error('diagnostics: cannot write the file', error);
+    dialog.showErrorBox(productName, `${fr ? 'Le diagnostic n’a pas pu être enregistré' : 'The diagnostic could not be saved'} : ${error instanceof Error ? error.message : String(error)}`);
+  }
 }
 
 /** Logs what support needs from the events going to the page: sync phase changes, database state. */

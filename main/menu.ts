@@ -32,6 +32,7 @@ const words = {
     view: 'Affichage',
     window: 'Fenêtre',
     help: 'Aide',
+    exportDiagnostics: 'Exporter un diagnostic…',
     importClients: 'Importer des clients…',
     exportHistory: 'Exporter l’historique…',
     syncNow: 'Synchroniser maintenant',
@@ -67,6 +68,7 @@ const words = {
     view: 'View',
     window: 'Window',
     help: 'Help',
+    exportDiagnostics: 'Export a diagnostic…',
     importClients: 'Import clients…',
     exportHistory: 'Export history…',
     syncNow: 'Sync now',
@@ -105,6 +107,8 @@ export interface MenuOptions {
   send(command: MenuCommand): void;
   /** Main's own items (native file dialogs), not the page's: main/storage-menu.ts. */
   storage?: { backup(): void; restore(): void };
+  /** Aide → "Exporter un diagnostic…": main/diagnostics.ts. */
+  support?: { exportDiagnostics(): void };
 }
 
 export function buildMenuTemplate(options: MenuOptions): MenuItemConstructorOptions[] {
@@ -179,7 +183,16 @@ export function buildMenuTemplate(options: MenuOptions): MenuItemConstructorOpti
       ...(isMac ? ([{ role: 'zoom' }, { type: 'separator' }, { role: 'front' }] as const) : ([{ role: 'close', label: w.close }] as const)),
     ],
   };
-  const help: MenuItemConstructorOptions = { role: 'help', label: w.help, submenu: [command('showShortcuts')] };
+  const help: MenuItemConstructorOptions = {
+    role: 'help',
+    label: w.help,
+    submenu: [
+      command('showShortcuts'),
+      ...(options.support
+        ? ([{ type: 'separator' }, { id: 'exportDiagnostics', label: w.exportDiagnostics, click: () => options.support?.exportDiagnostics() }] as const)
+        : []),
+    ],
+  };
 
   const macApp: MenuItemConstructorOptions = {
     role: 'appMenu',

@@ -4,7 +4,8 @@
 // with Electron faked (test/helpers/fake-electron.ts).
 
 import { EventEmitter } from 'node:events';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { strFromU8, unzipSync } from 'fflate';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
@@ -113,10 +114,46 @@ describe('a desk under a site policy, as logged', () => {
     // Started again with the same broken policy: logged again, not shown again.
     const again = await start(argv);
     expect(fake.state.dialogs.filter((d) => String(d.options.message).includes('politique du poste'))).toHaveLength(0);
+
+    // Aide → "Exporter un diagnostic…": one zip, no client data, no token.
+    const help = fake.menuTemplate().find((menu) => menu.role === 'help');
+    const item = help.submenu.find((entry: { id?: string }) => entry.id === 'exportDiagnostics');
+    expect(item.label).toBe('Export a diagnostic…'); // the policy's language
+    const fromMenu = join(dir, 'from-menu.zip');
+    fake.state.dialogAnswers.push({ filePath: fromMenu });
+    item.click();
+    await vi.waitFor(() => expect(fake.state.dialogs.some((d) => String(d.options.message).startsWith('Diagnostic saved'))).toBe(true));
+    checkDiagnostic(fromMenu, [token, typed, clientName, clientCode, 'Zéphyrine']);
     fake.app.quit();
     await again.desktop.closed;
+
+    // The same for IT's scripts: no window, the zip, exit code 0.
+    const fromCommandLine = join(dir, 'from-command-line.zip');
+    resetFakeElectron();
+    fake.app.userDataDir = join(dir, 'user-data');
+    expect(await startDesktopApp({ mainDir: join(dir, 'out', 'main'), policyFile: join(dir, 'policy.json'), argv: ['--export-diagnostics', fromCommandLine] })).toBeNull();
+    expect(fake.app.exitCode).toBe(0);
+    expect(FakeBrowserWindow.getAllWindows()).toHaveLength(0);
+    const entries = checkDiagnostic(fromCommandLine, [token, typed, clientName, clientCode, 'Zéphyrine']);
+    const database = JSON.parse(entries['database.json'] as string);
+    expect(database.diagnosis).toMatchObject({ quickCheck: 'ok', outboxPending: 0, outboxDead: 0, clients: 1, attempts: 1, journalMode: 'wal' });
+    expect(database.diagnosis.migrations.length).toBeGreaterThan(0);
+    expect(JSON.parse(entries['sync.json'] as string)).toMatchObject({ state: { deadLetters: 0, pending: 0 }, settings: { hasToken: true } });
+    expect(JSON.parse(entries['policy.json'] as string).policy).toMatchObject({ enrolmentCode: '[secret]', language: 'en' });
+    expect(JSON.parse(entries['versions.json'] as string)).toMatchObject({ app: '0.1.0', platform: process.platform });
   }, 60_000);
 });
+
+/** Opens a diagnostic zip: the expected entries, none of the secrets; returns the entries as text. */
+function checkDiagnostic(file: string, secrets: string[]): Record<string, string> {
+  expect(existsSync(file), file).toBe(true);
+  expect(existsSync(`${file}.part`)).toBe(false);
+  const entries = Object.fromEntries(Object.entries(unzipSync(readFileSync(file))).map(([name, bytes]) => [name, strFromU8(bytes)]));
+  expect(Object.keys(entries)).toEqual(expect.arrayContaining(['versions.json', 'policy.json', 'database.json', 'sync.json', 'logs/desk.log']));
+  const all = Object.values(entries).join('\n');
+  for (const secret of secrets) expect(all, secret).not.toContain(secret);
+  return entries;
+}
 
 describe('the log file', () => {
   it('rotates, keeping five previous files', () => {

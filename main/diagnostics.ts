@@ -1,0 +1,78 @@
+// "Exporter un diagnostic…" (Aide) and `--export-diagnostics FILE`: one zip for support with the
+// logs, the versions, the base's integrity and counts, the sync state and the policy in force.
+// No client data goes in: the log never holds any (main/log.ts), the base gives only its
+// quick_check, schema and counts (db/diagnosis.ts), dead letters only their number, and the
+// policy's enrolment code is blanked.
+
+import { readFileSync, writeFileSync, renameSync } from 'node:fs';
+import { release } from 'node:os';
+import { basename } from 'node:path';
+import { strToU8, zipSync, type Zippable } from 'fflate';
+import type { DeskCall, DatabaseClient } from '../db/database-client.ts';
+import type { DeskLog } from './log.ts';
+import { policyForReport, type PolicyInForce } from './policy.ts';
+
+export interface DiagnosticSources {
+  log: DeskLog;
+  policy: PolicyInForce;
+  database: Pick<DatabaseClient, 'maintain' | 'deviceId' | 'problem'> | null;
+  call: DeskCall | null;
+  versions: Record<string, string | undefined>;
+}
+
+const json = (value: unknown) => strToU8(`${JSON.stringify(value, null, 2)}\n`);
+
+async function settle<T>(work: () => Promise<T>): Promise<T | { error: string }> {
+  try {
+    return await work();
+  } catch (error) {
+    return { error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** Builds the zip's entries; each part that fails says so in its place, the others still come. */
+export async function collectDiagnostics(sources: DiagnosticSources): Promise<Zippable> {
+  const { log, policy, database, call } = sources;
+  const entries: Zippable = {};
+  entries['versions.json'] = json({ ...sources.versions, platform: process.platform, arch: process.arch, osRelease: release(), writtenAt: new Date().toISOString() });
+  entries['policy.json'] = json({ file: policy.file, policy: policyForReport(policy.policy), sources: policy.sources, problems: policy.problems });
+  entries['database.json'] = json(
+    database
+      ? {
+          deviceId: database.deviceId,
+          problem: database.problem(),
+          diagnosis: await settle(async () => {
+            const result = await database.maintain({ action: 'diagnose' });
+            return result.ok ? result.value : { error: result.error.code };
+          }),
+        }
+      : { error: 'database not opened' },
+  );
+  entries['sync.json'] = json(
+    call
+      ? {
+          state: await settle(async () => {
+            const state = await call('getSyncState', {});
+            return state.ok ? state.value : { error: state.error.code };
+          }),
+          settings: await settle(async () => {
+            const settings = await call('getSyncSettings', {});
+            return settings.ok ? settings.value : { error: settings.error.code };
+          }),
+        }
+      : { error: 'database not opened' },
+  );
+  for (const file of log.files()) entries[`logs/${basename(file)}`] = readFileSync(file);
+  return entries;
+}
+
+/** Writes the zip next to its target, then renames it: no half-written diagnostic is ever left. */
+export async function writeDiagnostics(target: string, sources: DiagnosticSources): Promise<{ file: string; bytes: number }> {
+  const entries = await collectDiagnostics(sources);
+  const zip = zipSync(entries, { level: 6 });
+  const partial = `${target}.part`;
+  writeFileSync(partial, zip);
+  renameSync(partial, target);
+  sources.log.info(`diagnostics: written (${zip.byteLength} bytes, ${Object.keys(entries).length} entries)`);
+  return { file: target, bytes: zip.byteLength };
+}
