@@ -10,6 +10,7 @@ import type { DeskEvents } from '../contract/events.ts';
 import type { Settings, SyncState } from '../contract/model.ts';
 import { DatabaseStartError, startDatabase, type DatabaseClient, type DeskCall } from '../db/database-client.ts';
 import { preloadFile, resolveAppPage } from './app-page.ts';
+import { exchangeEnrolmentCode } from '../sync/enrol.ts';
 import { guardMainProcess, watchRenderer } from './crash-recovery.ts';
 import { openDeskLog, type DeskLog } from './log.ts';
 import { writeDiagnostics, type DiagnosticSources } from './diagnostics.ts';
@@ -131,7 +132,9 @@ export async function startDesktopApp(env: DesktopEnvironment): Promise<DesktopA
   );
 
   const guarded = guardCalls((operation, input) => database.call(operation, input), policy.policy);
-  await applyPolicyAtStart(guarded, policy.policy, log);
+  await applyPolicyAtStart(guarded, policy.policy, log, (serverUrl, code) =>
+    exchangeEnrolmentCode(serverUrl, code, { deviceId: database.deviceId, allowPlainHttp: policy.policy.allowPlainHttp === true }),
+  );
   const settings = await database.call('getSettings', {});
   locale = settings.ok ? settings.value.locale : locale;
   const storageMenu = createStorageMenu({ database, userDataDir, window: () => mainWindow, locale: () => locale });

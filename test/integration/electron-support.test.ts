@@ -12,24 +12,45 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 vi.mock('electron', async () => (await import('../helpers/fake-electron.ts')).electronModule);
 
 import { channelOf } from '../../contract/channels.ts';
+import { DeskError } from '../../contract/errors.ts';
+import { exchangeEnrolmentCode } from '../../sync/enrol.ts';
 import { startDesktopApp } from '../../main/app.ts';
 import { guardMainProcess, reloadedMessage, watchRenderer } from '../../main/crash-recovery.ts';
 import { openDeskLog, scrub } from '../../main/log.ts';
 import { FakeBrowserWindow, FakeFrame, fake, invokeEventFrom, resetFakeElectron } from '../helpers/fake-electron.ts';
 import { tempDir } from '../helpers/local-db.ts';
+import { commandLineActor } from '../../server/console/audit.ts';
+import { issueEnrolmentCode } from '../../server/console/agents.ts';
+import { openServerDatabase } from '../../server/storage/database.ts';
 import { startTestServer, testClient, type TestServer } from '../helpers/server.ts';
 
 const clientName = 'Zéphyrine Kowalczyk-Secret';
 const clientCode = 'CLI-PRIVATE-4711';
 
 describe('a desk under a site policy, as logged', () => {
+  it('says so in the agent’s words when an enrolment code is wrong, spent or expired', async () => {
+    const error = await exchangeEnrolmentCode(server.url, 'ABCD-EFGH-JKLM').catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(DeskError);
+    expect((error as DeskError).code).toBe('sync.enrolmentCodeRejected');
+    expect((error as DeskError).toPayload().message.fr).toContain('Code d’enrôlement inconnu, expiré ou déjà utilisé');
+  });
+
   let server: TestServer;
   let token: string;
+  let code: string;
   let dir: string;
 
   beforeAll(async () => {
     server = await startTestServer('sqlite');
-    token = (await server.agent('Awa Diallo')).token;
+    const agent = await server.agent('Awa Diallo');
+    token = agent.token;
+    // What IT gets from the console for this desk: a single-use code, traded by the desk for a token of its own.
+    const sdb = await openServerDatabase(server.database.url, { migrate: false, poolSize: 1 });
+    try {
+      code = (await issueEnrolmentCode(sdb, agent.agentId, commandLineActor)).code;
+    } finally {
+      await sdb.close();
+    }
     await server.clients([testClient(clientCode, clientName)]);
     dir = tempDir('desk-support-');
   });
@@ -50,10 +71,10 @@ describe('a desk under a site policy, as logged', () => {
     return { desktop, window, ask };
   }
 
-  it('enrols with the policy, locks what it fixes, and logs the session without clients or tokens', async () => {
+  it('enrols with the policy’s code, locks what it fixes, and logs the session without clients or tokens', async () => {
     writeFileSync(
       join(dir, 'policy.json'),
-      `\uFEFF${JSON.stringify({ serverUrl: server.url, enrolmentCode: token, language: 'en', singleKeyShortcuts: false, logLevel: 'debug', colour: 'blue' })}`,
+      `\uFEFF${JSON.stringify({ serverUrl: server.url, enrolmentCode: code, language: 'en', singleKeyShortcuts: false, logLevel: 'debug', colour: 'blue' })}`,
     );
     const argv = ['--lock-delay=soon', '--language=fr', '--update-url=https://updates.example.fr/desk/'];
     const { desktop, window, ask } = await start(argv);
@@ -109,7 +130,7 @@ describe('a desk under a site policy, as logged', () => {
     ]) {
       expect(logged, expected).toContain(expected);
     }
-    for (const secret of [token, typed, clientName, clientCode, 'Zéphyrine', 'rappelle demain']) expect(logged, secret).not.toContain(secret);
+    for (const secret of [code, token, typed, clientName, clientCode, 'Zéphyrine', 'rappelle demain']) expect(logged, secret).not.toContain(secret);
 
     // Started again with the same broken policy: logged again, not shown again.
     const again = await start(argv);
@@ -123,7 +144,7 @@ describe('a desk under a site policy, as logged', () => {
     fake.state.dialogAnswers.push({ filePath: fromMenu });
     item.click();
     await vi.waitFor(() => expect(fake.state.dialogs.some((d) => String(d.options.message).startsWith('Diagnostic saved'))).toBe(true));
-    checkDiagnostic(fromMenu, [token, typed, clientName, clientCode, 'Zéphyrine']);
+    checkDiagnostic(fromMenu, [code, token, typed, clientName, clientCode, 'Zéphyrine']);
     fake.app.quit();
     await again.desktop.closed;
 
@@ -134,7 +155,7 @@ describe('a desk under a site policy, as logged', () => {
     expect(await startDesktopApp({ mainDir: join(dir, 'out', 'main'), policyFile: join(dir, 'policy.json'), argv: ['--export-diagnostics', fromCommandLine] })).toBeNull();
     expect(fake.app.exitCode).toBe(0);
     expect(FakeBrowserWindow.getAllWindows()).toHaveLength(0);
-    const entries = checkDiagnostic(fromCommandLine, [token, typed, clientName, clientCode, 'Zéphyrine']);
+    const entries = checkDiagnostic(fromCommandLine, [code, token, typed, clientName, clientCode, 'Zéphyrine']);
     const database = JSON.parse(entries['database.json'] as string);
     expect(database.diagnosis).toMatchObject({ quickCheck: 'ok', outboxPending: 0, outboxDead: 0, clients: 1, attempts: 1, journalMode: 'wal' });
     expect(database.diagnosis.migrations.length).toBeGreaterThan(0);
