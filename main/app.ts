@@ -3,7 +3,7 @@
 // routes calls to it, and asks it to close (WAL checkpointed) on quit.
 
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { app, crashReporter, dialog, ipcMain, net, powerMonitor, safeStorage, session, type BrowserWindow } from 'electron';
 import type { DeskEvents } from '../contract/events.ts';
@@ -13,6 +13,7 @@ import { preloadFile, resolveAppPage } from './app-page.ts';
 import { exchangeEnrolmentCode } from '../sync/enrol.ts';
 import { guardMainProcess, watchRenderer } from './crash-recovery.ts';
 import { openDeskLog, type DeskLog } from './log.ts';
+import { databaseDirectory, moveBaseIfNeeded } from './data-location.ts';
 import { writeDiagnostics, type DiagnosticSources } from './diagnostics.ts';
 import { describeProblems, loadPolicy, policyFilePath, policyForReport, readCommandLine, type PolicyInForce } from './policy.ts';
 import { applyPolicyAtStart, guardCalls } from './policy-guard.ts';
@@ -99,7 +100,9 @@ export async function startDesktopApp(env: DesktopEnvironment): Promise<DesktopA
   const appContents = () => (mainWindow && !mainWindow.isDestroyed() ? mainWindow.webContents : null);
   const emit = logEvents(createEmitter(appContents), log);
   let database: DatabaseClient;
-  const databaseFile = join(userDataDir, databaseFileName);
+  mkdirSync(databaseDirectory(process.platform, process.env, userDataDir), { recursive: true });
+  const dataDir = moveBaseIfNeeded(userDataDir, databaseDirectory(process.platform, process.env, userDataDir), databaseFileName, log).dir;
+  const databaseFile = join(dataDir, databaseFileName);
   try {
     database = await startDatabase({
       file: databaseFile,
@@ -137,7 +140,7 @@ export async function startDesktopApp(env: DesktopEnvironment): Promise<DesktopA
   );
   const settings = await database.call('getSettings', {});
   locale = settings.ok ? settings.value.locale : locale;
-  const storageMenu = createStorageMenu({ database, userDataDir, window: () => mainWindow, locale: () => locale });
+  const storageMenu = createStorageMenu({ database, userDataDir: dataDir, window: () => mainWindow, locale: () => locale });
   const logged = (work: Promise<void>) => void work.catch((error: unknown) => log.error('menu: action failed', error));
   const showMenu = () =>
     applyMenu({
