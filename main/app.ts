@@ -10,7 +10,7 @@ import type { DeskEvents } from '../contract/events.ts';
 import type { Settings, SyncState } from '../contract/model.ts';
 import { DatabaseStartError, startDatabase, type DatabaseClient, type DeskCall } from '../db/database-client.ts';
 import { preloadFile, resolveAppPage } from './app-page.ts';
-import { exchangeEnrolmentCode } from '../sync/enrol.ts';
+import { exchangeEnrolmentCode } from '../sync/enrol-code.ts';
 import { guardMainProcess, watchRenderer } from './crash-recovery.ts';
 import { openDeskLog, type DeskLog } from './log.ts';
 import { databaseDirectory, moveBaseIfNeeded } from './data-location.ts';
@@ -58,7 +58,8 @@ export async function startDesktopApp(env: DesktopEnvironment): Promise<DesktopA
   crashReporter.start({
     productName,
     compress: true,
-    // Minidumps stay in the crashDumps folder (the diagnostic) unless the site names a collector.
+    // Minidumps stay in the crashDumps folder unless the site names a collector. Not in the diagnostic:
+    // a minidump holds process memory, so possibly client data.
     uploadToServer: policy.policy.crashReportUrl !== undefined,
     ...(policy.policy.crashReportUrl ? { submitURL: policy.policy.crashReportUrl } : {}),
   });
@@ -71,9 +72,9 @@ export async function startDesktopApp(env: DesktopEnvironment): Promise<DesktopA
     app.quit();
     return null;
   }
-  const versions_ = process.versions as NodeJS.ProcessVersions & { electron?: string; chrome?: string };
+  const runtime = process.versions as NodeJS.ProcessVersions & { electron?: string; chrome?: string };
   log.info(
-    `start: ${productName} ${app.getVersion()} (electron ${versions_.electron ?? '-'}, chrome ${versions_.chrome ?? '-'}, node ${versions_.node}) ` +
+    `start: ${productName} ${app.getVersion()} (electron ${runtime.electron ?? '-'}, chrome ${runtime.chrome ?? '-'}, node ${runtime.node}) ` +
       `${process.platform}-${process.arch}${app.isPackaged ? '' : ', unpackaged'}`,
   );
   log.info(`policy: ${JSON.stringify(policyForReport(policy.policy))} (file ${policy.file})`);
@@ -169,7 +170,7 @@ export async function startDesktopApp(env: DesktopEnvironment): Promise<DesktopA
     }
     return result;
   };
-  const versions = { app: app.getVersion(), electron: versions_.electron, chrome: versions_.chrome, node: versions_.node, packaged: String(app.isPackaged) };
+  const versions = { app: app.getVersion(), electron: runtime.electron, chrome: runtime.chrome, node: runtime.node, packaged: String(app.isPackaged) };
   diagnosticSources = () => ({ log, policy, database, call: guarded, versions });
   if (policy.exportDiagnostics) {
     // The command line's export: no window, the zip, then quit with a status IT's script can test.

@@ -13,7 +13,7 @@ vi.mock('electron', async () => (await import('../helpers/fake-electron.ts')).el
 
 import { channelOf } from '../../contract/channels.ts';
 import { DeskError } from '../../contract/errors.ts';
-import { exchangeEnrolmentCode } from '../../sync/enrol.ts';
+import { exchangeEnrolmentCode } from '../../sync/enrol-code.ts';
 import { startDesktopApp } from '../../main/app.ts';
 import { guardMainProcess, reloadedMessage, watchRenderer } from '../../main/crash-recovery.ts';
 import { openDeskLog, scrub } from '../../main/log.ts';
