@@ -139,10 +139,6 @@ const catalog = {
     fr: (p) => `Synchronisation impossible : ${p.details}`,
     en: (p) => `Synchronisation failed: ${p.details}`,
   },
-  'sync.enrolmentCodeRejected': {
-    fr: () => 'Code d’enrôlement inconnu, expiré ou déjà utilisé : demandez-en un nouveau au service informatique.',
-    en: () => 'Enrolment code unknown, expired or already used: ask IT for a new one.',
-  },
   'settings.lockedByPolicy': {
     fr: (p) => `Ce réglage est fixé par le service informatique (${p.setting}) et ne peut pas être modifié ici.`,
     en: (p) => `This setting is fixed by IT (${p.setting}) and cannot be changed here.`,

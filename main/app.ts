@@ -10,7 +10,6 @@ import type { DeskEvents } from '../contract/events.ts';
 import type { Settings, SyncState } from '../contract/model.ts';
 import { DatabaseStartError, startDatabase, type DatabaseClient, type DeskCall } from '../db/database-client.ts';
 import { preloadFile, resolveAppPage } from './app-page.ts';
-import { exchangeEnrolmentCode } from '../sync/enrol-code.ts';
 import { guardMainProcess, watchRenderer } from './crash-recovery.ts';
 import { openDeskLog, type DeskLog } from './log.ts';
 import { databaseDirectory, moveBaseIfNeeded } from './data-location.ts';
@@ -136,9 +135,7 @@ export async function startDesktopApp(env: DesktopEnvironment): Promise<DesktopA
   );
 
   const guarded = guardCalls((operation, input) => database.call(operation, input), policy.policy);
-  await applyPolicyAtStart(guarded, policy.policy, log, (serverUrl, code) =>
-    exchangeEnrolmentCode(serverUrl, code, { deviceId: database.deviceId, allowPlainHttp: policy.policy.allowPlainHttp === true }),
-  );
+  await applyPolicyAtStart(guarded, policy.policy, log);
   const settings = await database.call('getSettings', {});
   locale = settings.ok ? settings.value.locale : locale;
   const storageMenu = createStorageMenu({ database, userDataDir: dataDir, window: () => mainWindow, locale: () => locale });
@@ -154,10 +151,11 @@ export async function startDesktopApp(env: DesktopEnvironment): Promise<DesktopA
     });
   // The menu speaks the agent's language: rebuilt as soon as they switch it in the settings.
   const call: DeskCall = async (operation, input) => {
-    // A token the agent types is a secret the log must never show, even inside an error.
+    // A token or enrolment code the agent types is a secret the log must never show, even inside an error.
     if (operation === 'updateSyncSettings' && typeof input === 'object' && input !== null) {
-      const token = (input as { token?: unknown }).token;
-      if (typeof token === 'string') log.forget(token);
+      for (const secret of [(input as { token?: unknown }).token, (input as { enrolmentCode?: unknown }).enrolmentCode]) {
+        if (typeof secret === 'string') log.forget(secret);
+      }
     }
     const result = await guarded(operation, input);
     if (!result.ok) log.debug(`call ${operation}: ${result.error.code}`);

@@ -3,7 +3,7 @@
 // page, old or tampered, can undo what IT set.
 
 import type { PolicyLockedSetting } from '../contract/enums.ts';
-import { DeskError, errorPayload, type Result } from '../contract/errors.ts';
+import { errorPayload, type Result } from '../contract/errors.ts';
 import type { Settings } from '../contract/model.ts';
 import type { DeskCall } from '../db/database-client.ts';
 import type { DeskLog } from './log.ts';
@@ -50,12 +50,7 @@ export function guardCalls(call: DeskCall, policy: Policy): DeskCall {
  * enrolled trades the policy's single-use enrolment code for its token (sync/enrol.ts), then enrols. Failures are logged, never fatal: the
  * agent can still work offline.
  */
-export async function applyPolicyAtStart(
-  call: DeskCall,
-  policy: Policy,
-  log: DeskLog,
-  exchange: (serverUrl: string, code: string) => Promise<{ token: string }>,
-): Promise<void> {
+export async function applyPolicyAtStart(call: DeskCall, policy: Policy, log: DeskLog): Promise<void> {
   const update: { locale?: 'fr' | 'en'; singleKeyShortcuts?: boolean } = {};
   if (policy.language !== undefined) update.locale = policy.language;
   if (policy.singleKeyShortcuts !== undefined) update.singleKeyShortcuts = policy.singleKeyShortcuts;
@@ -76,16 +71,8 @@ export async function applyPolicyAtStart(
   }
   log.forget(policy.enrolmentCode);
   const origin = new URL(policy.serverUrl).origin;
-  let token: string;
-  try {
-    token = (await exchange(policy.serverUrl, policy.enrolmentCode)).token;
-  } catch (error) {
-    log.error(`policy: enrolment code not exchanged with ${origin} (${error instanceof DeskError ? error.code : String(error)})`);
-    return;
-  }
-  log.forget(token);
-  // The token goes the agent's way from here: checked (GET /v1/me), sealed, then sync starts.
-  const enrolled = await call('updateSyncSettings', { serverUrl: policy.serverUrl, token });
+  // The sync host trades the code for the agent's token (POST /v1/enrol), seals it and starts syncing.
+  const enrolled = await call('updateSyncSettings', { serverUrl: policy.serverUrl, enrolmentCode: policy.enrolmentCode });
   if (enrolled.ok) log.info(`policy: enrolled with ${origin}`);
   else log.error(`policy: enrolment with ${origin} failed (${enrolled.error.code})`);
 }
