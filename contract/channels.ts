@@ -7,6 +7,7 @@ export const operationNameList = [
   'searchClients',
   'getClient',
   'recordAttempt',
+  'giveReason',
   'undoAttempt',
   'voidAttempt',
   'listHistory',

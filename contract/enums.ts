@@ -13,7 +13,8 @@ export const voidKinds = ['undo', 'void'] as const;
 export type VoidKindCode = (typeof voidKinds)[number];
 
 /** What a device pushes (its outbox) and what a server sends back (its change log). */
-export const pushRecordKinds = ['attempt', 'void'] as const;
+/** 'reason': why an attempt ended as it did, its own small record (docs/sync-protocol.md, feature 'attempt.reason'). */
+export const pushRecordKinds = ['attempt', 'void', 'reason'] as const;
 export type PushRecordKind = (typeof pushRecordKinds)[number];
 export const changeKinds = ['client', 'attempt', 'void'] as const;
 export type ChangeKind = (typeof changeKinds)[number];

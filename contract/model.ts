@@ -1,6 +1,7 @@
 // The business objects as every process sees them. Plain data: they cross IPC and HTTP unchanged.
 
 import type { Locale } from './errors.ts';
+import type { ReasonDefinition } from './reasons.ts';
 
 import type { AttemptStatusCode, ExportFormat as ExportFormatCode, KnownChannel, PushRecordKind, SyncNoticeCode, VoidKindCode } from './enums.ts';
 
@@ -71,6 +72,8 @@ export interface Attempt {
   channel: string;
   note: string | null;
   deviceId: string;
+  /** Why it ended so (a code of the reason list, maybe one this desk does not know); null: none given. */
+  reason: string | null;
   void: AttemptVoid | null;
 }
 
@@ -89,6 +92,8 @@ export interface TodayCounts {
   attempts: number;
   successes: number;
   failures: number;
+  /** Today's attempts by reason code, most frequent first; attempts without a reason are not listed. */
+  byReason: { code: string; count: number }[];
 }
 
 export interface ImportRejectedLine {
@@ -132,6 +137,8 @@ export interface Settings {
   singleKeyShortcuts: boolean;
   lastChannel: string;
   clientCount: number;
+  /** The reasons the picker offers: the site's list once a server sent one, else the defaults. */
+  reasons: ReasonDefinition[];
 }
 
 export type SyncPhase = 'disabled' | 'idle' | 'syncing' | 'offline' | 'error';

@@ -22,6 +22,7 @@ import type { Result } from './errors.ts';
 import type { ChannelOperationName } from './channels.ts';
 import { attemptStatuses, clientStatuses, exportFormats } from './enums.ts';
 import { limits } from './limits.ts';
+import { reasonCodeSchema } from './reason-schema.ts';
 import { text } from './text-schema.ts';
 
 // The limits live in a zod-free file so the renderer can read them without bundling zod.
@@ -53,7 +54,11 @@ export const schemas = {
     status: z.enum(attemptStatuses),
     channel: trimmed(limits.channel).min(1).optional(),
     note: trimmed(limits.note).optional(),
+    /** Picked before the click; never required. */
+    reason: reasonCodeSchema.optional(),
   }),
+  /** Picked right after the click, within the undo window: its own record, the attempt is not changed. */
+  giveReason: z.strictObject({ attemptId, code: reasonCodeSchema }),
   undoAttempt: z.strictObject({ attemptId }),
   voidAttempt: z.strictObject({
     attemptId,
@@ -105,6 +110,7 @@ export interface OperationOutputs {
   searchClients: ClientPage;
   getClient: Client;
   recordAttempt: AttemptOutcome;
+  giveReason: AttemptOutcome;
   undoAttempt: AttemptOutcome;
   voidAttempt: AttemptOutcome;
   listHistory: HistoryPage;

@@ -4,6 +4,7 @@
 import { z } from 'zod';
 import { attemptStatuses, voidKinds } from './enums.ts';
 import { limits } from './limits.ts';
+import { reasonCodeSchema } from './reason-schema.ts';
 import { text } from './text-schema.ts';
 
 const iso = z.iso.datetime({ offset: false, precision: 3 });
@@ -33,3 +34,19 @@ export const voidRecordSchema = z.strictObject({
   deviceId: text().min(1).max(64),
 });
 export type VoidRecord = z.infer<typeof voidRecordSchema>;
+
+/**
+ * Why an attempt ended as it did, given by its author before the click or within the undo window.
+ * Its own record, never a change to the attempt (attempts are append-only): at most one per attempt,
+ * and the first one stands.
+ */
+export const reasonRecordSchema = z.strictObject({
+  attemptId: z.uuid(),
+  code: reasonCodeSchema,
+  agentId: text().min(1).max(64),
+  agentName: text().min(1).max(limits.agentName),
+  chosenAt: iso,
+  utcOffsetMin: z.int().min(-840).max(840),
+  deviceId: text().min(1).max(64),
+});
+export type ReasonRecord = z.infer<typeof reasonRecordSchema>;

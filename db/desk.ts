@@ -17,7 +17,7 @@ import {
   type SyncState,
 } from '../contract/index.ts';
 import { backupsDirOf, listBackups } from './backups.ts';
-import { listHistory, recordAttempt, undoAttempt, voidAttempt, type ActingContext } from './attempts.ts';
+import { giveReason, listHistory, recordAttempt, undoAttempt, voidAttempt, type ActingContext } from './attempts.ts';
 import { countClients, getClient, searchClients } from './clients.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { LocalDatabase } from './connection.ts';
@@ -25,6 +25,7 @@ import { seedDemoClients } from './demo.ts';
 import { exportHistory } from './export.ts';
 import { importClients } from './import.ts';
 import { countOutbox, listDeadLetters, retryDeadLetters } from './outbox.ts';
+import { loadReasons } from './reasons.ts';
 import { loadSettings, saveSettings } from './settings.ts';
 import { todayCounts } from './stats.ts';
 import { createUndoWindow } from './undo-window.ts';
@@ -111,7 +112,7 @@ export function createDeskHandlers(local: LocalDatabase, options: DeskOptions = 
 
   async function settings(): Promise<Settings> {
     const { agent, locale, singleKeyShortcuts, lastChannel } = await loadSettings(db);
-    return { agent, locale, singleKeyShortcuts, lastChannel, deviceId, clientCount: await countClients(db) };
+    return { agent, locale, singleKeyShortcuts, lastChannel, deviceId, clientCount: await countClients(db), reasons: await loadReasons(db) };
   }
 
   /** After a write: the connection may checkpoint once writes pause (db/checkpoint.ts). */
@@ -162,10 +163,11 @@ export function createDeskHandlers(local: LocalDatabase, options: DeskOptions = 
     searchClients: (input) => searchClients(db, input),
     getClient: ({ code }) => getClient(db, code),
     recordAttempt: async (input) => {
-      const outcome = await recordAttempt(db, await acting(), input);
+      const outcome = await recordAttempt(db, await acting(), input, await loadReasons(db));
       undoWindow.recorded(outcome.attempt.id);
       return queued(outcome);
     },
+    giveReason: async (input) => queued(await giveReason(db, await acting(), input, await loadReasons(db))),
     undoAttempt: async ({ attemptId }) => queued(await undoAttempt(db, await acting(), attemptId)),
     voidAttempt: async ({ attemptId, reason }) => queued(await voidAttempt(db, await acting(), attemptId, reason)),
     listHistory: (input) => listHistory(db, input),
@@ -183,7 +185,7 @@ export function createDeskHandlers(local: LocalDatabase, options: DeskOptions = 
       return { cancelled: control !== undefined };
     },
     // The file speaks the interface's language: its header, results and channels as the agent reads them.
-    exportHistory: async (input) => exportHistory(db, input, clock.now(), (await loadSettings(db)).locale),
+    exportHistory: async (input) => exportHistory(db, input, clock.now(), (await loadSettings(db)).locale, await loadReasons(db)),
     todayCounts: async () => todayCounts(db, await agentIds(), clock.now()),
     seedDemoClients: async ({ count }) => ({
       inserted: await written(seedDemoClients(db, count, clock.now().toISOString())),

@@ -2,6 +2,7 @@
 // milliseconds ('2026-11-26T09:30:00.000Z'), which sort the same as text and as time.
 
 import type { Generated } from 'kysely';
+import type { PushRecordKind } from '../contract/enums.ts';
 
 export interface MetaTable {
   key: string;
@@ -56,9 +57,17 @@ export interface VoidTable {
   device_id: string;
 }
 
+/** Why an attempt ended (migration 0008): one per attempt, never changed. */
+export interface AttemptReasonTable {
+  attempt_id: string;
+  code: string;
+  chosen_at: string;
+  utc_offset_min: number;
+}
+
 export interface OutboxTable {
   seq: Generated<number>;
-  kind: 'attempt' | 'void';
+  kind: PushRecordKind;
   record_id: string;
   /** JSON of the record as the sync protocol sends it. */
   payload: string;
@@ -105,6 +114,7 @@ export interface Database {
   clients: ClientTable;
   attempts: AttemptTable;
   voids: VoidTable;
+  attempt_reasons: AttemptReasonTable;
   outbox: OutboxTable;
   sync_parked: SyncParkedTable;
   sync_unknown: SyncUnknownTable;

@@ -7,13 +7,14 @@
 import type { Kysely } from 'kysely';
 import type { AttemptRecord, VoidRecord } from '../contract/index.ts';
 import type { ClientRecord } from '../contract/sync-protocol.ts';
-import { insertAttemptRecords, insertVoidRecord } from './attempts.ts';
+import { insertAttemptRecords, insertPulledReasons, insertVoidRecord } from './attempts.ts';
 import { upsertClient } from './clients.ts';
 import type { Database } from './schema.ts';
 
 export interface PulledPage {
   clients: ClientRecord[];
-  attempts: AttemptRecord[];
+  /** With the reason's code once the server knows one (feature 'attempt.reason'). */
+  attempts: (AttemptRecord & { reason?: string })[];
   voids: VoidRecord[];
 }
 
@@ -120,12 +121,9 @@ async function unpark(trx: Kysely<Database>): Promise<{ attempts: number; voids:
     );
     const readyVoids = parkedVoids.filter((r) => attemptsHere.has(r.waits_for));
     if (readyAttempts.length === 0 && readyVoids.length === 0) break;
-    attempts += (
-      await insertAttemptRecords(
-        trx,
-        readyAttempts.map((r) => JSON.parse(r.payload) as AttemptRecord),
-      )
-    ).length;
+    const records = readyAttempts.map((r) => JSON.parse(r.payload) as AttemptRecord & { reason?: string });
+    attempts += (await insertAttemptRecords(trx, records)).length;
+    await insertPulledReasons(trx, records);
     for (const r of readyVoids) {
       if (await insertVoidRecord(trx, JSON.parse(r.payload) as VoidRecord, attemptsHere.get(r.waits_for)!)) voids += 1;
     }
@@ -154,6 +152,8 @@ export async function applyPulledPage(trx: Kysely<Database>, page: PulledPage, a
     }
   }
   const attempts = (await insertAttemptRecords(trx, ready)).length;
+  // Also for attempts already here: a reason given after the click comes with its attempt again.
+  await insertPulledReasons(trx, ready);
   const voids = await applyVoids(trx, page.voids, at);
   parked += voids.parked;
 

@@ -28,6 +28,7 @@ import { checkPush, describeIssues } from './push-items.ts';
 import { applyPush } from './push.ts';
 import { defaultRateLimit, registerRateLimits, type RateLimitOptions } from './rate-limit.ts';
 import type { Readiness } from './readiness.ts';
+import type { ReasonDefinition } from '../contract/reasons.ts';
 import { requestIdFor, requestIdHeader } from './request-id.ts';
 import { databaseAnswers, type ServerDatabase } from './storage/database.ts';
 import { cursorIsAhead, readServerEpoch } from './storage/identity.ts';
@@ -68,6 +69,8 @@ export interface AppOptions {
   pressureSampleIntervalMs?: number;
   /** The supervision console (server/console/plugin.ts): time zone, cookies behind a TLS proxy. */
   console?: Omit<ConsoleOptions, 'sdb' | 'clock'>;
+  /** The site's own reason list, sent to desks with /v1/me (feature 'site.reasons'); absent: desks use the defaults. */
+  reasons?: ReasonDefinition[];
 }
 
 /** Seconds a device is asked to wait after a 503: the database or the server is coming back. */
@@ -272,6 +275,7 @@ export async function buildApp(sdb: ServerDatabase, options: AppOptions = {}): P
           serverTime: clock.now().toISOString(),
           features,
           serverEpoch: await serverEpoch(),
+          ...(options.reasons ? { reasons: options.reasons } : {}),
         };
       });
 

@@ -34,7 +34,13 @@ type VoidChange = Extract<ChangeItem, { kind: 'void' }>['record'];
 async function loadAttempts(db: Kysely<ServerSchema>, ids: string[]): Promise<Map<string, AttemptChange>> {
   const found = new Map<string, AttemptChange>();
   for (const part of chunk(ids, 500)) {
-    const rows = await db.selectFrom('attempts').selectAll().where('id', 'in', part).execute();
+    const rows = await db
+      .selectFrom('attempts')
+      .leftJoin('attempt_reasons', 'attempt_reasons.attempt_id', 'attempts.id')
+      .selectAll('attempts')
+      .select('attempt_reasons.code as reason')
+      .where('attempts.id', 'in', part)
+      .execute();
     for (const r of rows) {
       found.set(r.id, {
         id: r.id,
@@ -48,6 +54,8 @@ async function loadAttempts(db: Kysely<ServerSchema>, ids: string[]): Promise<Ma
         note: r.note,
         deviceId: r.device_id,
         receivedAt: r.received_at,
+        // Only once there is one: an attempt without a reason reads exactly as before the feature.
+        ...(r.reason === null ? {} : { reason: r.reason }),
       });
     }
   }

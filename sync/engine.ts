@@ -3,7 +3,7 @@
 
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import { attemptRecordSchema, voidRecordSchema, type AttemptRecord, type Locale, type VoidRecord } from '../contract/index.ts';
+import { attemptRecordSchema, reasonCodeSchema, reasonListSchema, voidRecordSchema, type Locale } from '../contract/index.ts';
 import {
   clientRecordSchema,
   knownFeatures,
@@ -17,6 +17,7 @@ import {
 } from '../contract/sync-protocol.ts';
 import { systemClock, type Clock } from '../db/clock.ts';
 import type { Database } from '../db/schema.ts';
+import { saveSiteReasons } from '../db/reasons.ts';
 import { getMeta } from '../db/settings.ts';
 import { applyPulledPage, type ApplySummary, type PulledPage } from '../db/sync-apply.ts';
 import { countOutbox, topDeadLetterReasons } from '../db/outbox.ts';
@@ -109,7 +110,8 @@ export interface SyncReport {
 // Unknown fields from a newer server are dropped rather than refused: the records stay readable.
 // Each change is read on its own: one a newer server sends that this version cannot read (a new
 // kind, a new value) is kept aside, never the reason a pull stops (docs/sync-protocol.md).
-const pulledAttempt = z.object(attemptRecordSchema.shape).extend({ receivedAt: z.string() });
+// A reason this version cannot read (not a code) is dropped, not the attempt with it.
+const pulledAttempt = z.object(attemptRecordSchema.shape).extend({ receivedAt: z.string(), reason: reasonCodeSchema.optional().catch(undefined) });
 const pulledVoid = z.object(voidRecordSchema.shape).extend({ receivedAt: z.string() });
 const changeSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('client'), record: z.object(clientRecordSchema.shape) }),
@@ -127,6 +129,8 @@ const pullResponseSchema = z.object({
 });
 const meResponseSchema = z.object({
   features: z.array(z.unknown()).optional(),
+  // Read apart (safeParse below): a site list this version cannot read leaves the defaults, not the sync.
+  reasons: z.unknown().optional(),
   serverEpoch: z.string().min(1).max(100).optional(),
 });
 
@@ -157,8 +161,9 @@ function pageOf(changes: readonly PulledChange[]): PulledPage {
   for (const change of changes) {
     if (change.kind === 'client') page.clients.push(change.record);
     else if (change.kind === 'attempt') {
-      const { receivedAt: _r, ...record } = change.record;
-      page.attempts.push(record);
+      const { receivedAt: _r, reason, ...record } = change.record;
+      // The reason travels on with the attempt (db/sync-apply.ts keeps it beside it).
+      page.attempts.push(reason === undefined ? record : { ...record, reason });
     } else {
       const { receivedAt: _r, ...record } = change.record;
       page.voids.push(record);
@@ -245,6 +250,11 @@ export class SyncEngine {
     if (!parsed.success) throw new SyncFailure('badAnswer', `GET v1/me: réponse inattendue (${parsed.error.issues[0]?.message ?? ''})`);
     const features = knownFeatures(parsed.data.features);
     await setServerFeatures(this.db, features);
+    if (features.includes('site.reasons')) {
+      const list = reasonListSchema.safeParse(parsed.data.reasons);
+      // None sent: the site uses the defaults. One this version cannot read: the defaults too.
+      await saveSiteReasons(this.db, list.success ? list.data : null);
+    }
     const { changed, requeued } = parsed.data.serverEpoch ? await this.noticeEpoch(parsed.data.serverEpoch) : { changed: false, requeued: 0 };
     return { features, changed, requeued };
   }
@@ -297,10 +307,12 @@ export class SyncEngine {
         // Room for the request's envelope under the server's limit.
         maxBytes: pushLimits.maxBodyBytes - 4096,
         afterSeq,
+        kinds: features.includes('attempt.reason') ? ['attempt', 'void', 'reason'] : ['attempt', 'void'],
       });
       if (batch.length === 0) break;
       afterSeq = batch.at(-1)!.seq;
-      const voided = batch.filter((e) => e.kind === 'void').map((e) => e.recordId);
+      // Voids and reasons name an attempt: neither may reach the server before it.
+      const voided = batch.filter((e) => e.kind === 'void' || e.kind === 'reason').map((e) => e.recordId);
       for (const [request, attempts] of inFlight) if (voided.some((id) => attempts.has(id))) await request;
       while (inFlight.size >= this.pushConcurrency) await Promise.race(inFlight.keys());
       if (failure) break;

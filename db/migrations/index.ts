@@ -6,12 +6,14 @@ import * as m0001 from './0001_initial.ts';
 import * as m0002 from './0002_sync_parked.ts';
 import * as m0003 from './0003_client_order.ts';
 import * as m0007 from './0007_sync_unknown.ts';
+import * as m0008 from './0008_attempt_reasons.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_sync_parked': m0002,
   '0003_client_order': m0003,
   '0007_sync_unknown': m0007,
+  '0008_attempt_reasons': m0008,
 };
 
 /** What this version of the app knows: a base with any other migration comes from a newer version. */

@@ -355,6 +355,25 @@ const m0008: Migration = {
   },
 };
 
+// Why an attempt ended (feature 'attempt.reason'): its own append-only record, one per attempt, so
+// the attempt row itself never changes (migration 0002). Pulls join it onto the attempt they send.
+const m0009: Migration = {
+  async up(db: Kysely<any>): Promise<void> {
+    await db.schema
+      .createTable('attempt_reasons')
+      .addColumn('attempt_id', 'text', (c) => c.primaryKey().references('attempts.id'))
+      .addColumn('code', 'text', (c) => c.notNull())
+      .addColumn('agent_id', 'text', (c) => c.notNull().references('agents.id'))
+      .addColumn('agent_name', 'text', (c) => c.notNull())
+      .addColumn('chosen_at', 'text', (c) => c.notNull())
+      .addColumn('utc_offset_min', 'integer', (c) => c.notNull())
+      .addColumn('device_id', 'text', (c) => c.notNull())
+      .addColumn('sent_agent_id', 'text', (c) => c.notNull())
+      .addColumn('received_at', 'text', (c) => c.notNull())
+      .execute();
+  },
+};
+
 const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_append_only_history': m0002,
@@ -364,6 +383,7 @@ const migrations: Record<string, Migration> = {
   '0006_rate_counters': m0006,
   '0007_clients_kept_without_row_locks': m0007,
   '0008_supervision_console': m0008,
+  '0009_attempt_reasons': m0009,
 };
 
 export const serverMigrations: MigrationProvider = {

@@ -99,6 +99,20 @@ export interface VoidTable {
   received_at: string;
 }
 
+/** Why an attempt ended (feature 'attempt.reason'); one per attempt, never changed. */
+export interface AttemptReasonTable {
+  attempt_id: string;
+  code: string;
+  agent_id: string;
+  agent_name: string;
+  chosen_at: string;
+  utc_offset_min: number;
+  device_id: string;
+  sent_agent_id: string;
+  received_at: string;
+}
+
+/** A reason logs its attempt again ('attempt'): the pull sends the attempt with its reason. */
 export type ChangeKind = 'client' | 'attempt' | 'void';
 
 /** The change log that pulls read, in commit order (see changes.ts). */
@@ -202,6 +216,7 @@ export interface ServerSchema {
   clients: ClientTable;
   attempts: AttemptTable;
   voids: VoidTable;
+  attempt_reasons: AttemptReasonTable;
   changes: ChangeTable;
   counters: CounterTable;
 }

@@ -178,7 +178,7 @@ export const en: Dictionary = {
       noDeadLetters: 'No rejected upload.',
       retry: 'Retry',
       requeued: (n: number) => `${n} ${plural(n, 'upload', 'uploads')} queued again`,
-      kind: { attempt: 'Attempt', void: 'Void' },
+      kind: { attempt: 'Attempt', void: 'Void', reason: 'Reason' },
       client: 'Client',
       reason: 'Reason',
       failedAt: 'Date',
