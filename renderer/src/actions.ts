@@ -3,7 +3,8 @@
 
 import type { AttemptStatus, AttemptOutcome, Attempt } from '../../contract/model.ts';
 import { call, errorCodeOf } from './desk.ts';
-import { currentT } from './i18n/index.ts';
+import { reasonLabel } from '../../contract/reasons.ts';
+import { currentLocale, currentT } from './i18n/index.ts';
 import { reportError, runReported } from './report.ts';
 import { useFileStore } from './store/file.ts';
 import { useSearchStore } from './store/search.ts';
@@ -38,15 +39,26 @@ export async function recordAttempt(status: AttemptStatus): Promise<void> {
   workspace.setBusy(true);
   try {
     const note = workspace.note.trim();
+    // Recording stays one click: a reason picked for the other result is left out, and said so.
+    const reasons = useSettingsStore.getState().settings?.reasons ?? [];
+    const picked = workspace.reason;
+    const definition = picked ? reasons.find((r) => r.code === picked) : undefined;
+    const reason = picked && (!definition || definition.status === status) ? picked : null;
     const outcome = await call('recordAttempt', {
       clientCode,
       status,
       channel: workspace.channel,
       ...(note ? { note } : {}),
+      ...(reason ? { reason } : {}),
     });
     applyOutcome(outcome);
     useWorkspaceStore.getState().setNote('');
+    useWorkspaceStore.getState().setReason(null);
     openUndoWindow(outcome.attempt, outcome.client.name);
+    if (picked && !reason) {
+      const t = currentT();
+      useToastStore.getState().push({ kind: 'info', text: t.record.reasonDropped(reasonName(picked), t.status[status]) });
+    }
   } finally {
     useWorkspaceStore.getState().setBusy(false);
   }
@@ -61,6 +73,7 @@ function openUndoWindow(attempt: Attempt, clientName: string): void {
     clientCode: attempt.clientCode,
     clientName,
     status: attempt.status,
+    reason: attempt.reason,
     expiresAt: Date.now() + undoWindowMs,
   };
   useWorkspaceStore.getState().openUndo(window);
@@ -111,6 +124,39 @@ async function undoWindow(undo: UndoWindow): Promise<void> {
   }
   useToastStore.getState().push({ kind: 'info', text: t.record.undone(t.status[undo.status], undo.clientName) });
 }
+
+/** A reason's words in the interface's language; a code the list does not know, as it is. */
+export function reasonName(code: string): string {
+  return reasonLabel(useSettingsStore.getState().settings?.reasons ?? [], code, currentLocale());
+}
+
+/**
+ * The Motif group's choice. Within the undo window of the open client's last attempt, it gives
+ * that attempt its reason (a record of its own: the attempt is not changed); otherwise it is kept
+ * for the next click.
+ */
+export async function pickReason(code: string | null): Promise<void> {
+  const { undo } = useWorkspaceStore.getState();
+  const onFile = undo !== null && undo.reason === null && useFileStore.getState().code === undo.clientCode && Date.now() <= undo.expiresAt;
+  if (!onFile || code === null) {
+    useWorkspaceStore.getState().setReason(code);
+    return;
+  }
+  const outcome = await call('giveReason', { attemptId: undo.attemptId, code });
+  useWorkspaceStore.getState().reasonGiven(undo.attemptId, code);
+  applyOutcome(outcome);
+  useToastStore.getState().push({ kind: 'info', text: currentT().record.reasonGiven(reasonName(code), undo.clientName) });
+}
+
+export function focusReason(): void {
+  const group = document.getElementById(reasonGroupId);
+  // Before the click the checked radio (arrows move from it); after it, the given reason or the first.
+  const target =
+    group?.querySelector<HTMLElement>('input:checked, button[aria-pressed="true"]') ?? group?.querySelector<HTMLElement>('input, button');
+  target?.focus();
+}
+
+export const reasonGroupId = 'attempt-reason';
 
 export async function voidAttempt(attemptId: string, reason: string): Promise<AttemptOutcome> {
   const outcome = await call('voidAttempt', { attemptId, reason });

@@ -67,6 +67,13 @@ export const en: Dictionary = {
       `Ctrl+Z only undoes on the client’s file: the last attempt was for ${client}. Use “Undo” in its message, or open their file again.`,
     noClient: 'Open a client from the list first.',
     undoExpired: (client: string) => `The undo window (10 s) has passed for ${client}: use “Void attempt…” in their history.`,
+    reason: 'Reason',
+    reasonNone: 'None',
+    reasonOptional: 'optional, before or right after the click',
+    reasonAfter: (result: string, client: string) => `Reason for “${result}” for ${client} (within 10 s)`,
+    reasonGiven: (reason: string, client: string) => `Reason recorded: ${reason} — ${client}`,
+    reasonDropped: (reason: string, result: string) => `Reason “${reason}” not kept: it does not go with “${result}”.`,
+    reasonOther: (code: string) => `Reason: ${code}`,
   },
   channels: { phone: 'Phone', whatsapp: 'WhatsApp', email: 'Email', sms: 'SMS', visit: 'Visit' },
   history: {
@@ -76,6 +83,7 @@ export const en: Dictionary = {
     loading: 'Loading history…',
     by: (agent: string) => `by ${agent}`,
     via: (channel: string) => `via ${channel}`,
+    reason: (reason: string) => `reason: ${reason}`,
     voidedBy: (agent: string, date: string, reason: string) => `Voided by ${agent} on ${date}: ${reason}`,
     undoneBy: (agent: string, date: string) => `Voided by ${agent} on ${date}: undone right away`,
     voidAction: 'Void attempt…',
@@ -90,6 +98,7 @@ export const en: Dictionary = {
     done: (result: string, client: string) => `Attempt voided: ${result} — ${client}`,
   },
   statusBar: {
+    reasons: (parts: string) => `Reasons: ${parts}`,
     today: (attempts: number, successes: number, failures: number) =>
       `Today: ${attempts} ${plural(attempts, 'attempt', 'attempts')} · ${successes} notified · ${failures} unreachable`,
     agent: (name: string) => `Agent: ${name}`,
@@ -213,6 +222,7 @@ export const en: Dictionary = {
       undoLast: 'Undo the last attempt, on its client’s file (within 10 s, even from a text field; after that Ctrl+Z undoes typing there and says the window has passed)',
       showShortcuts: 'Show this list',
       closeDialog: 'Close the open window',
+      reason: 'Go to the reason: before the click, arrows to choose; within 10 s after it, Tab and Enter on the reason',
     },
   },
   storage: {

@@ -67,6 +67,13 @@ export const fr = {
     noClient: 'Ouvrez d’abord un client dans la liste.',
     undoExpired: (client: string) =>
       `Le délai d’annulation (10 s) est passé pour ${client} : utilisez « Annuler la tentative… » dans son historique.`,
+    reason: 'Motif',
+    reasonNone: 'Aucun',
+    reasonOptional: 'facultatif, avant ou juste après le clic',
+    reasonAfter: (result: string, client: string) => `Motif de « ${result} » pour ${client} (dans les 10 s)`,
+    reasonGiven: (reason: string, client: string) => `Motif enregistré : ${reason} — ${client}`,
+    reasonDropped: (reason: string, result: string) => `Motif « ${reason} » non retenu : il ne va pas avec « ${result} ».`,
+    reasonOther: (code: string) => `Motif : ${code}`,
   },
   channels: { phone: 'Téléphone', whatsapp: 'WhatsApp', email: 'Email', sms: 'SMS', visit: 'Visite' },
   history: {
@@ -76,6 +83,7 @@ export const fr = {
     loading: 'Chargement de l’historique…',
     by: (agent: string) => `par ${agent}`,
     via: (channel: string) => `via ${channel}`,
+    reason: (reason: string) => `motif : ${reason}`,
     voidedBy: (agent: string, date: string, reason: string) => `Annulée par ${agent} le ${date} : ${reason}`,
     undoneBy: (agent: string, date: string) => `Annulée par ${agent} le ${date} : annulation immédiate`,
     voidAction: 'Annuler la tentative…',
@@ -90,6 +98,7 @@ export const fr = {
     done: (result: string, client: string) => `Tentative annulée : ${result} — ${client}`,
   },
   statusBar: {
+    reasons: (parts: string) => `Motifs : ${parts}`,
     today: (attempts: number, successes: number, failures: number) =>
       `Aujourd’hui : ${attempts} ${plural(attempts, 'tentative', 'tentatives')} · ${successes} ${plural(successes, 'notifié', 'notifiés')} · ${failures} ${plural(failures, 'injoignable', 'injoignables')}`,
     agent: (name: string) => `Agent : ${name}`,
@@ -213,6 +222,7 @@ export const fr = {
       undoLast: 'Annuler la dernière tentative, sur la fiche de son client (pendant 10 s, même depuis un champ de saisie ; ensuite Ctrl+Z y annule la frappe et rappelle que le délai est passé)',
       showShortcuts: 'Afficher cette liste',
       closeDialog: 'Fermer la fenêtre ouverte',
+      reason: 'Aller au motif : avant le clic, flèches pour choisir ; dans les 10 s qui suivent, Tab et Entrée sur le motif',
     },
   },
   storage: {
