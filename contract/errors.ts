@@ -55,6 +55,18 @@ const catalog = {
     fr: (p) => `Ce motif ne va pas avec ce résultat (${p.code}).`,
     en: (p) => `This reason does not fit this result (${p.code}).`,
   },
+  'callback.past': {
+    fr: () => 'Choisissez une date et une heure à venir pour le rappel.',
+    en: () => 'Choose a date and time still to come for the call-back.',
+  },
+  'callback.tooLate': {
+    fr: () => 'Il est trop tard pour « cet après-midi » : choisissez « dans 1 h » ou une heure.',
+    en: () => 'It is too late for “this afternoon”: choose “in 1 hour” or a time.',
+  },
+  'callback.notFound': {
+    fr: () => 'Ce rappel n’existe pas ou n’est plus ouvert.',
+    en: () => 'This call-back does not exist or is no longer open.',
+  },
   'void.reasonRequired': {
     fr: () => 'Un motif est obligatoire pour annuler une tentative.',
     en: () => 'A reason is required to void an attempt.',

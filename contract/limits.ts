@@ -17,4 +17,6 @@ export const limits = {
   token: 512,
   totalCap: 10_000,
   undoSeconds: 10,
+  /** Default: an agent's open call-back becomes the team's this long after it fell due (a site may set its own). */
+  callbackHandoverMinutes: 60,
 } as const;

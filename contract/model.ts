@@ -77,6 +77,35 @@ export interface Attempt {
   void: AttemptVoid | null;
 }
 
+/** The quick choices of "Rappeler…", read in the desk's local time. */
+export const callbackQuickChoices = ['in1h', 'afternoon', 'tomorrowMorning'] as const;
+export type CallbackQuickChoice = (typeof callbackQuickChoices)[number];
+/** "Cet après-midi" is 14:00 today: offered until 13:30. "Demain matin" is 9:00 tomorrow. */
+export const callbackTimes = { afternoonHour: 14, afternoonUntilMinutes: 13 * 60 + 30, morningHour: 9 } as const;
+
+export interface CallbackItem {
+  callbackId: string;
+  clientCode: string;
+  clientName: string;
+  dueAt: string;
+  /** null: for the whole team. */
+  forAgentId: string | null;
+  /** Scheduled for this agent. */
+  mine: boolean;
+  /** An agent's call-back still open long after it fell due: now the team's (the site's delay). */
+  handedOver: boolean;
+  scheduledBy: string;
+}
+
+/** The worklist "À rappeler": open call-backs this agent may take, in four groups, each by due time. */
+export interface CallbackList {
+  dueNow: CallbackItem[];
+  overdue: CallbackItem[];
+  laterToday: CallbackItem[];
+  later: CallbackItem[];
+  handoverMinutes: number;
+}
+
 export interface AttemptOutcome {
   attempt: Attempt;
   client: Client;

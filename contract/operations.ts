@@ -3,8 +3,11 @@
 // bridge, the renderer and the tests all read this file; nothing else defines a channel.
 
 import { z } from 'zod';
+import { callbackQuickChoices } from './model.ts';
 import type {
   AttemptOutcome,
+  CallbackItem,
+  CallbackList,
   Client,
   ClientPage,
   DeadLetter,
@@ -60,6 +63,16 @@ export const schemas = {
   /** Picked right after the click, within the undo window: its own record, the attempt is not changed. */
   giveReason: z.strictObject({ attemptId, code: reasonCodeSchema }),
   undoAttempt: z.strictObject({ attemptId }),
+  scheduleCallback: z.strictObject({
+    clientCode,
+    /** A quick choice schedules at once; a date and time comes from the dialog's field. */
+    when: z.union([z.enum(callbackQuickChoices), z.strictObject({ at: isoDate })]),
+    forTeam: z.boolean().default(false),
+  }),
+  cancelCallback: z.strictObject({ callbackId: z.uuid() }),
+  listCallbacks: z.strictObject({}),
+  /** A call-back fell due: the desktop app shows a system notification; elsewhere nothing is shown. */
+  notifyCallback: z.strictObject({ callbackId: z.uuid() }),
   voidAttempt: z.strictObject({
     attemptId,
     reason: trimmed(limits.reason), // blank: the handler answers void.reasonRequired, clearer than a schema error
@@ -112,6 +125,10 @@ export interface OperationOutputs {
   recordAttempt: AttemptOutcome;
   giveReason: AttemptOutcome;
   undoAttempt: AttemptOutcome;
+  scheduleCallback: CallbackItem;
+  cancelCallback: { cancelled: boolean };
+  listCallbacks: CallbackList;
+  notifyCallback: { shown: boolean };
   voidAttempt: AttemptOutcome;
   listHistory: HistoryPage;
   importClients: ImportReport;

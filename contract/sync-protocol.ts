@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import type { Locale } from './errors.ts';
 import { limits } from './operations.ts';
-import { attemptRecordSchema, reasonRecordSchema, voidRecordSchema } from './records.ts';
+import { attemptRecordSchema, callbackRecordSchema, reasonRecordSchema, voidRecordSchema } from './records.ts';
 import type { ReasonDefinition } from './reasons.ts';
 import type { PushRecordKind } from './enums.ts';
 import { text } from './text-schema.ts';
@@ -31,6 +31,12 @@ export const protocolFeatures = [
   'attempt.reason',
   /** GET /v1/me may carry `reasons`: the site's own reason list, which desks use instead of the defaults. */
   'site.reasons',
+  /**
+   * A push may carry 'callback' items (contract/records.ts callbackRecordSchema); pulls send
+   * 'callback' changes to devices that name 'callback' in `x-desk-kinds`. /v1/me may carry
+   * `callbackHandoverMinutes`: after that long past due, an agent's open call-back is the team's.
+   */
+  'record.callback',
 ] as const;
 export type ProtocolFeature = (typeof protocolFeatures)[number];
 
@@ -68,6 +74,7 @@ export const pushItemSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('attempt'), record: attemptRecordSchema }),
   z.strictObject({ kind: z.literal('void'), record: voidRecordSchema }),
   z.strictObject({ kind: z.literal('reason'), record: reasonRecordSchema }),
+  z.strictObject({ kind: z.literal('callback'), record: callbackRecordSchema }),
 ]);
 export type PushItem = z.infer<typeof pushItemSchema>;
 
@@ -132,7 +139,11 @@ export interface PushResponse extends EpochField {
 export type ChangeItem =
   | { kind: 'client'; record: ClientRecord }
   | { kind: 'attempt'; record: z.infer<typeof attemptRecordSchema> & { receivedAt: string; reason?: string } }
-  | { kind: 'void'; record: z.infer<typeof voidRecordSchema> & { receivedAt: string } };
+  | { kind: 'void'; record: z.infer<typeof voidRecordSchema> & { receivedAt: string } }
+  | { kind: 'callback'; record: z.infer<typeof callbackRecordSchema> & { receivedAt: string } };
+
+/** A device names the pulled kinds it reads beyond the baseline, comma-separated: `x-desk-kinds: callback`. */
+export const kindsHeader = 'x-desk-kinds';
 
 /** The largest change number: the database's bigint. Cursors are exact integers up to it, never floats. */
 export const maxCursor = 9_223_372_036_854_775_807n;
@@ -177,6 +188,8 @@ export interface MeResponse extends EpochField {
   features: ProtocolFeature[];
   /** The site's reason list (feature 'site.reasons'), when the server was given one. */
   reasons?: ReasonDefinition[];
+  /** Feature 'record.callback': minutes past due after which an agent's open call-back is the team's. */
+  callbackHandoverMinutes?: number;
 }
 
 /** GET /health */

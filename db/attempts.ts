@@ -16,6 +16,7 @@ import {
   type ReasonRecord,
   type VoidRecord,
 } from '../contract/index.ts';
+import { closeCallbacksByAttempt } from './callbacks.ts';
 import { clientExists, getClient } from './clients.ts';
 import { utcOffsetMinutes, type Clock } from './clock.ts';
 import type { UndoWindow } from './undo-window.ts';
@@ -248,6 +249,7 @@ export async function recordAttempt(
     await insertAttemptRecord(trx, record);
     await enqueueAttempt(trx, record, record.occurredAt);
     if (input.reason) await addReason(trx, record, input.reason, at);
+    await closeCallbacksByAttempt(trx, ctx, record.clientCode, record.id);
     return { attempt: { ...record, reason: input.reason ?? null, void: null }, client: await getClient(trx, record.clientCode) };
   });
 }

@@ -17,6 +17,7 @@ import {
   type SyncState,
 } from '../contract/index.ts';
 import { backupsDirOf, listBackups } from './backups.ts';
+import { cancelCallback, listCallbacks, scheduleCallback } from './callbacks.ts';
 import { giveReason, listHistory, recordAttempt, undoAttempt, voidAttempt, type ActingContext } from './attempts.ts';
 import { countClients, getClient, searchClients } from './clients.ts';
 import { systemClock, type Clock } from './clock.ts';
@@ -79,6 +80,8 @@ export interface DeskOptions {
    * performance.now(), or the given clock's time when a test moves one.
    */
   monotonicNow?: () => number;
+  /** The desktop app's system notification (Electron's Notification, from main); absent: the page shows its own. */
+  notify?: (notice: { title: string; body: string }) => boolean;
   emit?: EmitEvent;
   sync?: SyncControl;
 }
@@ -168,6 +171,19 @@ export function createDeskHandlers(local: LocalDatabase, options: DeskOptions = 
       return queued(outcome);
     },
     giveReason: async (input) => queued(await giveReason(db, await acting(), input, await loadReasons(db))),
+    scheduleCallback: async (input) => queued(await scheduleCallback(db, await acting(), input)),
+    cancelCallback: async ({ callbackId }) => queued(await cancelCallback(db, await acting(), callbackId)),
+    listCallbacks: async () => listCallbacks(db, { clock }, await agentIds()),
+    notifyCallback: async ({ callbackId }) => {
+      if (!options.notify) return { shown: false };
+      const { locale } = await loadSettings(db);
+      const list = await listCallbacks(db, { clock }, await agentIds());
+      const item = [...list.dueNow, ...list.overdue].find((c) => c.callbackId === callbackId);
+      if (!item) return { shown: false };
+      // Name and code only: a notification may show on a locked screen, so no note and no phone.
+      const title = locale === 'en' ? 'Call-back due' : 'Rappel à faire';
+      return { shown: options.notify({ title, body: `${item.clientName} (${item.clientCode})` }) };
+    },
     undoAttempt: async ({ attemptId }) => queued(await undoAttempt(db, await acting(), attemptId)),
     voidAttempt: async ({ attemptId, reason }) => queued(await voidAttempt(db, await acting(), attemptId, reason)),
     listHistory: (input) => listHistory(db, input),

@@ -34,14 +34,18 @@ export async function enqueueReason(trx: Kysely<Database>, record: ReasonRecord,
  */
 export async function countOutbox(db: Kysely<Database>): Promise<{ pending: number; dead: number }> {
   const features = await getMeta(db, serverFeaturesKey);
-  const reasonsWait = features !== null && !(await getServerFeatures(db)).includes('attempt.reason');
+  const listed = features === null ? null : await getServerFeatures(db);
+  const reasonsWait = listed !== null && !listed.includes('attempt.reason');
+  const callbacksWait = listed !== null && !listed.includes('record.callback');
   const rows = await db
     .selectFrom('outbox')
     .select(['state', 'kind', (eb) => eb.fn.countAll<number>().as('n')])
     .groupBy(['state', 'kind'])
     .execute();
   const count = (state: string) =>
-    rows.filter((r) => r.state === state && !(state === 'pending' && reasonsWait && r.kind === 'reason')).reduce((n, r) => n + Number(r.n), 0);
+    rows
+      .filter((r) => r.state === state && !(state === 'pending' && ((reasonsWait && r.kind === 'reason') || (callbacksWait && r.kind === 'callback'))))
+      .reduce((n, r) => n + Number(r.n), 0);
   return { pending: count('pending'), dead: count('dead') };
 }
 

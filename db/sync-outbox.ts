@@ -2,7 +2,7 @@
 
 import type { Kysely } from 'kysely';
 import type { PushRecordKind } from '../contract/enums.ts';
-import type { AttemptRecord, ReasonRecord, VoidRecord } from '../contract/records.ts';
+import type { AttemptRecord, CallbackRecord, ReasonRecord, VoidRecord } from '../contract/records.ts';
 import { enqueueAttempt, enqueueReason, enqueueVoid } from './outbox.ts';
 import type { Database } from './schema.ts';
 import { writeTransaction } from './tx.ts';
@@ -119,6 +119,26 @@ export async function requeueOwnRecords(trx: Kysely<Database>, deviceId: string,
       deviceId: v.device_id,
     };
     await enqueueVoid(trx, record, at);
+    count += 1;
+  }
+  const events = await trx.selectFrom('callback_events').selectAll().where('device_id', '=', deviceId).orderBy('at').orderBy('id').execute();
+  for (const e of events) {
+    if (queued.has(`callback:${e.id}`)) continue;
+    const record: CallbackRecord = {
+      id: e.id,
+      callbackId: e.callback_id,
+      event: e.event,
+      clientCode: e.client_code,
+      dueAt: e.due_at,
+      forAgentId: e.for_agent_id,
+      attemptId: e.attempt_id,
+      agentId: e.agent_id,
+      agentName: e.agent_name,
+      at: e.at,
+      utcOffsetMin: e.utc_offset_min,
+      deviceId: e.device_id,
+    };
+    await trx.insertInto('outbox').values({ kind: 'callback', record_id: e.id, payload: JSON.stringify(record), created_at: at, state: 'pending' }).execute();
     count += 1;
   }
   const reasons = await trx

@@ -8,7 +8,7 @@
 // reasons by attempt id, then the device, then the change counter), so two pushes wait for each other instead of deadlocking.
 
 import type { Kysely, Selectable } from 'kysely';
-import type { AttemptRecord, ReasonRecord, VoidRecord } from '../contract/records.ts';
+import type { AttemptRecord, CallbackRecord, ReasonRecord, VoidRecord } from '../contract/records.ts';
 import { pushLimits, type PushItemResult, type PushResponse } from '../contract/sync-protocol.ts';
 import type { CallerIdentity } from './auth.ts';
 import { keepClientStatuses } from './client-status.ts';
@@ -16,7 +16,7 @@ import { ProtocolFailure, itemError } from './failure.ts';
 import type { CheckedPush } from './push-items.ts';
 import { appendChanges, type Change } from './storage/changes.ts';
 import type { ServerDatabase } from './storage/database.ts';
-import type { AttemptReasonTable, AttemptTable, ServerSchema, VoidTable } from './storage/schema.ts';
+import type { AttemptReasonTable, AttemptTable, CallbackEventTable, ServerSchema, VoidTable } from './storage/schema.ts';
 import { writeTransaction } from './storage/tx.ts';
 import { recordPushingDevice } from './devices.ts';
 
@@ -74,7 +74,22 @@ const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 type Outcome = (outcome: PushItemResult['outcome'], error?: PushItemResult['error']) => PushItemResult;
 
-function outcomeFor(kind: 'attempt' | 'void' | 'reason', id: string): Outcome {
+function sameCallbackEvent(row: Selectable<CallbackEventTable>, record: CallbackRecord, agentId: string): boolean {
+  return (
+    row.callback_id === record.callbackId &&
+    row.event === record.event &&
+    row.client_code === record.clientCode &&
+    row.due_at === record.dueAt &&
+    row.for_agent_id === record.forAgentId &&
+    row.attempt_id === record.attemptId &&
+    row.agent_id === agentId &&
+    row.at === record.at &&
+    Number(row.utc_offset_min) === record.utcOffsetMin &&
+    row.device_id === record.deviceId
+  );
+}
+
+function outcomeFor(kind: 'attempt' | 'void' | 'reason' | 'callback', id: string): Outcome {
   return (outcome, error) => (error ? { kind, id, outcome, error } : { kind, id, outcome });
 }
 
@@ -97,6 +112,8 @@ class PushBatch {
   private readonly voids = new Map<string, Selectable<VoidTable>>();
   private readonly reasons = new Map<string, Selectable<AttemptReasonTable>>();
   private readonly plannedReasons: PlannedReason[] = [];
+  private readonly callbackEvents = new Map<string, Selectable<CallbackEventTable>>();
+  private readonly plannedCallbacks: { index: number; row: Selectable<CallbackEventTable>; record: CallbackRecord; result: Outcome }[] = [];
   private readonly clients = new Set<string>();
   /** Attempts this batch inserted whose own item has not been reached yet (a void before them is refused). */
   private readonly insertedNow = new Set<string>();
@@ -125,7 +142,8 @@ class PushBatch {
       if (item.kind === 'attempt') {
         attemptIds.add(item.record.id);
         clientCodes.add(item.record.clientCode);
-      } else attemptIds.add(item.record.attemptId);
+      } else if (item.kind === 'callback') clientCodes.add(item.record.clientCode);
+      else attemptIds.add(item.record.attemptId);
     }
     for (const ids of chunk([...attemptIds], 500)) {
       for (const row of await this.trx.selectFrom('attempts').selectAll().where('id', 'in', ids).execute()) this.attempts.set(row.id, row);
@@ -341,6 +359,70 @@ class PushBatch {
     }
   }
 
+  /**
+   * A call-back event: new ones are written in id order after the reasons (one lock order), each
+   * for a client the server knows; the same id again is a duplicate, or a conflict if it differs.
+   * Any agent may schedule, cancel or close a call-back: team call-backs are everyone's.
+   */
+  async callback(record: CallbackRecord, carriedId: string, index: number): Promise<PushItemResult> {
+    const result = outcomeFor('callback', carriedId);
+    const existing = this.callbackEvents.get(record.id) ?? (await this.storedCallbackEvent(record.id));
+    if (existing) {
+      return sameCallbackEvent(existing, record, this.caller.agentId) ? result('duplicate') : result('rejected', itemError('attempt.conflict', `call-back event ${record.id}`));
+    }
+    if (!this.clients.has(record.clientCode)) return result('rejected', itemError('client.unknown', record.clientCode));
+    const row: Selectable<CallbackEventTable> = {
+      id: record.id,
+      callback_id: record.callbackId,
+      event: record.event,
+      client_code: record.clientCode,
+      due_at: record.dueAt,
+      // A call-back "pour moi" is the pushing agent's, also when made before enrolment ('local:').
+      for_agent_id: record.forAgentId === null ? null : record.forAgentId === record.agentId ? this.caller.agentId : record.forAgentId,
+      attempt_id: record.attemptId,
+      agent_id: this.caller.agentId,
+      agent_name: this.caller.agentName,
+      at: record.at,
+      utc_offset_min: record.utcOffsetMin,
+      device_id: record.deviceId,
+      sent_agent_id: record.agentId,
+      received_at: this.receivedAt,
+    };
+    this.callbackEvents.set(record.id, row);
+    this.plannedCallbacks.push({ index, row, record, result });
+    this.changes.push({ kind: 'callback', ref: record.id });
+    return result('applied');
+  }
+
+  private async storedCallbackEvent(id: string): Promise<Selectable<CallbackEventTable> | undefined> {
+    return this.trx.selectFrom('callback_events').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async insertPlannedCallbacks(): Promise<void> {
+    if (this.plannedCallbacks.length === 0) return;
+    const sorted = [...this.plannedCallbacks].sort((a, b) => byText(a.row.id, b.row.id));
+    const inserted = new Set<string>();
+    for (const part of chunk(sorted, pushLimits.maxItems)) {
+      const rows = await this.trx
+        .insertInto('callback_events')
+        .values(part.map((p) => p.row))
+        .onConflict((oc) => oc.column('id').doNothing())
+        .returning('id')
+        .execute();
+      for (const { id } of rows) inserted.add(id);
+    }
+    const raced = this.plannedCallbacks.filter((p) => !inserted.has(p.row.id));
+    for (const planned of raced) {
+      const row = await this.storedCallbackEvent(planned.row.id);
+      if (!row) throw new Error(`call-back event ${planned.row.id} neither inserted nor found`);
+      this.results[planned.index] = sameCallbackEvent(row, planned.record, this.caller.agentId)
+        ? planned.result('duplicate')
+        : planned.result('rejected', itemError('attempt.conflict', `call-back event ${planned.row.id}`));
+    }
+    const lost = new Set(raced.map((p) => p.row.id));
+    this.changes = this.changes.filter((c) => c.kind !== 'callback' || !lost.has(c.ref));
+  }
+
   counts(): { attempts: number; voids: number } {
     return {
       attempts: this.changes.filter((c) => c.kind === 'attempt' && c.reason !== true).length,
@@ -375,10 +457,12 @@ export async function applyPushInTransaction(
     if (!checked.ok) batch.results.push(checked.result);
     else if (checked.item.kind === 'attempt') batch.results.push(await batch.attempt(checked.item.record, checked.carriedId));
     else if (checked.item.kind === 'void') batch.results.push(await batch.void(checked.item.record, checked.carriedId, index));
-    else batch.results.push(await batch.reason(checked.item.record, checked.carriedId, index));
+    else if (checked.item.kind === 'reason') batch.results.push(await batch.reason(checked.item.record, checked.carriedId, index));
+    else batch.results.push(await batch.callback(checked.item.record, checked.carriedId, index));
   }
   await batch.insertPlannedVoids();
   await batch.insertPlannedReasons();
+  await batch.insertPlannedCallbacks();
   await keepClientStatuses(trx, batch.statusChanges());
   await recordPushingDevice(trx, { deviceId: push.deviceId, agentId: caller.agentId, at: receivedAt, ...batch.counts() });
   await appendChanges(trx, batch.loggedChanges());

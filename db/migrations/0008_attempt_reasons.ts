@@ -1,9 +1,10 @@
 import { sql, type Kysely } from 'kysely';
-import { pushRecordKinds, sqlList } from '../../contract/enums.ts';
+import { sqlList } from '../../contract/enums.ts';
 
 // Why an attempt ended: one row per attempt, its own fact beside the attempt, which stays as it was
 // written (attempts_are_immutable). Given before the click (same transaction as the attempt) or in
-// the undo window after it; the first one stands. The outbox now also carries 'reason' records:
+// the undo window after it; the first one stands. The outbox now also carries 'reason' and 'callback'
+// records (written out: a shipped migration must not follow later changes of contract/enums.ts):
 // SQLite cannot change a CHECK, so the table is rebuilt with its rows, sequence and index.
 export async function up(db: Kysely<unknown>): Promise<void> {
   const statements = [
@@ -21,7 +22,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
      END`,
     `CREATE TABLE outbox_next (
        seq INTEGER PRIMARY KEY AUTOINCREMENT,
-       kind TEXT NOT NULL CHECK (kind IN (${sqlList(pushRecordKinds)})),
+       kind TEXT NOT NULL CHECK (kind IN (${sqlList(['attempt', 'void', 'reason', 'callback'])})),
        record_id TEXT NOT NULL,
        payload TEXT NOT NULL,
        created_at TEXT NOT NULL,

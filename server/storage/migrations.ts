@@ -74,7 +74,7 @@ const m0001: Migration = {
 
     await db.schema
       .createTable('voids')
-      .addColumn('attempt_id', 'text', (c) => c.primaryKey().references('attempts.id'))
+      .addColumn('attempt_id', 'text', (c) => c.primaryKey())
       .addColumn('agent_id', 'text', (c) => c.notNull().references('agents.id'))
       .addColumn('agent_name', 'text', (c) => c.notNull())
       .addColumn('voided_at', 'text', (c) => c.notNull())
@@ -357,11 +357,13 @@ const m0008: Migration = {
 
 // Why an attempt ended (feature 'attempt.reason'): its own append-only record, one per attempt, so
 // the attempt row itself never changes (migration 0002). Pulls join it onto the attempt they send.
+// No foreign key to attempts, for the reason of 0007: attempts are never deleted (0002), and a push
+// stores a reason only for an attempt it has read in its own transaction.
 const m0009: Migration = {
   async up(db: Kysely<any>): Promise<void> {
     await db.schema
       .createTable('attempt_reasons')
-      .addColumn('attempt_id', 'text', (c) => c.primaryKey().references('attempts.id'))
+      .addColumn('attempt_id', 'text', (c) => c.primaryKey())
       .addColumn('code', 'text', (c) => c.notNull())
       .addColumn('agent_id', 'text', (c) => c.notNull().references('agents.id'))
       .addColumn('agent_name', 'text', (c) => c.notNull())
@@ -371,6 +373,32 @@ const m0009: Migration = {
       .addColumn('sent_agent_id', 'text', (c) => c.notNull())
       .addColumn('received_at', 'text', (c) => c.notNull())
       .execute();
+  },
+};
+
+// Call-backs (feature 'record.callback'): each event (scheduled, done, cancelled) is its own
+// append-only row; pulls send them, as 'callback' changes, only to devices that name the kind.
+// No foreign key to clients (see 0007): a push stores an event only for a client it has read.
+const m0010: Migration = {
+  async up(db: Kysely<any>): Promise<void> {
+    await db.schema
+      .createTable('callback_events')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('callback_id', 'text', (c) => c.notNull())
+      .addColumn('event', 'text', (c) => c.notNull())
+      .addColumn('client_code', 'text', (c) => c.notNull())
+      .addColumn('due_at', 'text')
+      .addColumn('for_agent_id', 'text')
+      .addColumn('attempt_id', 'text')
+      .addColumn('agent_id', 'text', (c) => c.notNull().references('agents.id'))
+      .addColumn('agent_name', 'text', (c) => c.notNull())
+      .addColumn('at', 'text', (c) => c.notNull())
+      .addColumn('utc_offset_min', 'integer', (c) => c.notNull())
+      .addColumn('device_id', 'text', (c) => c.notNull())
+      .addColumn('sent_agent_id', 'text', (c) => c.notNull())
+      .addColumn('received_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('callback_events_by_callback').on('callback_events').column('callback_id').execute();
   },
 };
 
@@ -384,6 +412,7 @@ const migrations: Record<string, Migration> = {
   '0007_clients_kept_without_row_locks': m0007,
   '0008_supervision_console': m0008,
   '0009_attempt_reasons': m0009,
+  '0010_callback_events': m0010,
 };
 
 export const serverMigrations: MigrationProvider = {

@@ -2,7 +2,7 @@
 // PostgreSQL: times are UTC ISO 8601 text with milliseconds, so they compare and sort alike on both.
 
 import type { ColumnType } from 'kysely';
-import type { ConsoleAuditAction, ConsoleRole } from '../../contract/enums.ts';
+import type { CallbackEventCode, ChangeKind, ConsoleAuditAction, ConsoleRole } from '../../contract/enums.ts';
 
 export interface AgentTable {
   id: string;
@@ -112,8 +112,26 @@ export interface AttemptReasonTable {
   received_at: string;
 }
 
+/** One event of a call-back (feature 'record.callback'). */
+export interface CallbackEventTable {
+  id: string;
+  callback_id: string;
+  event: CallbackEventCode;
+  client_code: string;
+  due_at: string | null;
+  for_agent_id: string | null;
+  attempt_id: string | null;
+  agent_id: string;
+  agent_name: string;
+  at: string;
+  utc_offset_min: number;
+  device_id: string;
+  sent_agent_id: string;
+  received_at: string;
+}
+
 /** A reason logs its attempt again ('attempt'): the pull sends the attempt with its reason. */
-export type ChangeKind = 'client' | 'attempt' | 'void';
+export type { ChangeKind } from '../../contract/enums.ts';
 
 /** The change log that pulls read, in commit order (see changes.ts). */
 export interface ChangeTable {
@@ -217,6 +235,7 @@ export interface ServerSchema {
   attempts: AttemptTable;
   voids: VoidTable;
   attempt_reasons: AttemptReasonTable;
+  callback_events: CallbackEventTable;
   changes: ChangeTable;
   counters: CounterTable;
 }

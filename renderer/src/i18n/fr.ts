@@ -187,7 +187,7 @@ export const fr = {
       noDeadLetters: 'Aucun envoi refusé.',
       retry: 'Réessayer',
       requeued: (n: number) => `${n} ${plural(n, 'envoi remis', 'envois remis')} en file`,
-      kind: { attempt: 'Tentative', void: 'Annulation', reason: 'Motif' },
+      kind: { attempt: 'Tentative', void: 'Annulation', reason: 'Motif', callback: 'Rappel' },
       client: 'Client',
       reason: 'Motif',
       failedAt: 'Date',
