@@ -138,18 +138,19 @@ export async function cancelCallback(db: Kysely<Database>, ctx: ActingContext, c
 
 /**
  * An attempt on a client closes the open call-backs of that client this agent may take (its own,
- * the team's): the call was made. Call inside the attempt's transaction.
+ * the team's, another agent's handed over): the call was made. Call inside the attempt's transaction.
  */
 export async function closeCallbacksByAttempt(trx: Kysely<Database>, ctx: ActingContext, clientCode: string, attemptId: string): Promise<number> {
   const ids = [ctx.agent.id, ...ctx.formerAgentIds];
+  const now = ctx.clock.now();
+  const handoverBefore = new Date(now.getTime() - (await loadHandoverMinutes(trx)) * 60_000).toISOString();
   const open = await trx
     .selectFrom('callbacks')
     .select('callback_id')
     .where('client_code', '=', clientCode)
     .where('state', '=', 'open')
-    .where((eb) => eb.or([eb('for_agent_id', 'is', null), eb('for_agent_id', 'in', ids)]))
+    .where((eb) => eb.or([eb('for_agent_id', 'is', null), eb('for_agent_id', 'in', ids), eb('due_at', '<', handoverBefore)]))
     .execute();
-  const now = ctx.clock.now();
   for (const { callback_id } of open) {
     await recordEvent(trx, eventOf(ctx, now, { callbackId: callback_id, event: 'done', clientCode, dueAt: null, forAgentId: null, attemptId }));
   }

@@ -399,6 +399,25 @@ const m0010: Migration = {
       .addColumn('received_at', 'text', (c) => c.notNull())
       .execute();
     await db.schema.createIndex('callback_events_by_callback').on('callback_events').column('callback_id').execute();
+    // The change log's CHECK (0001) knew three kinds. PostgreSQL changes the constraint in place;
+    // SQLite cannot, so its table is rebuilt, rows and partial index with it (the kinds are written
+    // out: a shipped migration must not follow later changes of contract/enums.ts).
+    const kinds = sql`kind IN ('client', 'attempt', 'void', 'callback')`;
+    if (db.getExecutor().adapter instanceof PostgresAdapter) {
+      await sql`ALTER TABLE changes DROP CONSTRAINT IF EXISTS changes_kind_check`.execute(db);
+      await sql`ALTER TABLE changes ADD CONSTRAINT changes_kind_check CHECK (${kinds})`.execute(db);
+    } else {
+      await db.schema
+        .createTable('changes_next')
+        .addColumn('seq', 'bigint', (c) => c.primaryKey())
+        .addColumn('kind', 'text', (c) => c.notNull().check(kinds))
+        .addColumn('ref', 'text', (c) => c.notNull())
+        .execute();
+      await sql`INSERT INTO changes_next (seq, kind, ref) SELECT seq, kind, ref FROM changes`.execute(db);
+      await db.schema.dropTable('changes').execute();
+      await sql`ALTER TABLE changes_next RENAME TO changes`.execute(db);
+      await db.schema.createIndex('changes_by_client').on('changes').column('ref').where(sql.ref('kind'), '=', sql.lit('client')).execute();
+    }
   },
 };
 

@@ -73,6 +73,9 @@ describe.skipIf(gitReason !== null).each(backends)(`this release and the previou
     await newer.sync({ appVersion: '9.9.9' });
     await older.sync();
     await newer.desk.giveReason({ attemptId: later.attempt.id, code: 'no-answer' });
+    // Call-backs: the older desk never names the kind, so the server never sends it one.
+    await newer.desk.scheduleCallback({ clientCode: 'K1', when: 'in1h', forTeam: true });
+    await newer.desk.scheduleCallback({ clientCode: 'K2', when: 'tomorrowMorning', forTeam: false });
     await newer.sync({ appVersion: '9.9.9' });
     await older.sync();
     await newer.sync({ appVersion: '9.9.9' });
@@ -85,6 +88,7 @@ describe.skipIf(gitReason !== null).each(backends)(`this release and the previou
     expect(o.attempts).toHaveLength(4);
     expect(withoutDevice(o)).toEqual(withoutDevice(n));
     expect(Object.values(await newer.reasons()).sort()).toEqual(['no-answer', 'reached']);
+    expect((await newer.desk.listCallbacks({})).laterToday.map((c) => c.clientCode)).toEqual(['K1']);
     expect(await countRows(server.database.url)).toMatchObject({ attempts: 4, voids: 1 });
   });
 
@@ -109,6 +113,7 @@ describe.skipIf(gitReason !== null).each(backends)(`this release and the previou
     const voided = await newer.click('P2', 'success', 'Rappeler après 14 h');
     await newer.desk.giveReason({ attemptId: voided.attempt.id, code: 'relative' });
     await newer.desk.voidAttempt({ attemptId: voided.attempt.id, reason: 'Erreur' });
+    await newer.desk.scheduleCallback({ clientCode: 'P1', when: 'in1h', forTeam: true });
     await older.click('P1', 'success');
     const report = await newer.sync({ appVersion: '9.9.9' });
     expect(report.server).toEqual({ features: [], changed: false, requeued: 0 });
@@ -119,10 +124,10 @@ describe.skipIf(gitReason !== null).each(backends)(`this release and the previou
 
     const n = await newer.snapshot();
     const o = await older.snapshot();
-    // They wait, kept, for a server that takes them: not refused, not counted as waiting meanwhile.
-    expect(n.outbox).toEqual({ pending: 2, dead: 0 });
+    // Reasons and call-backs wait, kept, for a server that takes them: not refused, not counted as waiting.
     expect(await countOutbox(newer.local.db)).toEqual({ pending: 0, dead: 0 });
-    expect(await newer.local.db.selectFrom('outbox').select('kind').execute()).toEqual([{ kind: 'reason' }, { kind: 'reason' }]);
+    expect(n.outbox).toEqual({ pending: 3, dead: 0 });
+    expect((await newer.local.db.selectFrom('outbox').select('kind').orderBy('seq').execute()).map((o) => o.kind)).toEqual(['reason', 'reason', 'callback']);
     expect(Object.values(await newer.reasons()).sort()).toEqual(['busy', 'relative']);
     expect(withoutDevice(n)).toEqual(withoutDevice(o));
     expect(await countRows(database.url)).toMatchObject({ attempts: 3, voids: 1 });
