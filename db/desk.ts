@@ -80,8 +80,11 @@ export interface DeskOptions {
    * performance.now(), or the given clock's time when a test moves one.
    */
   monotonicNow?: () => number;
-  /** The desktop app's system notification (Electron's Notification, from main); absent: the page shows its own. */
-  notify?: (notice: { title: string; body: string }) => boolean;
+  /**
+   * The host shows 'callbackDue' events as system notifications (the desktop app: Electron's
+   * Notification, in main). Default false: the page shows its own, in-page.
+   */
+  systemNotices?: boolean;
   emit?: EmitEvent;
   sync?: SyncControl;
 }
@@ -175,14 +178,15 @@ export function createDeskHandlers(local: LocalDatabase, options: DeskOptions = 
     cancelCallback: async ({ callbackId }) => queued(await cancelCallback(db, await acting(), callbackId)),
     listCallbacks: async () => listCallbacks(db, { clock }, await agentIds()),
     notifyCallback: async ({ callbackId }) => {
-      if (!options.notify) return { shown: false };
+      if (!options.systemNotices) return { shown: false };
       const { locale } = await loadSettings(db);
       const list = await listCallbacks(db, { clock }, await agentIds());
       const item = [...list.dueNow, ...list.overdue].find((c) => c.callbackId === callbackId);
       if (!item) return { shown: false };
       // Name and code only: a notification may show on a locked screen, so no note and no phone.
       const title = locale === 'en' ? 'Call-back due' : 'Rappel à faire';
-      return { shown: options.notify({ title, body: `${item.clientName} (${item.clientCode})` }) };
+      emit('callbackDue', { title, body: `${item.clientName} (${item.clientCode})` });
+      return { shown: true };
     },
     undoAttempt: async ({ attemptId }) => queued(await undoAttempt(db, await acting(), attemptId)),
     voidAttempt: async ({ attemptId, reason }) => queued(await voidAttempt(db, await acting(), attemptId, reason)),

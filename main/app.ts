@@ -3,12 +3,12 @@
 // routes calls to it, and asks it to close (WAL checkpointed) on quit.
 
 import { join } from 'node:path';
-import { app, dialog, ipcMain, net, powerMonitor, safeStorage, session, type BrowserWindow } from 'electron';
+import { app, dialog, ipcMain, net, Notification, powerMonitor, safeStorage, session, type BrowserWindow } from 'electron';
 import type { Settings } from '../contract/model.ts';
 import { DatabaseStartError, startDatabase, type DatabaseClient, type DeskCall } from '../db/database-client.ts';
 import { preloadFile, resolveAppPage } from './app-page.ts';
 import { guardSession } from './hardening.ts';
-import { createEmitter, registerDeskIpc, type DeskIpc } from './ipc.ts';
+import { createEmitter, registerDeskIpc, withSystemNotices, type DeskIpc } from './ipc.ts';
 import { applyMenu } from './menu.ts';
 import { createStorageMenu } from './storage-menu.ts';
 import { watchOnline } from './online-watch.ts';
@@ -50,10 +50,10 @@ export async function startDesktopApp(env: DesktopEnvironment): Promise<DesktopA
 
   const userDataDir = app.getPath('userData');
   const appContents = () => (mainWindow && !mainWindow.isDestroyed() ? mainWindow.webContents : null);
-  const emit = createEmitter(appContents);
+  const emit = withSystemNotices(createEmitter(appContents), (notice) => new Notification(notice).show());
   let database: DatabaseClient;
   try {
-    database = await startDatabase({ file: join(userDataDir, databaseFileName), emit, sync: { appVersion: app.getVersion() }, keychain: safeStorage });
+    database = await startDatabase({ file: join(userDataDir, databaseFileName), emit, sync: { appVersion: app.getVersion() }, keychain: safeStorage, systemNotices: true });
   } catch (error) {
     console.error('[desk] cannot open the local database', error);
     const cause = error instanceof DatabaseStartError ? error.error.message : null;

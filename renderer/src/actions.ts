@@ -6,6 +6,7 @@ import { call, errorCodeOf } from './desk.ts';
 import { reasonLabel } from '../../contract/reasons.ts';
 import { currentLocale, currentT } from './i18n/index.ts';
 import { reportError, runReported } from './report.ts';
+import { useCallbacksStore } from './store/callbacks.ts';
 import { useFileStore } from './store/file.ts';
 import { useSearchStore } from './store/search.ts';
 import { useSettingsStore } from './store/settings.ts';
@@ -24,6 +25,8 @@ export function applyOutcome(outcome: AttemptOutcome): void {
   afterPaint(() => {
     useTodayStore.getState().refresh().catch(reportError);
     useSyncStore.getState().load().catch(reportError);
+    // An attempt closes its client's open call-backs.
+    useCallbacksStore.getState().load().catch(reportError);
   });
 }
 

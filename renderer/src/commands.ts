@@ -35,6 +35,8 @@ export function runShortcut(command: ShortcutCommand): void {
     }
     case 'reason':
       return focusReason();
+    case 'callbacks':
+      return useWorkspaceStore.getState().openDialog({ kind: 'callbacks' });
     case 'undoLast':
       return runReported(undoLast);
     case 'showShortcuts':

@@ -5,7 +5,9 @@
 
 import { afterEach, describe, expect, it } from 'vitest';
 import { DeskError, type CallbackList } from '../../contract/index.ts';
+import { withSystemNotices } from '../../main/ipc.ts';
 import { openServerDatabase } from '../../server/storage/database.ts';
+import { openTestDesk } from '../helpers/local-db.ts';
 import { ProtocolClient, postgresUnavailableReason, startTestServer, testClient, type Backend } from '../helpers/server.ts';
 import { TestDevice } from '../helpers/sync-device.ts';
 
@@ -153,5 +155,31 @@ describe.each(backends)('call-backs on %s', (backend) => {
     expect(declared.body.changes.filter((c: { kind: string }) => c.kind === 'callback')).toHaveLength(3);
     expect((await a.snapshot()).outbox).toEqual({ pending: 0, dead: 0 });
     expect(await a.unknownCount()).toBe(0);
+  });
+});
+
+describe('the notice when a call-back falls due', () => {
+  it('goes to the desktop host as a system notification (name and code only), never to the page; elsewhere the page shows its own', async () => {
+    const events: { event: string; payload: unknown }[] = [];
+    const shown: { title: string; body: string }[] = [];
+    const emit = withSystemNotices((event, payload) => events.push({ event, payload }), (notice) => shown.push(notice));
+    const app = await openTestDesk({ emit, systemNotices: true });
+    cleanups.push(() => app.cleanup());
+    await app.desk.seedDemoClients({ count: 2 });
+    const code = (await app.desk.searchClients({ query: '', status: 'all', offset: 0, limit: 1 })).items[0]!;
+    const item = await app.desk.scheduleCallback({ clientCode: code.code, when: 'in1h', forTeam: false });
+    // Not due yet: nothing said.
+    expect(await app.desk.notifyCallback({ callbackId: item.callbackId })).toEqual({ shown: false });
+    app.clock.advance(3600_000);
+    expect(await app.desk.notifyCallback({ callbackId: item.callbackId })).toEqual({ shown: true });
+    expect(shown).toEqual([{ title: 'Rappel à faire', body: `${code.name} (${code.code})` }]);
+    expect(events.filter((e) => e.event === 'callbackDue')).toEqual([]);
+
+    const web = await openTestDesk();
+    cleanups.push(() => web.cleanup());
+    await web.desk.seedDemoClients({ count: 1 });
+    const other = (await web.desk.searchClients({ query: '', status: 'all', offset: 0, limit: 1 })).items[0]!;
+    const due = await web.desk.scheduleCallback({ clientCode: other.code, when: { at: web.clock.now().toISOString() }, forTeam: true });
+    expect(await web.desk.notifyCallback({ callbackId: due.callbackId })).toEqual({ shown: false });
   });
 });

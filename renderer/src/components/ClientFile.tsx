@@ -4,6 +4,8 @@ import { formatDateTime } from '../format.ts';
 import { phoneView, telHref, whatsAppHref } from '../phone.ts';
 import { fileTitleId } from '../reveal.ts';
 import { useT } from '../i18n/index.ts';
+import { allCallbacks, useCallbacksStore } from '../store/callbacks.ts';
+import { useWorkspaceStore } from '../store/workspace.ts';
 import { useFileStore } from '../store/file.ts';
 import { History } from './History.tsx';
 import { RecordPanel } from './RecordPanel.tsx';
@@ -72,6 +74,7 @@ export function ClientFile() {
         </section>
       </div>
 
+      <CallbackPanel code={client.code} name={client.name} />
       <RecordPanel />
       <History />
     </article>
@@ -114,5 +117,28 @@ function Field({ label, children }: { label: string; children: ReactNode }) {
       <dt>{label}</dt>
       <dd>{children}</dd>
     </div>
+  );
+}
+
+/** "Rappeler…" and the client's open call-backs. */
+function CallbackPanel({ code, name }: { code: string; name: string }) {
+  const t = useT();
+  const list = useCallbacksStore((s) => s.list);
+  const open = list ? allCallbacks(list).filter((c) => c.clientCode === code) : [];
+  return (
+    <section className="callback-panel" aria-label={t.callbacks.openClient(name)}>
+      <button type="button" className="btn" onClick={() => useWorkspaceStore.getState().openDialog({ kind: 'callback', clientCode: code, clientName: name })}>
+        {t.callbacks.action}
+      </button>
+      {open.length > 0 && (
+        <ul className="callback-list">
+          {open.map((c) => (
+            <li key={c.callbackId}>
+              {formatDateTime(t, c.dueAt)} · {c.forAgentId === null ? t.callbacks.team : c.handedOver ? t.callbacks.handedOver(c.scheduledBy) : t.callbacks.mine}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
   );
 }

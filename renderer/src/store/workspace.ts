@@ -10,7 +10,9 @@ export type Dialog =
   | { kind: 'settings'; section?: 'sync' }
   | { kind: 'import' }
   | { kind: 'export' }
-  | { kind: 'void'; attempt: Attempt };
+  | { kind: 'void'; attempt: Attempt }
+  | { kind: 'callback'; clientCode: string; clientName: string }
+  | { kind: 'callbacks' };
 
 export interface UndoWindow {
   attemptId: string;
