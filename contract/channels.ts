@@ -12,6 +12,7 @@ export const operationNameList = [
   'scheduleCallback',
   'cancelCallback',
   'listCallbacks',
+  'nextClient',
   'notifyCallback',
   'voidAttempt',
   'listHistory',

@@ -106,6 +106,15 @@ export interface CallbackList {
   handoverMinutes: number;
 }
 
+/** The next client to call ("Client suivant") and why it comes now. */
+export interface NextClient {
+  code: string;
+  /** 'callback': a call-back is due; 'never': never attempted; 'retry': a failure whose retry time has come. */
+  why: 'callback' | 'never' | 'retry';
+  /** When it fell due (the call-back's time, or the retry's); null for a client never attempted. */
+  dueAt: string | null;
+}
+
 export interface AttemptOutcome {
   attempt: Attempt;
   client: Client;
@@ -166,6 +175,8 @@ export interface Settings {
   singleKeyShortcuts: boolean;
   lastChannel: string;
   clientCount: number;
+  /** After recording (once the undo window closes or a reason is given), open the next client by itself. */
+  autoAdvance: boolean;
   /** The reasons the picker offers: the site's list once a server sent one, else the defaults. */
   reasons: ReasonDefinition[];
 }

@@ -8,6 +8,7 @@ import type {
   AttemptOutcome,
   CallbackItem,
   CallbackList,
+  NextClient,
   Client,
   ClientPage,
   DeadLetter,
@@ -44,6 +45,7 @@ export const schemas = {
     locale: z.enum(['fr', 'en']).optional(),
     singleKeyShortcuts: z.boolean().optional(),
     lastChannel: trimmed(limits.channel).min(1).optional(),
+    autoAdvance: z.boolean().optional(),
   }),
   searchClients: z.strictObject({
     query: z.string().max(limits.query).default(''),
@@ -71,6 +73,8 @@ export const schemas = {
   }),
   cancelCallback: z.strictObject({ callbackId: z.uuid() }),
   listCallbacks: z.strictObject({}),
+  /** exclude: the clients to pass over (the one open, skipped). */
+  nextClient: z.strictObject({ exclude: z.array(clientCode).max(50).default([]) }),
   /** A call-back fell due: the desktop app shows a system notification; elsewhere nothing is shown. */
   notifyCallback: z.strictObject({ callbackId: z.uuid() }),
   voidAttempt: z.strictObject({
@@ -128,6 +132,7 @@ export interface OperationOutputs {
   scheduleCallback: CallbackItem;
   cancelCallback: { cancelled: boolean };
   listCallbacks: CallbackList;
+  nextClient: NextClient | null;
   notifyCallback: { shown: boolean };
   voidAttempt: AttemptOutcome;
   listHistory: HistoryPage;

@@ -26,6 +26,7 @@ import { seedDemoClients } from './demo.ts';
 import { exportHistory } from './export.ts';
 import { importClients } from './import.ts';
 import { countOutbox, listDeadLetters, retryDeadLetters } from './outbox.ts';
+import { nextClient } from './queue.ts';
 import { loadReasons } from './reasons.ts';
 import { loadSettings, saveSettings } from './settings.ts';
 import { todayCounts } from './stats.ts';
@@ -117,8 +118,8 @@ export function createDeskHandlers(local: LocalDatabase, options: DeskOptions = 
   }
 
   async function settings(): Promise<Settings> {
-    const { agent, locale, singleKeyShortcuts, lastChannel } = await loadSettings(db);
-    return { agent, locale, singleKeyShortcuts, lastChannel, deviceId, clientCount: await countClients(db), reasons: await loadReasons(db) };
+    const { agent, locale, singleKeyShortcuts, lastChannel, autoAdvance } = await loadSettings(db);
+    return { agent, locale, singleKeyShortcuts, lastChannel, autoAdvance, deviceId, clientCount: await countClients(db), reasons: await loadReasons(db) };
   }
 
   /** After a write: the connection may checkpoint once writes pause (db/checkpoint.ts). */
@@ -177,6 +178,7 @@ export function createDeskHandlers(local: LocalDatabase, options: DeskOptions = 
     scheduleCallback: async (input) => queued(await scheduleCallback(db, await acting(), input)),
     cancelCallback: async ({ callbackId }) => queued(await cancelCallback(db, await acting(), callbackId)),
     listCallbacks: async () => listCallbacks(db, { clock }, await agentIds()),
+    nextClient: async ({ exclude }) => nextClient(db, { agentIds: await agentIds(), now: clock.now(), reasons: await loadReasons(db), exclude }),
     notifyCallback: async ({ callbackId }) => {
       if (!options.systemNotices) return { shown: false };
       const { locale } = await loadSettings(db);

@@ -8,6 +8,7 @@ import * as m0003 from './0003_client_order.ts';
 import * as m0007 from './0007_sync_unknown.ts';
 import * as m0008 from './0008_attempt_reasons.ts';
 import * as m0009 from './0009_callbacks.ts';
+import * as m0010 from './0010_queue_index.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
@@ -16,6 +17,7 @@ const migrations: Record<string, Migration> = {
   '0007_sync_unknown': m0007,
   '0008_attempt_reasons': m0008,
   '0009_callbacks': m0009,
+  '0010_queue_index': m0010,
 };
 
 /** What this version of the app knows: a base with any other migration comes from a newer version. */

@@ -14,6 +14,7 @@ import { VoidDialog } from './dialogs/VoidDialog.tsx';
 import { CallbackDialog } from './dialogs/CallbackDialog.tsx';
 import { CallbacksDialog } from './dialogs/CallbacksDialog.tsx';
 import { watchCallbacks } from './callbacks.ts';
+import { nextClientNow } from './actions.ts';
 import { useCallbacksStore } from './store/callbacks.ts';
 import { StorageProblem } from './components/StorageProblem.tsx';
 import type { StorageState } from '../../contract/model.ts';
@@ -21,7 +22,7 @@ import { call, messageOf } from './desk.ts';
 import { useDeskEvents, useDocumentLanguage, useGlobalShortcuts } from './hooks.ts';
 import { defaultLocale, useT } from './i18n/index.ts';
 import { dictionaryOf } from './i18n/index.ts';
-import { reportError } from './report.ts';
+import { reportError, runReported } from './report.ts';
 import { startClock } from './store/clock.ts';
 import { useSearchStore } from './store/search.ts';
 import { useSettingsStore } from './store/settings.ts';
@@ -112,6 +113,9 @@ function Workspace() {
             </button>
             <button type="button" className="btn btn-quiet" onClick={() => openDialog({ kind: 'export' })}>
               {t.app.exportHistory}
+            </button>
+            <button type="button" className="btn" aria-keyshortcuts="Alt+N" onClick={() => runReported(nextClientNow)}>
+              {t.queue.next} <kbd aria-hidden="true">Alt+N</kbd>
             </button>
             <button type="button" className="btn btn-quiet" aria-keyshortcuts="Alt+R" onClick={() => openDialog({ kind: 'callbacks' })}>
               {t.callbacks.worklist} <CallbackCount /> <kbd aria-hidden="true">Alt+R</kbd>

@@ -80,6 +80,7 @@ function openUndoWindow(attempt: Attempt, clientName: string): void {
     expiresAt: Date.now() + undoWindowMs,
   };
   useWorkspaceStore.getState().openUndo(window);
+  advanceAfter(window, undoWindowMs + 100);
   // What was recorded for whom: the agent may already be on the next client when it shows.
   undoToastId = toasts.push({
     kind: 'success',
@@ -148,6 +149,7 @@ export async function pickReason(code: string | null): Promise<void> {
   const outcome = await call('giveReason', { attemptId: undo.attemptId, code });
   useWorkspaceStore.getState().reasonGiven(undo.attemptId, code);
   applyOutcome(outcome);
+  advanceAfter(undo, 0);
   useToastStore.getState().push({ kind: 'info', text: currentT().record.reasonGiven(reasonName(code), undo.clientName) });
 }
 
@@ -160,6 +162,37 @@ export function focusReason(): void {
 }
 
 export const reasonGroupId = 'attempt-reason';
+
+/** "Client suivant" (Alt+N): the queue's next client, passing over the one open; says so when there is none. */
+export async function nextClientNow(): Promise<void> {
+  const current = useFileStore.getState().code;
+  const next = await call('nextClient', { exclude: current ? [current] : [] });
+  const t = currentT();
+  if (!next) {
+    useToastStore.getState().push({ kind: 'info', text: t.queue.empty });
+    return;
+  }
+  await useFileStore.getState().open(next.code);
+  const name = useFileStore.getState().client?.name ?? next.code;
+  useToastStore.getState().push({ kind: 'info', text: t.queue.opened(name, t.queue.why[next.why]) });
+}
+
+let advanceTimer: ReturnType<typeof setTimeout> | undefined;
+
+/**
+ * With the setting on, the desk moves to the next client by itself after recording: once the undo
+ * window has passed (not undone), or at once when the reason is given, and only if the agent is
+ * still on that client's file.
+ */
+function advanceAfter(window: UndoWindow, delayMs: number): void {
+  clearTimeout(advanceTimer);
+  if (!useSettingsStore.getState().settings?.autoAdvance) return;
+  advanceTimer = setTimeout(() => {
+    const { undo, pastUndo } = useWorkspaceStore.getState();
+    const stillThere = undo?.attemptId === window.attemptId || pastUndo?.attemptId === window.attemptId;
+    if (stillThere && useFileStore.getState().code === window.clientCode) runReported(nextClientNow);
+  }, delayMs);
+}
 
 export async function voidAttempt(attemptId: string, reason: string): Promise<AttemptOutcome> {
   const outcome = await call('voidAttempt', { attemptId, reason });

@@ -28,6 +28,7 @@ export const shortcutTable: readonly Shortcut[] = [
   { id: 'channel', keys: [key('Alt+1…5'), key('1…5', true)] },
   { id: 'reason', keys: [key('Alt+M')] },
   { id: 'callbacks', keys: [key('Alt+R')] },
+  { id: 'nextClient', keys: [key('Alt+N')] },
   { id: 'undoLast', keys: [key('Ctrl+Z')] },
   { id: 'showShortcuts', keys: [key('?', true)] },
   { id: 'closeDialog', keys: [key('Escape')] },
@@ -45,6 +46,7 @@ export type ShortcutCommand =
   | { kind: 'channel'; index: number }
   | { kind: 'reason' }
   | { kind: 'callbacks' }
+  | { kind: 'nextClient' }
   /** `native`: the key keeps its own meaning too (undo the typing) while the desk says its piece. */
   | { kind: 'undoLast'; native?: true }
   | { kind: 'showShortcuts' };
@@ -97,6 +99,7 @@ export function matchShortcut(e: KeyPress, ctx: ShortcutContext): ShortcutComman
   if (e.altKey && !ctrl) {
     if (e.code === 'KeyS') return { kind: 'recordSuccess' };
     if (e.code === 'KeyR') return { kind: 'callbacks' };
+    if (e.code === 'KeyN') return { kind: 'nextClient' };
     if (e.code === 'KeyE') return { kind: 'recordFailure' };
     // M moves on AZERTY (where QWERTY has ';'): the character, Windows' or macOS' (µ), or the QWERTY key.
     if (e.key === 'm' || e.key === 'M' || e.key === 'µ' || e.code === 'KeyM') return { kind: 'reason' };

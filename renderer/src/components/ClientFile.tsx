@@ -7,6 +7,7 @@ import { useT } from '../i18n/index.ts';
 import { allCallbacks, useCallbacksStore } from '../store/callbacks.ts';
 import { useWorkspaceStore } from '../store/workspace.ts';
 import { useFileStore } from '../store/file.ts';
+import { useSettingsStore } from '../store/settings.ts';
 import { History } from './History.tsx';
 import { RecordPanel } from './RecordPanel.tsx';
 import { RelativeTime } from './RelativeTime.tsx';
@@ -71,6 +72,7 @@ export function ClientFile() {
             )}
           </p>
           <p className="status-count">{t.file.attemptCount(client.attemptCount)}</p>
+          <FlaggedNumber />
         </section>
       </div>
 
@@ -141,4 +143,14 @@ function CallbackPanel({ code, name }: { code: string; name: string }) {
       )}
     </section>
   );
+}
+
+/** "Faux numéro" and the like stop the queue and flag the number: said on the file, from its latest attempt. */
+function FlaggedNumber() {
+  const t = useT();
+  const latest = useFileStore((s) => s.history.find((a) => a.void === null) ?? null);
+  const reasons = useSettingsStore((s) => s.settings?.reasons ?? []);
+  const rule = latest?.reason ? reasons.find((r) => r.code === latest.reason)?.retry : undefined;
+  if (!rule || rule.kind !== 'stop' || !rule.flag) return null;
+  return <p className="flagged">{t.queue.flagged}</p>;
 }

@@ -39,6 +39,7 @@ function GeneralSettings() {
   const [language, setLanguage] = useState<Locale>(locale);
   const [agentName, setAgentName] = useState(settings?.agent?.name ?? '');
   const [singleKeys, setSingleKeys] = useState(settings?.singleKeyShortcuts ?? true);
+  const [autoAdvance, setAutoAdvance] = useState(settings?.autoAdvance ?? false);
   const [failure, setFailure] = useState<string | null>(null);
 
   async function save(e: React.FormEvent) {
@@ -49,6 +50,7 @@ function GeneralSettings() {
       const saved = await update({
         locale: language,
         singleKeyShortcuts: singleKeys,
+        autoAdvance,
         ...(name ? { agentName: name } : {}),
       });
       useToastStore.getState().push({ kind: 'success', text: dictionaryOf(saved.locale).settingsDialog.saved });
@@ -74,6 +76,10 @@ function GeneralSettings() {
       <label className="checkbox">
         <input type="checkbox" checked={singleKeys} onChange={(e) => setSingleKeys(e.target.checked)} />
         {t.settingsDialog.singleKeys}
+      </label>
+      <label className="checkbox">
+        <input type="checkbox" checked={autoAdvance} onChange={(e) => setAutoAdvance(e.target.checked)} />
+        {t.settingsDialog.autoAdvance}
       </label>
       {failure && (
         <p className="field-error" role="alert">
