@@ -13,9 +13,21 @@ export const voidKinds = ['undo', 'void'] as const;
 export type VoidKindCode = (typeof voidKinds)[number];
 
 /** What a device pushes (its outbox) and what a server sends back (its change log). */
-export const pushRecordKinds = ['attempt', 'void'] as const;
+/** 'reason': why an attempt ended as it did, its own small record (docs/sync-protocol.md, feature 'attempt.reason'). */
+export const pushRecordKinds = ['attempt', 'void', 'reason', 'callback'] as const;
 export type PushRecordKind = (typeof pushRecordKinds)[number];
-export const changeKinds = ['client', 'attempt', 'void'] as const;
+export const changeKinds = ['client', 'attempt', 'void', 'callback'] as const;
+
+/**
+ * Pulled kinds beyond the baseline (client, attempt, void): a device names those it reads in the
+ * `x-desk-kinds` header, and a server sends it no other (docs/sync-protocol.md).
+ */
+export const declarableChangeKinds = ['callback'] as const;
+export type DeclarableChangeKind = (typeof declarableChangeKinds)[number];
+
+/** What happens to a call-back: each is its own append-only record (a call-back event). */
+export const callbackEvents = ['scheduled', 'done', 'cancelled'] as const;
+export type CallbackEventCode = (typeof callbackEvents)[number];
 export type ChangeKind = (typeof changeKinds)[number];
 
 /** Well-known channels; any short free text is accepted too, as in the original need. */

@@ -39,6 +39,34 @@ const catalog = {
     fr: (p) => `Le délai d’annulation (${p.seconds} s) est dépassé : annulez-la avec un motif.`,
     en: (p) => `The undo window (${p.seconds} s) has passed: void it with a reason.`,
   },
+  'reason.expired': {
+    fr: (p) => `Le motif se choisit dans les ${p.seconds} s qui suivent l’enregistrement : ce délai est passé.`,
+    en: (p) => `A reason can be picked within ${p.seconds} s of recording: that time has passed.`,
+  },
+  'reason.alreadyGiven': {
+    fr: () => 'Cette tentative a déjà un motif : pour en changer, annulez-la (Ctrl+Z) et enregistrez-la de nouveau.',
+    en: () => 'This attempt already has a reason: to change it, undo it (Ctrl+Z) and record it again.',
+  },
+  'reason.notAuthor': {
+    fr: () => 'Seul l’agent qui a enregistré cette tentative peut en donner le motif.',
+    en: () => 'Only the agent who recorded this attempt can give its reason.',
+  },
+  'reason.wrongStatus': {
+    fr: (p) => `Ce motif ne va pas avec ce résultat (${p.code}).`,
+    en: (p) => `This reason does not fit this result (${p.code}).`,
+  },
+  'callback.past': {
+    fr: () => 'Choisissez une date et une heure à venir pour le rappel.',
+    en: () => 'Choose a date and time still to come for the call-back.',
+  },
+  'callback.tooLate': {
+    fr: () => 'Il est trop tard pour « cet après-midi » : choisissez « dans 1 h » ou une heure.',
+    en: () => 'It is too late for “this afternoon”: choose “in 1 hour” or a time.',
+  },
+  'callback.notFound': {
+    fr: () => 'Ce rappel n’existe pas ou n’est plus ouvert.',
+    en: () => 'This call-back does not exist or is no longer open.',
+  },
   'void.reasonRequired': {
     fr: () => 'Un motif est obligatoire pour annuler une tentative.',
     en: () => 'A reason is required to void an attempt.',

@@ -9,6 +9,8 @@ export interface DeskEvents {
   databaseState: DatabaseState;
   /** A menu accelerator was used; the renderer runs the same action as the button. */
   menuCommand: MenuCommand;
+  /** A call-back fell due: for the desktop host's system notification (main shows it; the page is not sent it). */
+  callbackDue: { title: string; body: string };
 }
 
 export const menuCommands = [

@@ -7,3 +7,5 @@ export * from './dispatch.ts';
 export * from './text.ts';
 export * from './records.ts';
 export * from './enums.ts';
+export * from './reasons.ts';
+export * from './reason-schema.ts';

@@ -22,4 +22,6 @@ export const limits = {
   pinMax: 12,
   /** Idle minutes before the session locks (0: never); the policy may set it. */
   lockAfterMinutesMax: 24 * 60,
+  /** Default: an agent's open call-back becomes the team's this long after it fell due (a site may set its own). */
+  callbackHandoverMinutes: 60,
 } as const;

@@ -1,6 +1,7 @@
 // The business objects as every process sees them. Plain data: they cross IPC and HTTP unchanged.
 
 import type { Locale } from './errors.ts';
+import type { ReasonDefinition } from './reasons.ts';
 
 import type { AttemptStatusCode, ExportFormat as ExportFormatCode, KnownChannel, PolicyLockedSetting, PushRecordKind, SyncNoticeCode, VoidKindCode } from './enums.ts';
 
@@ -71,7 +72,47 @@ export interface Attempt {
   channel: string;
   note: string | null;
   deviceId: string;
+  /** Why it ended so (a code of the reason list, maybe one this desk does not know); null: none given. */
+  reason: string | null;
   void: AttemptVoid | null;
+}
+
+/** The quick choices of "Rappeler…", read in the desk's local time. */
+export const callbackQuickChoices = ['in1h', 'afternoon', 'tomorrowMorning'] as const;
+export type CallbackQuickChoice = (typeof callbackQuickChoices)[number];
+/** "Cet après-midi" is 14:00 today: offered until 13:30. "Demain matin" is 9:00 tomorrow. */
+export const callbackTimes = { afternoonHour: 14, afternoonUntilMinutes: 13 * 60 + 30, morningHour: 9 } as const;
+
+export interface CallbackItem {
+  callbackId: string;
+  clientCode: string;
+  clientName: string;
+  dueAt: string;
+  /** null: for the whole team. */
+  forAgentId: string | null;
+  /** Scheduled for this agent. */
+  mine: boolean;
+  /** An agent's call-back still open long after it fell due: now the team's (the site's delay). */
+  handedOver: boolean;
+  scheduledBy: string;
+}
+
+/** The worklist "À rappeler": open call-backs this agent may take, in four groups, each by due time. */
+export interface CallbackList {
+  dueNow: CallbackItem[];
+  overdue: CallbackItem[];
+  laterToday: CallbackItem[];
+  later: CallbackItem[];
+  handoverMinutes: number;
+}
+
+/** The next client to call ("Client suivant") and why it comes now. */
+export interface NextClient {
+  code: string;
+  /** 'callback': a call-back is due; 'never': never attempted; 'retry': a failure whose retry time has come. */
+  why: 'callback' | 'never' | 'retry';
+  /** When it fell due (the call-back's time, or the retry's); null for a client never attempted. */
+  dueAt: string | null;
 }
 
 export interface AttemptOutcome {
@@ -89,6 +130,8 @@ export interface TodayCounts {
   attempts: number;
   successes: number;
   failures: number;
+  /** Today's attempts by reason code, most frequent first; attempts without a reason are not listed. */
+  byReason: { code: string; count: number }[];
 }
 
 export interface ImportRejectedLine {
@@ -150,6 +193,10 @@ export interface Settings {
   clientCount: number;
   /** Fixed by the site's policy (IT): shown but not editable. Absent: nothing is fixed. */
   lockedByPolicy?: PolicyLockedSetting[];
+  /** After recording (once the undo window closes or a reason is given), open the next client by itself. */
+  autoAdvance: boolean;
+  /** The reasons the picker offers: the site's list once a server sent one, else the defaults. */
+  reasons: ReasonDefinition[];
 }
 
 export type SyncPhase = 'disabled' | 'idle' | 'syncing' | 'offline' | 'error';

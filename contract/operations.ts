@@ -3,8 +3,12 @@
 // bridge, the renderer and the tests all read this file; nothing else defines a channel.
 
 import { z } from 'zod';
+import { callbackQuickChoices } from './model.ts';
 import type {
   AttemptOutcome,
+  CallbackItem,
+  CallbackList,
+  NextClient,
   Client,
   ClientPage,
   DeadLetter,
@@ -23,6 +27,7 @@ import type { Result } from './errors.ts';
 import type { ChannelOperationName } from './channels.ts';
 import { attemptStatuses, clientStatuses, exportFormats } from './enums.ts';
 import { limits } from './limits.ts';
+import { reasonCodeSchema } from './reason-schema.ts';
 import { text } from './text-schema.ts';
 
 // The limits live in a zod-free file so the renderer can read them without bundling zod.
@@ -44,6 +49,7 @@ export const schemas = {
     singleKeyShortcuts: z.boolean().optional(),
     lastChannel: trimmed(limits.channel).min(1).optional(),
     lockAfterMinutes: z.int().min(0).max(limits.lockAfterMinutesMax).optional(),
+    autoAdvance: z.boolean().optional(),
   }),
   searchClients: z.strictObject({
     query: z.string().max(limits.query).default(''),
@@ -57,8 +63,24 @@ export const schemas = {
     status: z.enum(attemptStatuses),
     channel: trimmed(limits.channel).min(1).optional(),
     note: trimmed(limits.note).optional(),
+    /** Picked before the click; never required. */
+    reason: reasonCodeSchema.optional(),
   }),
+  /** Picked right after the click, within the undo window: its own record, the attempt is not changed. */
+  giveReason: z.strictObject({ attemptId, code: reasonCodeSchema }),
   undoAttempt: z.strictObject({ attemptId }),
+  scheduleCallback: z.strictObject({
+    clientCode,
+    /** A quick choice schedules at once; a date and time comes from the dialog's field. */
+    when: z.union([z.enum(callbackQuickChoices), z.strictObject({ at: isoDate })]),
+    forTeam: z.boolean().default(false),
+  }),
+  cancelCallback: z.strictObject({ callbackId: z.uuid() }),
+  listCallbacks: z.strictObject({}),
+  /** exclude: the clients to pass over (the one open, skipped). */
+  nextClient: z.strictObject({ exclude: z.array(clientCode).max(50).default([]) }),
+  /** A call-back fell due: the desktop app shows a system notification; elsewhere nothing is shown. */
+  notifyCallback: z.strictObject({ callbackId: z.uuid() }),
   voidAttempt: z.strictObject({
     attemptId,
     reason: trimmed(limits.reason), // blank: the handler answers void.reasonRequired, clearer than a schema error
@@ -116,7 +138,13 @@ export interface OperationOutputs {
   searchClients: ClientPage;
   getClient: Client;
   recordAttempt: AttemptOutcome;
+  giveReason: AttemptOutcome;
   undoAttempt: AttemptOutcome;
+  scheduleCallback: CallbackItem;
+  cancelCallback: { cancelled: boolean };
+  listCallbacks: CallbackList;
+  nextClient: NextClient | null;
+  notifyCallback: { shown: boolean };
   voidAttempt: AttemptOutcome;
   listHistory: HistoryPage;
   importClients: ImportReport;

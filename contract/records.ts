@@ -2,8 +2,9 @@
 // Immutable facts; the same record applied twice changes nothing.
 
 import { z } from 'zod';
-import { attemptStatuses, voidKinds } from './enums.ts';
+import { attemptStatuses, callbackEvents, voidKinds } from './enums.ts';
 import { limits } from './limits.ts';
+import { reasonCodeSchema } from './reason-schema.ts';
 import { text } from './text-schema.ts';
 
 const iso = z.iso.datetime({ offset: false, precision: 3 });
@@ -33,3 +34,44 @@ export const voidRecordSchema = z.strictObject({
   deviceId: text().min(1).max(64),
 });
 export type VoidRecord = z.infer<typeof voidRecordSchema>;
+
+/**
+ * Why an attempt ended as it did, given by its author before the click or within the undo window.
+ * Its own record, never a change to the attempt (attempts are append-only): at most one per attempt,
+ * and the first one stands.
+ */
+export const reasonRecordSchema = z.strictObject({
+  attemptId: z.uuid(),
+  code: reasonCodeSchema,
+  agentId: text().min(1).max(64),
+  agentName: text().min(1).max(limits.agentName),
+  chosenAt: iso,
+  utcOffsetMin: z.int().min(-840).max(840),
+  deviceId: text().min(1).max(64),
+});
+export type ReasonRecord = z.infer<typeof reasonRecordSchema>;
+
+/**
+ * One event of a call-back: scheduled (when, for whom: an agent, or null for the whole team), done
+ * by an attempt, or cancelled. Events are facts; a call-back's state is read from them. `id` is the
+ * event's own id, `callbackId` the call-back's (the id of its 'scheduled' event).
+ */
+export const callbackRecordSchema = z
+  .strictObject({
+    id: z.uuid(),
+    callbackId: z.uuid(),
+    event: z.enum(callbackEvents),
+    clientCode: text().min(1).max(limits.clientCode),
+    dueAt: iso.nullable(),
+    forAgentId: text().min(1).max(64).nullable(),
+    attemptId: z.uuid().nullable(),
+    agentId: text().min(1).max(64),
+    agentName: text().min(1).max(limits.agentName),
+    at: iso,
+    utcOffsetMin: z.int().min(-840).max(840),
+    deviceId: text().min(1).max(64),
+  })
+  .refine((r) => (r.event === 'scheduled') === (r.dueAt !== null), { message: 'dueAt: given for scheduled, and only then', path: ['dueAt'] })
+  .refine((r) => r.event !== 'scheduled' || r.callbackId === r.id, { message: 'callbackId: a scheduled event names itself', path: ['callbackId'] })
+  .refine((r) => r.event === 'done' || r.attemptId === null, { message: 'attemptId: only a done event has one', path: ['attemptId'] });
+export type CallbackRecord = z.infer<typeof callbackRecordSchema>;

@@ -4,7 +4,8 @@
 import { z } from 'zod';
 import type { Locale } from './errors.ts';
 import { limits } from './operations.ts';
-import { attemptRecordSchema, voidRecordSchema } from './records.ts';
+import { attemptRecordSchema, callbackRecordSchema, reasonRecordSchema, voidRecordSchema } from './records.ts';
+import type { ReasonDefinition } from './reasons.ts';
 import type { PushRecordKind } from './enums.ts';
 import { text } from './text-schema.ts';
 
@@ -22,6 +23,20 @@ export const protocolFeatures = [
   'epoch',
   /** A push may carry `device`: the app's version and its outbox and dead-letter counts. */
   'push.deviceReport',
+  /**
+   * A push may carry 'reason' items (why an attempt ended, contract/records.ts reasonRecordSchema);
+   * pulled attempts carry `reason`, the code, once one is known (every reader gets it: older desks
+   * ignore the field).
+   */
+  'attempt.reason',
+  /** GET /v1/me may carry `reasons`: the site's own reason list, which desks use instead of the defaults. */
+  'site.reasons',
+  /**
+   * A push may carry 'callback' items (contract/records.ts callbackRecordSchema); pulls send
+   * 'callback' changes to devices that name 'callback' in `x-desk-kinds`. /v1/me may carry
+   * `callbackHandoverMinutes`: after that long past due, an agent's open call-back is the team's.
+   */
+  'record.callback',
 ] as const;
 export type ProtocolFeature = (typeof protocolFeatures)[number];
 
@@ -58,6 +73,8 @@ export type ClientRecord = z.infer<typeof clientRecordSchema>;
 export const pushItemSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('attempt'), record: attemptRecordSchema }),
   z.strictObject({ kind: z.literal('void'), record: voidRecordSchema }),
+  z.strictObject({ kind: z.literal('reason'), record: reasonRecordSchema }),
+  z.strictObject({ kind: z.literal('callback'), record: callbackRecordSchema }),
 ]);
 export type PushItem = z.infer<typeof pushItemSchema>;
 
@@ -121,8 +138,12 @@ export interface PushResponse extends EpochField {
 
 export type ChangeItem =
   | { kind: 'client'; record: ClientRecord }
-  | { kind: 'attempt'; record: z.infer<typeof attemptRecordSchema> & { receivedAt: string } }
-  | { kind: 'void'; record: z.infer<typeof voidRecordSchema> & { receivedAt: string } };
+  | { kind: 'attempt'; record: z.infer<typeof attemptRecordSchema> & { receivedAt: string; reason?: string } }
+  | { kind: 'void'; record: z.infer<typeof voidRecordSchema> & { receivedAt: string } }
+  | { kind: 'callback'; record: z.infer<typeof callbackRecordSchema> & { receivedAt: string } };
+
+/** A device names the pulled kinds it reads beyond the baseline, comma-separated: `x-desk-kinds: callback`. */
+export const kindsHeader = 'x-desk-kinds';
 
 /** The largest change number: the database's bigint. Cursors are exact integers up to it, never floats. */
 export const maxCursor = 9_223_372_036_854_775_807n;
@@ -165,6 +186,10 @@ export interface MeResponse extends EpochField {
   agentName: string;
   serverTime: string;
   features: ProtocolFeature[];
+  /** The site's reason list (feature 'site.reasons'), when the server was given one. */
+  reasons?: ReasonDefinition[];
+  /** Feature 'record.callback': minutes past due after which an agent's open call-back is the team's. */
+  callbackHandoverMinutes?: number;
 }
 
 /** GET /health */

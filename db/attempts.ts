@@ -12,13 +12,16 @@ import {
   type AttemptRecord,
   type AttemptStatus,
   type HistoryPage,
+  type ReasonDefinition,
+  type ReasonRecord,
   type VoidRecord,
 } from '../contract/index.ts';
+import { closeCallbacksByAttempt } from './callbacks.ts';
 import { clientExists, getClient } from './clients.ts';
 import { utcOffsetMinutes, type Clock } from './clock.ts';
 import type { UndoWindow } from './undo-window.ts';
 import { uuidv7 } from './ids.ts';
-import { enqueueAttempt, enqueueVoid } from './outbox.ts';
+import { enqueueAttempt, enqueueReason, enqueueVoid } from './outbox.ts';
 import type { AttemptTable, Database, VoidTable } from './schema.ts';
 import { applyNewAttempts, recomputeClientStatus } from './status.ts';
 import { writeTransaction } from './tx.ts';
@@ -40,6 +43,7 @@ type AttemptRow = Selectable<AttemptTable> & {
   voided_at: string | null;
   void_reason: string | null;
   void_kind: VoidTable['kind'] | null;
+  reason_code: string | null;
 };
 
 function toAttempt(row: AttemptRow): Attempt {
@@ -54,6 +58,7 @@ function toAttempt(row: AttemptRow): Attempt {
     channel: row.channel,
     note: row.note,
     deviceId: row.device_id,
+    reason: row.reason_code,
     void:
       row.voided_at === null
         ? null
@@ -71,6 +76,7 @@ function attemptsWithVoids(db: Kysely<Database>) {
   return db
     .selectFrom('attempts')
     .leftJoin('voids', 'voids.attempt_id', 'attempts.id')
+    .leftJoin('attempt_reasons', 'attempt_reasons.attempt_id', 'attempts.id')
     .selectAll('attempts')
     .select([
       'voids.agent_id as void_agent_id',
@@ -78,6 +84,7 @@ function attemptsWithVoids(db: Kysely<Database>) {
       'voids.voided_at as voided_at',
       'voids.reason as void_reason',
       'voids.kind as void_kind',
+      'attempt_reasons.code as reason_code',
     ]);
 }
 
@@ -88,7 +95,7 @@ export async function getAttempt(db: Kysely<Database>, id: string): Promise<Atte
 }
 
 export function recordFromAttempt(attempt: Attempt): AttemptRecord {
-  const { void: _void, ...record } = attempt;
+  const { void: _void, reason: _reason, ...record } = attempt;
   return record;
 }
 
@@ -160,10 +167,67 @@ export interface RecordAttemptInput {
   status: AttemptStatus;
   channel?: string | undefined;
   note?: string | undefined;
+  /** Picked before the click. */
+  reason?: string | undefined;
 }
 
-export async function recordAttempt(db: Kysely<Database>, ctx: ActingContext, input: RecordAttemptInput): Promise<AttemptOutcome> {
+/**
+ * Stores a reason beside its attempt and queues it as its own record, after the attempt's (a
+ * server that takes reasons checks the attempt is there first). Call inside a transaction.
+ */
+async function addReason(trx: Kysely<Database>, attempt: AttemptRecord, code: string, at: Date): Promise<void> {
+  const record: ReasonRecord = {
+    attemptId: attempt.id,
+    code,
+    agentId: attempt.agentId,
+    agentName: attempt.agentName,
+    chosenAt: at.toISOString(),
+    utcOffsetMin: utcOffsetMinutes(at),
+    deviceId: attempt.deviceId,
+  };
+  await trx
+    .insertInto('attempt_reasons')
+    .values({ attempt_id: record.attemptId, code: record.code, chosen_at: record.chosenAt, utc_offset_min: record.utcOffsetMin })
+    .execute();
+  await enqueueReason(trx, record, record.chosenAt);
+}
+
+/** A known code must fit the result; a code the list does not know (a site's newer one) is let through. */
+function checkReasonFits(reasons: readonly ReasonDefinition[], code: string, status: AttemptStatus): void {
+  const known = reasons.find((r) => r.code === code);
+  if (known && known.status !== status) throw new DeskError('reason.wrongStatus', { code });
+}
+
+/**
+ * Reasons that came with pulled attempts (a colleague's, or one's own from another device): kept
+ * beside attempts that are here, the first one standing. Call inside a transaction.
+ */
+export async function insertPulledReasons(trx: Kysely<Database>, attempts: readonly (AttemptRecord & { reason?: string | undefined })[]): Promise<number> {
+  const withReason = attempts.filter((a) => a.reason !== undefined);
+  let inserted = 0;
+  for (let i = 0; i < withReason.length; i += 400) {
+    const part = withReason.slice(i, i + 400);
+    const here = new Set(
+      (await trx.selectFrom('attempts').select('id').where('id', 'in', part.map((a) => a.id)).execute()).map((r) => r.id),
+    );
+    const rows = part
+      .filter((a) => here.has(a.id))
+      .map((a) => ({ attempt_id: a.id, code: a.reason!, chosen_at: a.occurredAt, utc_offset_min: a.utcOffsetMin }));
+    if (rows.length === 0) continue;
+    const result = await trx.insertInto('attempt_reasons').values(rows).onConflict((oc) => oc.column('attempt_id').doNothing()).executeTakeFirst();
+    inserted += Number(result.numInsertedOrUpdatedRows ?? 0n);
+  }
+  return inserted;
+}
+
+export async function recordAttempt(
+  db: Kysely<Database>,
+  ctx: ActingContext,
+  input: RecordAttemptInput,
+  reasons: readonly ReasonDefinition[] = [],
+): Promise<AttemptOutcome> {
   const at = ctx.clock.now();
+  if (input.reason) checkReasonFits(reasons, input.reason, input.status);
   const note = input.note?.trim();
   const record: AttemptRecord = {
     // Without options uuid keeps a per-process sequence: two clicks in the same millisecond still get
@@ -184,7 +248,34 @@ export async function recordAttempt(db: Kysely<Database>, ctx: ActingContext, in
     if (!(await clientExists(trx, record.clientCode))) throw new DeskError('client.notFound', { code: record.clientCode });
     await insertAttemptRecord(trx, record);
     await enqueueAttempt(trx, record, record.occurredAt);
-    return { attempt: { ...record, void: null }, client: await getClient(trx, record.clientCode) };
+    if (input.reason) await addReason(trx, record, input.reason, at);
+    await closeCallbacksByAttempt(trx, ctx, record.clientCode, record.id);
+    return { attempt: { ...record, reason: input.reason ?? null, void: null }, client: await getClient(trx, record.clientCode) };
+  });
+}
+
+/**
+ * The reason picked right after the click, while the undo window is open: its own record beside
+ * the attempt (which never changes), by the attempt's author, once.
+ */
+export async function giveReason(
+  db: Kysely<Database>,
+  ctx: ActingContext,
+  input: { attemptId: string; code: string },
+  reasons: readonly ReasonDefinition[] = [],
+): Promise<AttemptOutcome> {
+  const at = ctx.clock.now();
+  return writeTransaction(db, async (trx) => {
+    const attempt = await getAttempt(trx, input.attemptId);
+    if (attempt.agentId !== ctx.agent.id && !ctx.formerAgentIds.includes(attempt.agentId)) throw new DeskError('reason.notAuthor');
+    if (attempt.reason !== null) throw new DeskError('reason.alreadyGiven');
+    if (attempt.void) throw new DeskError('attempt.alreadyVoided');
+    if (at.getTime() - Date.parse(attempt.occurredAt) > limits.undoSeconds * 1000) {
+      throw new DeskError('reason.expired', { seconds: limits.undoSeconds });
+    }
+    checkReasonFits(reasons, input.code, attempt.status);
+    await addReason(trx, recordFromAttempt(attempt), input.code, at);
+    return { attempt: await getAttempt(trx, input.attemptId), client: await getClient(trx, attempt.clientCode) };
   });
 }
 

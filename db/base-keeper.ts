@@ -32,6 +32,8 @@ export interface KeeperOptions {
   /** Between two automatic backups; 0: none but the one at quit. */
   backupIntervalMs: number;
   backupAtQuit: boolean;
+  /** The host shows 'callbackDue' events as system notifications. */
+  systemNotices?: boolean;
   /** After a write failed on a full disk. */
   onDiskFull(local: LocalDatabase): void;
 }
@@ -114,7 +116,7 @@ export async function openBaseKeeper(options: KeeperOptions): Promise<BaseKeeper
       throw error;
     }
     if (syncHost && lastOnline !== null) syncHost.setOnline(lastOnline);
-    const handlers = withStorageErrors(createDeskHandlers(local, { emit: options.emit, ...(syncHost ? { sync: syncHost.control } : {}) }), () =>
+    const handlers = withStorageErrors(createDeskHandlers(local, { emit: options.emit, systemNotices: options.systemNotices ?? false, ...(syncHost ? { sync: syncHost.control } : {}) }), () =>
       options.onDiskFull(local),
     );
     return { local, syncHost, handlers };

@@ -29,6 +29,8 @@ export interface DatabaseClientOptions {
   /** Where the worker's events go (import progress, sync state) and where databaseState is told. */
   emit: EmitEvent;
   sync?: DatabaseStartData['sync'];
+  /** The host shows system notifications for 'callbackDue' events (the desktop app); default false. */
+  systemNotices?: boolean;
   /** Electron's safeStorage, for the sync host's token; without one the token is kept plain. */
   keychain?: Keychain;
   workerUrl?: URL;
@@ -91,6 +93,7 @@ export async function startDatabase(options: DatabaseClientOptions): Promise<Dat
     sync: options.sync ?? false,
     backupIntervalMs: options.backupIntervalMs ?? defaultBackupIntervalMs,
     backupAtQuit: options.backupAtQuit ?? true,
+    systemNotices: options.systemNotices ?? false,
   };
   const pending = new Map<number, Pending>();
   let nextId = 1;

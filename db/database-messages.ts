@@ -18,6 +18,8 @@ export interface DatabaseStartData {
   backupIntervalMs: number;
   /** False only for the benchmark, whose throw-away copy of a large base needs none. */
   backupAtQuit: boolean;
+  /** The host turns 'callbackDue' events into system notifications (the desktop app). */
+  systemNotices?: boolean;
 }
 
 /** What only main asks (from its menu and dialogs), never the page: file paths chosen by the agent. */

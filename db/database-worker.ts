@@ -73,7 +73,7 @@ const walRetryMs = 2000;
 async function run(): Promise<void> {
   let keeper: BaseKeeper;
   try {
-    keeper = await openBaseKeeper({ file: start.file, sync: start.sync, keychain, emit, backupIntervalMs: start.backupIntervalMs, backupAtQuit: start.backupAtQuit, onDiskFull: releaseWal });
+    keeper = await openBaseKeeper({ file: start.file, sync: start.sync, keychain, emit, backupIntervalMs: start.backupIntervalMs, backupAtQuit: start.backupAtQuit, systemNotices: start.systemNotices ?? false, onDiskFull: releaseWal });
   } catch (error) {
     const named = storageError(error);
     send({

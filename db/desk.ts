@@ -17,7 +17,8 @@ import {
   type SyncState,
 } from '../contract/index.ts';
 import { backupsDirOf, listBackups } from './backups.ts';
-import { listHistory, recordAttempt, undoAttempt, voidAttempt, type ActingContext } from './attempts.ts';
+import { cancelCallback, listCallbacks, scheduleCallback } from './callbacks.ts';
+import { giveReason, listHistory, recordAttempt, undoAttempt, voidAttempt, type ActingContext } from './attempts.ts';
 import { countClients, getClient, searchClients } from './clients.ts';
 import { systemClock, type Clock } from './clock.ts';
 import type { LocalDatabase } from './connection.ts';
@@ -25,6 +26,8 @@ import { seedDemoClients } from './demo.ts';
 import { exportHistory } from './export.ts';
 import { importClients } from './import.ts';
 import { countOutbox, listDeadLetters, retryDeadLetters } from './outbox.ts';
+import { nextClient } from './queue.ts';
+import { loadReasons } from './reasons.ts';
 import { loadSettings, saveSettings } from './settings.ts';
 import { agentSession, createProfile, isLocked, lockSession, nameAgent, setLockAfterMinutes, signIn, signOut } from './agent-profiles.ts';
 import { writeTransaction } from './tx.ts';
@@ -80,6 +83,11 @@ export interface DeskOptions {
    * performance.now(), or the given clock's time when a test moves one.
    */
   monotonicNow?: () => number;
+  /**
+   * The host shows 'callbackDue' events as system notifications (the desktop app: Electron's
+   * Notification, in main). Default false: the page shows its own, in-page.
+   */
+  systemNotices?: boolean;
   emit?: EmitEvent;
   sync?: SyncControl;
 }
@@ -114,8 +122,8 @@ export function createDeskHandlers(local: LocalDatabase, options: DeskOptions = 
   }
 
   async function settings(): Promise<Settings> {
-    const { agent, locale, singleKeyShortcuts, lastChannel } = await loadSettings(db);
-    return { agent, locale, singleKeyShortcuts, lastChannel, deviceId, clientCount: await countClients(db) };
+    const { agent, locale, singleKeyShortcuts, lastChannel, autoAdvance } = await loadSettings(db);
+    return { agent, locale, singleKeyShortcuts, lastChannel, autoAdvance, deviceId, clientCount: await countClients(db), reasons: await loadReasons(db) };
   }
 
   let signInQueue: Promise<unknown> = Promise.resolve();
@@ -192,9 +200,25 @@ export function createDeskHandlers(local: LocalDatabase, options: DeskOptions = 
     searchClients: (input) => searchClients(db, input),
     getClient: ({ code }) => getClient(db, code),
     recordAttempt: async (input) => {
-      const outcome = await recordAttempt(db, await acting(), input);
+      const outcome = await recordAttempt(db, await acting(), input, await loadReasons(db));
       undoWindow.recorded(outcome.attempt.id);
       return queued(outcome);
+    },
+    giveReason: async (input) => queued(await giveReason(db, await acting(), input, await loadReasons(db))),
+    scheduleCallback: async (input) => queued(await scheduleCallback(db, await acting(), input)),
+    cancelCallback: async ({ callbackId }) => queued(await cancelCallback(db, await acting(), callbackId)),
+    listCallbacks: async () => listCallbacks(db, { clock }, await agentIds()),
+    nextClient: async ({ exclude }) => nextClient(db, { agentIds: await agentIds(), now: clock.now(), reasons: await loadReasons(db), exclude }),
+    notifyCallback: async ({ callbackId }) => {
+      if (!options.systemNotices) return { shown: false };
+      const { locale } = await loadSettings(db);
+      const list = await listCallbacks(db, { clock }, await agentIds());
+      const item = [...list.dueNow, ...list.overdue].find((c) => c.callbackId === callbackId);
+      if (!item) return { shown: false };
+      // Name and code only: a notification may show on a locked screen, so no note and no phone.
+      const title = locale === 'en' ? 'Call-back due' : 'Rappel à faire';
+      emit('callbackDue', { title, body: `${item.clientName} (${item.clientCode})` });
+      return { shown: true };
     },
     undoAttempt: async ({ attemptId }) => queued(await undoAttempt(db, await acting(), attemptId)),
     voidAttempt: async ({ attemptId, reason }) => queued(await voidAttempt(db, await acting(), attemptId, reason)),
@@ -213,7 +237,7 @@ export function createDeskHandlers(local: LocalDatabase, options: DeskOptions = 
       return { cancelled: control !== undefined };
     },
     // The file speaks the interface's language: its header, results and channels as the agent reads them.
-    exportHistory: async (input) => exportHistory(db, input, clock.now(), (await loadSettings(db)).locale),
+    exportHistory: async (input) => exportHistory(db, input, clock.now(), (await loadSettings(db)).locale, await loadReasons(db)),
     todayCounts: async () => todayCounts(db, await agentIds(), clock.now()),
     seedDemoClients: async ({ count }) => ({
       inserted: await written(seedDemoClients(db, count, clock.now().toISOString())),

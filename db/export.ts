@@ -5,7 +5,7 @@
 import { stringify } from 'csv-stringify/sync';
 import type { Kysely } from 'kysely';
 import writeXlsxFile, { type Cell, type Row } from 'write-excel-file/node';
-import type { ExportFormat, HistoryExport, KnownChannel, Locale } from '../contract/index.ts';
+import { defaultReasons, reasonLabel, type ExportFormat, type HistoryExport, type KnownChannel, type Locale, type ReasonDefinition } from '../contract/index.ts';
 import type { Database } from './schema.ts';
 
 export interface ExportFilter {
@@ -46,6 +46,7 @@ export const exportWords: Record<Locale, ExportWords> = {
       'Code client',
       'Nom du client',
       'Résultat',
+      'Motif',
       'Canal',
       'Note',
       'Agent',
@@ -70,6 +71,7 @@ export const exportWords: Record<Locale, ExportWords> = {
       'Client code',
       'Client name',
       'Result',
+      'Reason',
       'Channel',
       'Note',
       'Agent',
@@ -135,11 +137,18 @@ function channelWord(words: ExportWords, channel: string): string {
   return Object.hasOwn(words.channels, channel) ? words.channels[channel as KnownChannel] : channel;
 }
 
-export async function exportHistory(db: Kysely<Database>, filter: ExportFilter, at: Date, locale: Locale): Promise<HistoryExport> {
+export async function exportHistory(
+  db: Kysely<Database>,
+  filter: ExportFilter,
+  at: Date,
+  locale: Locale,
+  reasons: readonly ReasonDefinition[] = defaultReasons,
+): Promise<HistoryExport> {
   let query = db
     .selectFrom('attempts')
     .innerJoin('clients', 'clients.code', 'attempts.client_code')
     .leftJoin('voids', 'voids.attempt_id', 'attempts.id')
+    .leftJoin('attempt_reasons', 'attempt_reasons.attempt_id', 'attempts.id')
     .select([
       'attempts.id',
       'attempts.occurred_at',
@@ -156,6 +165,7 @@ export async function exportHistory(db: Kysely<Database>, filter: ExportFilter, 
       'voids.utc_offset_min as void_offset_min',
       'voids.agent_name as void_agent_name',
       'voids.reason as void_reason',
+      'attempt_reasons.code as reason_code',
     ]);
   if (filter.from) query = query.where('attempts.occurred_at', '>=', localDayStart(filter.from));
   if (filter.to) query = query.where('attempts.occurred_at', '<', localDayEnd(filter.to));
@@ -173,6 +183,8 @@ export async function exportHistory(db: Kysely<Database>, filter: ExportFilter, 
     texts: {
       name: r.client_name,
       result: words.result[r.status],
+      // The site's words; a code this desk does not know is written as it is.
+      reason: r.reason_code === null ? '' : reasonLabel(reasons, r.reason_code, locale),
       channel: channelWord(words, r.channel),
       note: r.note ?? '',
       agent: r.agent_name,
@@ -196,6 +208,7 @@ export async function exportHistory(db: Kysely<Database>, filter: ExportFilter, 
         text(r.code),
         text(r.texts.name),
         text(r.texts.result),
+        text(r.texts.reason),
         text(r.texts.channel),
         text(r.texts.note),
         text(r.texts.agent),
@@ -210,7 +223,7 @@ export async function exportHistory(db: Kysely<Database>, filter: ExportFilter, 
     const buffer = await writeXlsxFile(sheet, {
       sheet: words.sheet,
       stickyRowsCount: 1,
-      columns: [20, 20, 10, 14, 28, 20, 12, 40, 20, 24, 24, 38, 20, 20, 40].map((width) => ({ width })),
+      columns: [20, 20, 10, 14, 28, 20, 28, 12, 40, 20, 24, 24, 38, 20, 20, 40].map((width) => ({ width })),
     }).toBuffer();
     return { fileName: `${baseName}.xlsx`, format: 'xlsx', content: buffer.toString('base64'), rowCount: rows.length };
   }

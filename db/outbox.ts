@@ -2,8 +2,10 @@
 // the attempt or void it carries, so a record is either both stored and queued, or neither.
 
 import type { Kysely } from 'kysely';
-import type { AttemptRecord, DeadLetter, VoidRecord } from '../contract/index.ts';
+import type { AttemptRecord, DeadLetter, ReasonRecord, VoidRecord } from '../contract/index.ts';
 import type { Database } from './schema.ts';
+import { getMeta } from './settings.ts';
+import { getServerFeatures, serverFeaturesKey } from './sync-meta.ts';
 
 export async function enqueueAttempt(trx: Kysely<Database>, record: AttemptRecord, at: string): Promise<void> {
   await trx
@@ -19,13 +21,31 @@ export async function enqueueVoid(trx: Kysely<Database>, record: VoidRecord, at:
     .execute();
 }
 
+export async function enqueueReason(trx: Kysely<Database>, record: ReasonRecord, at: string): Promise<void> {
+  await trx
+    .insertInto('outbox')
+    .values({ kind: 'reason', record_id: record.attemptId, payload: JSON.stringify(record), created_at: at, state: 'pending' })
+    .execute();
+}
+
+/**
+ * What is waiting and what was refused. Reasons a server without 'attempt.reason' cannot take wait
+ * for one that can, and are not counted as waiting meanwhile: nothing the agent could do drains them.
+ */
 export async function countOutbox(db: Kysely<Database>): Promise<{ pending: number; dead: number }> {
+  const features = await getMeta(db, serverFeaturesKey);
+  const listed = features === null ? null : await getServerFeatures(db);
+  const reasonsWait = listed !== null && !listed.includes('attempt.reason');
+  const callbacksWait = listed !== null && !listed.includes('record.callback');
   const rows = await db
     .selectFrom('outbox')
-    .select(['state', (eb) => eb.fn.countAll<number>().as('n')])
-    .groupBy('state')
+    .select(['state', 'kind', (eb) => eb.fn.countAll<number>().as('n')])
+    .groupBy(['state', 'kind'])
     .execute();
-  const count = (state: string) => Number(rows.find((r) => r.state === state)?.n ?? 0);
+  const count = (state: string) =>
+    rows
+      .filter((r) => r.state === state && !(state === 'pending' && ((reasonsWait && r.kind === 'reason') || (callbacksWait && r.kind === 'callback'))))
+      .reduce((n, r) => n + Number(r.n), 0);
   return { pending: count('pending'), dead: count('dead') };
 }
 
@@ -38,6 +58,7 @@ export async function listDeadLetters(db: Kysely<Database>): Promise<DeadLetter[
     .execute();
   return rows.map((r) => {
     const payload = JSON.parse(r.payload) as Partial<AttemptRecord>;
+    // A void's or a reason's client is its attempt's; the payload names only the attempt.
     return {
       seq: r.seq,
       kind: r.kind,

@@ -2,7 +2,7 @@
 // milliseconds ('2026-11-26T09:30:00.000Z'), which sort the same as text and as time.
 
 import type { Generated } from 'kysely';
-import type { AgentEventKind } from '../contract/enums.ts';
+import type { AgentEventKind, CallbackEventCode, PushRecordKind } from '../contract/enums.ts';
 
 export interface MetaTable {
   key: string;
@@ -57,9 +57,45 @@ export interface VoidTable {
   device_id: string;
 }
 
+/** Why an attempt ended (migration 0008): one per attempt, never changed. */
+export interface AttemptReasonTable {
+  attempt_id: string;
+  code: string;
+  chosen_at: string;
+  utc_offset_min: number;
+}
+
+/** One event of a call-back (migration 0009), made here or pulled; never changed. */
+export interface CallbackEventTable {
+  id: string;
+  callback_id: string;
+  event: CallbackEventCode;
+  client_code: string;
+  due_at: string | null;
+  for_agent_id: string | null;
+  attempt_id: string | null;
+  agent_id: string;
+  agent_name: string;
+  at: string;
+  utc_offset_min: number;
+  device_id: string;
+}
+
+/** A call-back as the worklist reads it, kept by triggers from its events. */
+export interface CallbackTable {
+  callback_id: string;
+  client_code: string;
+  due_at: string;
+  /** null: the whole team's. */
+  for_agent_id: string | null;
+  scheduled_by_name: string;
+  state: 'open' | 'done' | 'cancelled';
+  closed_at: string | null;
+}
+
 export interface OutboxTable {
   seq: Generated<number>;
-  kind: 'attempt' | 'void';
+  kind: PushRecordKind;
   record_id: string;
   /** JSON of the record as the sync protocol sends it. */
   payload: string;
@@ -127,6 +163,9 @@ export interface Database {
   clients: ClientTable;
   attempts: AttemptTable;
   voids: VoidTable;
+  attempt_reasons: AttemptReasonTable;
+  callback_events: CallbackEventTable;
+  callbacks: CallbackTable;
   outbox: OutboxTable;
   sync_parked: SyncParkedTable;
   sync_unknown: SyncUnknownTable;

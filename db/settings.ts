@@ -11,6 +11,7 @@ type MetaKey =
   | 'locale'
   | 'single_key_shortcuts'
   | 'last_channel'
+  | 'auto_advance'
   | (string & {});
 
 export async function readMeta(db: Kysely<Database>): Promise<Map<MetaKey, string>> {
@@ -43,6 +44,8 @@ export interface LocalSettings {
   locale: Locale;
   singleKeyShortcuts: boolean;
   lastChannel: string;
+  /** After recording, open the next client of the queue by itself. */
+  autoAdvance: boolean;
 }
 
 function parseIdList(json: string | undefined): string[] {
@@ -60,6 +63,7 @@ export function settingsFromMeta(meta: Map<MetaKey, string>): LocalSettings {
     locale: meta.get('locale') === 'en' ? 'en' : 'fr',
     singleKeyShortcuts: meta.get('single_key_shortcuts') !== 'false',
     lastChannel: meta.get('last_channel') ?? defaultChannel,
+    autoAdvance: meta.get('auto_advance') === 'true',
   };
 }
 
@@ -75,11 +79,12 @@ export async function loadSettings(db: Kysely<Database>): Promise<LocalSettings>
  */
 export async function saveSettings(
   db: Kysely<Database>,
-  changes: { locale?: Locale; singleKeyShortcuts?: boolean; lastChannel?: string },
+  changes: { locale?: Locale; singleKeyShortcuts?: boolean; lastChannel?: string; autoAdvance?: boolean },
 ): Promise<void> {
   const entries: Partial<Record<MetaKey, string>> = {};
   if (changes.locale !== undefined) entries.locale = changes.locale;
   if (changes.singleKeyShortcuts !== undefined) entries.single_key_shortcuts = String(changes.singleKeyShortcuts);
   if (changes.lastChannel !== undefined) entries.last_channel = changes.lastChannel;
+  if (changes.autoAdvance !== undefined) entries.auto_advance = String(changes.autoAdvance);
   await setMeta(db, entries);
 }

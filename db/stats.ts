@@ -12,7 +12,7 @@ export function localDayBounds(at: Date): { from: string; to: string } {
 }
 
 export async function todayCounts(db: Kysely<Database>, agentIds: string[], at: Date): Promise<TodayCounts> {
-  if (agentIds.length === 0) return { attempts: 0, successes: 0, failures: 0 };
+  if (agentIds.length === 0) return { attempts: 0, successes: 0, failures: 0, byReason: [] };
   const { from, to } = localDayBounds(at);
   const row = await db
     .selectFrom('attempts')
@@ -28,5 +28,24 @@ export async function todayCounts(db: Kysely<Database>, agentIds: string[], at: 
       not(exists(selectFrom('voids').select(sql`1`.as('one')).whereRef('voids.attempt_id', '=', 'attempts.id'))),
     )
     .executeTakeFirstOrThrow();
-  return { attempts: Number(row.attempts), successes: Number(row.successes), failures: Number(row.failures) };
+  const reasons = await db
+    .selectFrom('attempt_reasons')
+    .innerJoin('attempts', 'attempts.id', 'attempt_reasons.attempt_id')
+    .select(['attempt_reasons.code as code', (eb) => eb.fn.countAll<number>().as('n')])
+    .where('attempts.agent_id', 'in', agentIds)
+    .where('attempts.occurred_at', '>=', from)
+    .where('attempts.occurred_at', '<', to)
+    .where(({ not, exists, selectFrom }) =>
+      not(exists(selectFrom('voids').select(sql`1`.as('one')).whereRef('voids.attempt_id', '=', 'attempts.id'))),
+    )
+    .groupBy('attempt_reasons.code')
+    .orderBy('n', 'desc')
+    .orderBy('code')
+    .execute();
+  return {
+    attempts: Number(row.attempts),
+    successes: Number(row.successes),
+    failures: Number(row.failures),
+    byReason: reasons.map((r) => ({ code: r.code, count: Number(r.n) })),
+  };
 }

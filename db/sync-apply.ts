@@ -5,15 +5,19 @@
 // few statements per page, which is what lets a device catch up on 100,000 attempts in seconds.
 
 import type { Kysely } from 'kysely';
-import type { AttemptRecord, VoidRecord } from '../contract/index.ts';
+import type { AttemptRecord, CallbackRecord, VoidRecord } from '../contract/index.ts';
 import type { ClientRecord } from '../contract/sync-protocol.ts';
-import { insertAttemptRecords, insertVoidRecord } from './attempts.ts';
+import { insertAttemptRecords, insertPulledReasons, insertVoidRecord } from './attempts.ts';
+import { insertCallbackEvents } from './callbacks.ts';
 import { upsertClient } from './clients.ts';
 import type { Database } from './schema.ts';
 
 export interface PulledPage {
   clients: ClientRecord[];
-  attempts: AttemptRecord[];
+  /** Call-back events (feature 'record.callback'); absent from pages of older servers. */
+  callbacks?: CallbackRecord[];
+  /** With the reason's code once the server knows one (feature 'attempt.reason'). */
+  attempts: (AttemptRecord & { reason?: string })[];
   voids: VoidRecord[];
 }
 
@@ -120,12 +124,9 @@ async function unpark(trx: Kysely<Database>): Promise<{ attempts: number; voids:
     );
     const readyVoids = parkedVoids.filter((r) => attemptsHere.has(r.waits_for));
     if (readyAttempts.length === 0 && readyVoids.length === 0) break;
-    attempts += (
-      await insertAttemptRecords(
-        trx,
-        readyAttempts.map((r) => JSON.parse(r.payload) as AttemptRecord),
-      )
-    ).length;
+    const records = readyAttempts.map((r) => JSON.parse(r.payload) as AttemptRecord & { reason?: string });
+    attempts += (await insertAttemptRecords(trx, records)).length;
+    await insertPulledReasons(trx, records);
     for (const r of readyVoids) {
       if (await insertVoidRecord(trx, JSON.parse(r.payload) as VoidRecord, attemptsHere.get(r.waits_for)!)) voids += 1;
     }
@@ -154,7 +155,11 @@ export async function applyPulledPage(trx: Kysely<Database>, page: PulledPage, a
     }
   }
   const attempts = (await insertAttemptRecords(trx, ready)).length;
+  // Also for attempts already here: a reason given after the click comes with its attempt again.
+  await insertPulledReasons(trx, ready);
   const voids = await applyVoids(trx, page.voids, at);
+  // No parking: an event whose client is not here yet waits in place (the worklist joins clients).
+  if (page.callbacks?.length) await insertCallbackEvents(trx, page.callbacks);
   parked += voids.parked;
 
   const anyParked = await trx.selectFrom('sync_parked').select('record_id').limit(1).executeTakeFirst();

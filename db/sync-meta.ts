@@ -15,6 +15,9 @@ export interface StoredSyncConfig {
   tokenStorage: TokenStorage | null;
 }
 
+/** Where the last greeting's feature list is kept (absent: no server has answered yet). */
+export const serverFeaturesKey = 'sync_server_features';
+
 const keys = {
   serverUrl: 'sync_server_url',
   token: 'sync_token',
@@ -23,7 +26,7 @@ const keys = {
   cursorServer: 'sync_cursor_server',
   lastSyncAt: 'sync_last_at',
   serverEpoch: 'sync_server_epoch',
-  serverFeatures: 'sync_server_features',
+  serverFeatures: serverFeaturesKey,
   notice: 'sync_notice',
 } as const;
 

@@ -1,14 +1,15 @@
 // The outbox as the sync engine reads and settles it: oldest first, one transaction per answer.
 
 import { sql, type Kysely } from 'kysely';
-import type { AttemptRecord, VoidRecord } from '../contract/records.ts';
-import { enqueueAttempt, enqueueVoid } from './outbox.ts';
+import type { PushRecordKind } from '../contract/enums.ts';
+import type { AttemptRecord, CallbackRecord, ReasonRecord, VoidRecord } from '../contract/records.ts';
+import { enqueueAttempt, enqueueReason, enqueueVoid } from './outbox.ts';
 import type { Database } from './schema.ts';
 import { writeTransaction } from './tx.ts';
 
 export interface OutboxEntry {
   seq: number;
-  kind: 'attempt' | 'void';
+  kind: PushRecordKind;
   recordId: string;
   /** The record as JSON, exactly as it will travel. */
   payload: string;
@@ -29,12 +30,17 @@ export async function takePendingBatch(
      * a 'local:' record to the token's agent, so another profile's records must not ride on it.
      */
     agentIds?: readonly string[];
+    kinds?: readonly PushRecordKind[];
   },
 ): Promise<OutboxEntry[]> {
+  // Kinds the server does not take (a reason for a server without 'attempt.reason') stay queued
+  // for a server that will: never sent, never dropped.
+  const kinds = options.kinds ?? (['attempt', 'void'] as const);
   let query = db
     .selectFrom('outbox')
     .select(['seq', 'kind', 'record_id', 'payload'])
     .where('state', '=', 'pending')
+    .where('kind', 'in', [...kinds])
     .where('seq', '>', options.afterSeq ?? 0);
   if (options.agentIds) query = query.where(sql<string>`json_extract(payload, '$.agentId')`, 'in', options.agentIds.length ? [...options.agentIds] : ['']);
   const rows = await query
@@ -125,6 +131,47 @@ export async function requeueOwnRecords(trx: Kysely<Database>, deviceId: string,
       deviceId: v.device_id,
     };
     await enqueueVoid(trx, record, at);
+    count += 1;
+  }
+  const events = await trx.selectFrom('callback_events').selectAll().where('device_id', '=', deviceId).orderBy('at').orderBy('id').execute();
+  for (const e of events) {
+    if (queued.has(`callback:${e.id}`)) continue;
+    const record: CallbackRecord = {
+      id: e.id,
+      callbackId: e.callback_id,
+      event: e.event,
+      clientCode: e.client_code,
+      dueAt: e.due_at,
+      forAgentId: e.for_agent_id,
+      attemptId: e.attempt_id,
+      agentId: e.agent_id,
+      agentName: e.agent_name,
+      at: e.at,
+      utcOffsetMin: e.utc_offset_min,
+      deviceId: e.device_id,
+    };
+    await trx.insertInto('outbox').values({ kind: 'callback', record_id: e.id, payload: JSON.stringify(record), created_at: at, state: 'pending' }).execute();
+    count += 1;
+  }
+  const reasons = await trx
+    .selectFrom('attempt_reasons')
+    .innerJoin('attempts', 'attempts.id', 'attempt_reasons.attempt_id')
+    .select(['attempt_reasons.attempt_id', 'attempt_reasons.code', 'attempt_reasons.chosen_at', 'attempt_reasons.utc_offset_min', 'attempts.agent_id', 'attempts.agent_name'])
+    .where('attempts.device_id', '=', deviceId)
+    .orderBy('attempt_reasons.chosen_at')
+    .execute();
+  for (const r of reasons) {
+    if (queued.has(`reason:${r.attempt_id}`)) continue;
+    const record: ReasonRecord = {
+      attemptId: r.attempt_id,
+      code: r.code,
+      agentId: r.agent_id,
+      agentName: r.agent_name,
+      chosenAt: r.chosen_at,
+      utcOffsetMin: r.utc_offset_min,
+      deviceId,
+    };
+    await enqueueReason(trx, record, at);
     count += 1;
   }
   return count;

@@ -5,7 +5,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { app, crashReporter, dialog, ipcMain, net, powerMonitor, safeStorage, session, type BrowserWindow } from 'electron';
+import { app, crashReporter, dialog, ipcMain, net, Notification, powerMonitor, safeStorage, session, type BrowserWindow } from 'electron';
 import type { DeskEvents } from '../contract/events.ts';
 import type { Settings, SyncState } from '../contract/model.ts';
 import { DatabaseStartError, startDatabase, type DatabaseClient, type DeskCall } from '../db/database-client.ts';
@@ -17,7 +17,7 @@ import { writeDiagnostics, type DiagnosticSources } from './diagnostics.ts';
 import { describeProblems, loadPolicy, policyFilePath, policyForReport, readCommandLine, type PolicyInForce } from './policy.ts';
 import { applyPolicyAtStart, guardCalls } from './policy-guard.ts';
 import { guardSession } from './hardening.ts';
-import { createEmitter, registerDeskIpc, type DeskIpc } from './ipc.ts';
+import { createEmitter, registerDeskIpc, withSystemNotices, type DeskIpc } from './ipc.ts';
 import { applyMenu } from './menu.ts';
 import { createStorageMenu } from './storage-menu.ts';
 import { watchOnline } from './online-watch.ts';
@@ -98,7 +98,7 @@ export async function startDesktopApp(env: DesktopEnvironment): Promise<DesktopA
   guardSession(session.defaultSession, page);
 
   const appContents = () => (mainWindow && !mainWindow.isDestroyed() ? mainWindow.webContents : null);
-  const emit = logEvents(createEmitter(appContents), log);
+  const emit = logEvents(withSystemNotices(createEmitter(appContents), (notice) => new Notification(notice).show()), log);
   let database: DatabaseClient;
   mkdirSync(databaseDirectory(process.platform, process.env, userDataDir), { recursive: true });
   const dataDir = moveBaseIfNeeded(userDataDir, databaseDirectory(process.platform, process.env, userDataDir), databaseFileName, log).dir;
@@ -109,6 +109,7 @@ export async function startDesktopApp(env: DesktopEnvironment): Promise<DesktopA
       emit,
       sync: { appVersion: app.getVersion(), allowPlainHttp: policy.policy.allowPlainHttp === true },
       keychain: safeStorage,
+      systemNotices: true,
     });
     log.info(`database: opened ${databaseFile} (device ${database.deviceId})${database.problem() ? `; problem: ${database.problem()?.kind}` : ''}`);
   } catch (error) {

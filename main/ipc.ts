@@ -55,6 +55,17 @@ export function registerDeskIpc(
   };
 }
 
+/**
+ * 'callbackDue' is for the system, not the page: shown as a notification (Electron's, in main),
+ * never forwarded. Everything else goes on to the page.
+ */
+export function withSystemNotices(emit: EmitEvent, show: (notice: { title: string; body: string }) => void): EmitEvent {
+  return (event, payload) => {
+    if (event === 'callbackDue') show(payload as { title: string; body: string });
+    else emit(event, payload);
+  };
+}
+
 /** The one way main pushes an event to the page; dropped silently while no window is open. */
 export function createEmitter(appContents: AppContents): EmitEvent {
   return (event, payload) => {

@@ -13,6 +13,7 @@ import {
   pushLimits,
   type HealthResponse,
   type MeResponse,
+  kindsHeader,
 } from '../contract/sync-protocol.ts';
 import { authenticate, type CallerIdentity } from './auth.ts';
 import { ReadSightings } from './devices.ts';
@@ -28,6 +29,9 @@ import { checkPush, describeIssues } from './push-items.ts';
 import { applyPush } from './push.ts';
 import { defaultRateLimit, registerRateLimits, type RateLimitOptions } from './rate-limit.ts';
 import type { Readiness } from './readiness.ts';
+import { declarableChangeKinds, type DeclarableChangeKind } from '../contract/enums.ts';
+import { limits } from '../contract/limits.ts';
+import type { ReasonDefinition } from '../contract/reasons.ts';
 import { requestIdFor, requestIdHeader } from './request-id.ts';
 import { databaseAnswers, type ServerDatabase } from './storage/database.ts';
 import { cursorIsAhead, readServerEpoch } from './storage/identity.ts';
@@ -43,6 +47,12 @@ declare module 'fastify' {
 
 /** Optional header naming the device on requests without a body (pull, me): logs and last seen. */
 export const deviceHeader = 'x-desk-device';
+
+/** x-desk-kinds: the pulled kinds a device reads beyond the baseline; names this server does not know are ignored. */
+function declaredKinds(header: string | string[] | undefined): DeclarableChangeKind[] {
+  const names = (Array.isArray(header) ? header.join(',') : (header ?? '')).split(',').map((n) => n.trim());
+  return declarableChangeKinds.filter((k) => names.includes(k));
+}
 
 export { defaultRateLimit, type RateLimitOptions } from './rate-limit.ts';
 
@@ -68,6 +78,10 @@ export interface AppOptions {
   pressureSampleIntervalMs?: number;
   /** The supervision console (server/console/plugin.ts): time zone, cookies behind a TLS proxy. */
   console?: Omit<ConsoleOptions, 'sdb' | 'clock'>;
+  /** The site's own reason list, sent to desks with /v1/me (feature 'site.reasons'); absent: desks use the defaults. */
+  reasons?: ReasonDefinition[];
+  /** Minutes past due after which an agent's open call-back is the team's (sent with /v1/me). */
+  callbackHandoverMinutes?: number;
 }
 
 /** Seconds a device is asked to wait after a 503: the database or the server is coming back. */
@@ -272,6 +286,8 @@ export async function buildApp(sdb: ServerDatabase, options: AppOptions = {}): P
           serverTime: clock.now().toISOString(),
           features,
           serverEpoch: await serverEpoch(),
+          ...(options.reasons ? { reasons: options.reasons } : {}),
+          callbackHandoverMinutes: options.callbackHandoverMinutes ?? limits.callbackHandoverMinutes,
         };
       });
 
@@ -291,7 +307,7 @@ export async function buildApp(sdb: ServerDatabase, options: AppOptions = {}): P
         // A cursor past the head means this database was restored from a backup: numbers the device
         // already passed will be handed out again, so it reads from zero (ids make that safe).
         const reset = await cursorIsAhead(sdb.db, parsed.data.cursor);
-        const page = await readChanges(sdb.db, reset ? '0' : parsed.data.cursor, parsed.data.limit, clock.now());
+        const page = await readChanges(sdb.db, reset ? '0' : parsed.data.cursor, parsed.data.limit, clock.now(), declaredKinds(request.headers[kindsHeader]));
         await noteSeen(request);
         return { ...page, serverEpoch: await serverEpoch(), ...(reset ? { cursorReset: true } : {}) };
       });
@@ -301,7 +317,7 @@ export async function buildApp(sdb: ServerDatabase, options: AppOptions = {}): P
 
   // Outside the token-checked /v1 scope above: the code is the credential.
   await app.register(enrolRoutes, { prefix: '/v1', sdb, clock });
-  await app.register(consolePlugin, { prefix: '/console', sdb, clock, ...options.console });
+  await app.register(consolePlugin, { prefix: '/console', sdb, clock, ...options.console, ...(options.reasons ? { reasons: options.reasons } : {}) });
 
   return app;
 }

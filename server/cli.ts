@@ -82,6 +82,8 @@ async function serve(args: string[]): Promise<void> {
     migrate: config.migrate,
     drainTimeoutMs: config.drainTimeoutMs,
     maxEventLoopDelayMs: config.maxEventLoopDelayMs,
+    ...(config.reasonsFile ? { reasons: config.reasonsFile } : {}),
+    callbackHandoverMinutes: config.callbackHandoverMinutes,
   });
   let stopping = false;
   const stop = (signal: string) => {

@@ -4,6 +4,10 @@
 
 import { z } from 'zod';
 import { pushLimits } from '../contract/sync-protocol.ts';
+import { readFileSync } from 'node:fs';
+import { limits } from '../contract/limits.ts';
+import { reasonListSchema } from '../contract/reason-schema.ts';
+import type { ReasonDefinition } from '../contract/reasons.ts';
 import { rateLimitStores } from './rate-limit.ts';
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -38,6 +42,28 @@ const trustProxy = z
     (v) => typeof v !== 'object' || v.every((part) => /^[0-9a-fA-F.:]+(\/\d{1,3})?$|^(loopback|linklocal|uniquelocal)$/.test(part)),
     'true, false, un nombre de relais ou des adresses/CIDR séparées par des virgules (true, false, a hop count or comma-separated addresses/CIDRs)',
   );
+
+/**
+ * The site's reason list: a JSON file (contract/reason-schema.ts), read and checked at start, so a
+ * wrong file stops the start with its fault named instead of reaching the desks. Empty: none.
+ */
+const reasonsFile = z.string().transform((path, ctx): ReasonDefinition[] | null => {
+  if (path.trim() === '') return null;
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: `fichier illisible ou JSON invalide (unreadable file or invalid JSON): ${(error as Error).message}` });
+    return z.NEVER;
+  }
+  const list = reasonListSchema.safeParse(raw);
+  if (!list.success) {
+    const issue = list.error.issues[0]!;
+    ctx.addIssue({ code: 'custom', message: `liste de motifs refusée (reason list refused): ${issue.path.join('.') || 'list'}: ${issue.message}` });
+    return z.NEVER;
+  }
+  return list.data;
+});
 
 export interface SettingSpec {
   flag: string;
@@ -154,6 +180,22 @@ export const settings = {
     fallback: '1000',
     schema: digits(0, 60_000),
     help: 'Surcharge : au-delà de ce retard de la boucle, réponses 503 (0 : jamais)',
+  },
+  reasonsFile: {
+    flag: 'reasons-file',
+    env: 'DESK_SERVER_REASONS_FILE',
+    example: './reasons.json',
+    fallback: '',
+    schema: reasonsFile,
+    help: 'Liste de motifs du site (JSON), envoyée aux postes (vide : motifs par défaut)',
+  },
+  callbackHandoverMinutes: {
+    flag: 'callback-handover-minutes',
+    env: 'DESK_SERVER_CALLBACK_HANDOVER_MINUTES',
+    example: '60',
+    fallback: String(limits.callbackHandoverMinutes),
+    schema: digits(1, 7 * 24 * 60),
+    help: 'Minutes après l’échéance où le rappel « pour moi » encore ouvert passe à l’équipe',
   },
 } as const satisfies Record<string, SettingSpec>;
 

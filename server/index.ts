@@ -1,5 +1,6 @@
 // The central sync server, as a library: start it, and the admin functions tests and the CLI use.
 
+import type { ReasonDefinition } from '../contract/reasons.ts';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type RateLimitOptions } from './app.ts';
 import { waitForDatabase, type Readiness } from './readiness.ts';
@@ -29,6 +30,10 @@ export interface StartServerOptions {
    */
   maxEventLoopDelayMs?: number;
   pressureSampleIntervalMs?: number;
+  /** The site's own reason list, sent to desks (feature 'site.reasons'). */
+  reasons?: ReasonDefinition[];
+  /** Minutes past due after which an agent's open call-back is the team's. */
+  callbackHandoverMinutes?: number;
   /** How long a shutdown waits for requests in flight before it cuts their connections. Default 5 s. */
   drainTimeoutMs?: number;
   /** First wait between two tries to reach the database at start (doubles up to maxRetryDelayMs). */
@@ -70,6 +75,8 @@ export async function listenServer(options: StartServerOptions): Promise<Running
       ...(options.bodyLimit === undefined ? {} : { bodyLimit: options.bodyLimit }),
       ...(options.maxEventLoopDelayMs === undefined ? {} : { maxEventLoopDelayMs: options.maxEventLoopDelayMs }),
       ...(options.pressureSampleIntervalMs === undefined ? {} : { pressureSampleIntervalMs: options.pressureSampleIntervalMs }),
+      ...(options.reasons === undefined ? {} : { reasons: options.reasons }),
+      ...(options.callbackHandoverMinutes === undefined ? {} : { callbackHandoverMinutes: options.callbackHandoverMinutes }),
     });
     const host = options.host ?? '127.0.0.1';
     await app.listen({ port: options.port ?? 0, host });

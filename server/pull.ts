@@ -2,6 +2,7 @@
 
 import type { Kysely } from 'kysely';
 import type { ChangeItem, ClientRecord, PullResponse } from '../contract/sync-protocol.ts';
+import type { DeclarableChangeKind } from '../contract/enums.ts';
 import { readChangesAfter } from './storage/changes.ts';
 import type { ServerSchema } from './storage/schema.ts';
 
@@ -34,7 +35,13 @@ type VoidChange = Extract<ChangeItem, { kind: 'void' }>['record'];
 async function loadAttempts(db: Kysely<ServerSchema>, ids: string[]): Promise<Map<string, AttemptChange>> {
   const found = new Map<string, AttemptChange>();
   for (const part of chunk(ids, 500)) {
-    const rows = await db.selectFrom('attempts').selectAll().where('id', 'in', part).execute();
+    const rows = await db
+      .selectFrom('attempts')
+      .leftJoin('attempt_reasons', 'attempt_reasons.attempt_id', 'attempts.id')
+      .selectAll('attempts')
+      .select('attempt_reasons.code as reason')
+      .where('attempts.id', 'in', part)
+      .execute();
     for (const r of rows) {
       found.set(r.id, {
         id: r.id,
@@ -48,6 +55,8 @@ async function loadAttempts(db: Kysely<ServerSchema>, ids: string[]): Promise<Ma
         note: r.note,
         deviceId: r.device_id,
         receivedAt: r.received_at,
+        // Only once there is one: an attempt without a reason reads exactly as before the feature.
+        ...(r.reason === null ? {} : { reason: r.reason }),
       });
     }
   }
@@ -75,14 +84,48 @@ async function loadVoids(db: Kysely<ServerSchema>, ids: string[]): Promise<Map<s
   return found;
 }
 
-export async function readChanges(db: Kysely<ServerSchema>, cursor: string, limit: number, now: Date): Promise<Omit<PullResponse, 'serverEpoch'>> {
-  const rows = await readChangesAfter(db, cursor, limit + 1);
+type CallbackChange = Extract<ChangeItem, { kind: 'callback' }>['record'];
+
+async function loadCallbacks(db: Kysely<ServerSchema>, ids: string[]): Promise<Map<string, CallbackChange>> {
+  const found = new Map<string, CallbackChange>();
+  for (const part of chunk(ids, 500)) {
+    const rows = await db.selectFrom('callback_events').selectAll().where('id', 'in', part).execute();
+    for (const r of rows) {
+      found.set(r.id, {
+        id: r.id,
+        callbackId: r.callback_id,
+        event: r.event,
+        clientCode: r.client_code,
+        dueAt: r.due_at,
+        forAgentId: r.for_agent_id,
+        attemptId: r.attempt_id,
+        agentId: r.agent_id,
+        agentName: r.agent_name,
+        at: r.at,
+        utcOffsetMin: Number(r.utc_offset_min),
+        deviceId: r.device_id,
+        receivedAt: r.received_at,
+      });
+    }
+  }
+  return found;
+}
+
+export async function readChanges(
+  db: Kysely<ServerSchema>,
+  cursor: string,
+  limit: number,
+  now: Date,
+  declared: readonly DeclarableChangeKind[] = [],
+): Promise<Omit<PullResponse, 'serverEpoch'>> {
+  const rows = await readChangesAfter(db, cursor, limit + 1, declared);
   const page = rows.slice(0, limit);
   const refs = (kind: string) => page.filter((r) => r.kind === kind).map((r) => r.ref);
-  const [clients, attempts, voids] = await Promise.all([
+  const [clients, attempts, voids, callbacks] = await Promise.all([
     loadClients(db, refs('client')),
     loadAttempts(db, refs('attempt')),
     loadVoids(db, refs('void')),
+    loadCallbacks(db, refs('callback')),
   ]);
   const changes: ChangeItem[] = [];
   for (const row of page) {
@@ -93,9 +136,12 @@ export async function readChanges(db: Kysely<ServerSchema>, cursor: string, limi
     } else if (row.kind === 'attempt') {
       const record = attempts.get(row.ref);
       if (record) changes.push({ kind: 'attempt', record });
-    } else {
+    } else if (row.kind === 'void') {
       const record = voids.get(row.ref);
       if (record) changes.push({ kind: 'void', record });
+    } else {
+      const record = callbacks.get(row.ref);
+      if (record) changes.push({ kind: 'callback', record });
     }
   }
   const last = page.at(-1);

@@ -47,7 +47,7 @@ function field(value: unknown, name: string): unknown {
 
 function carriedId(raw: unknown): string {
   const record = field(raw, 'record');
-  const id = field(raw, 'kind') === 'void' ? field(record, 'attemptId') : (field(record, 'id') ?? field(record, 'attemptId'));
+  const id = field(raw, 'kind') === 'attempt' || field(raw, 'kind') === 'callback' ? (field(record, 'id') ?? field(record, 'attemptId')) : (field(record, 'attemptId') ?? field(record, 'id'));
   return typeof id === 'string' ? id.slice(0, maxEchoedId) : '';
 }
 
@@ -85,8 +85,21 @@ export function checkPushItem(raw: unknown): CheckedItem {
   const normalised: PushItem =
     item.kind === 'attempt'
       ? { kind: 'attempt', record: { ...item.record, id: item.record.id.toLowerCase() } }
-      : { kind: 'void', record: { ...item.record, attemptId: item.record.attemptId.toLowerCase() } };
-  return { ok: true, item: normalised, carriedId: item.kind === 'attempt' ? item.record.id : item.record.attemptId };
+      : item.kind === 'void'
+        ? { kind: 'void', record: { ...item.record, attemptId: item.record.attemptId.toLowerCase() } }
+        : item.kind === 'reason'
+          ? { kind: 'reason', record: { ...item.record, attemptId: item.record.attemptId.toLowerCase() } }
+          : {
+              kind: 'callback',
+              record: {
+                ...item.record,
+                id: item.record.id.toLowerCase(),
+                callbackId: item.record.callbackId.toLowerCase(),
+                attemptId: item.record.attemptId?.toLowerCase() ?? null,
+              },
+            };
+  const carried = item.kind === 'attempt' || item.kind === 'callback' ? item.record.id : item.record.attemptId;
+  return { ok: true, item: normalised, carriedId: carried };
 }
 
 /** Throws 400 protocol.unsupported or 422 body.invalid for the request; items are judged one by one. */

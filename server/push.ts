@@ -5,10 +5,10 @@
 //
 // Concurrent pushes may carry the same ids in other orders. Every lock a push takes on a row of
 // attempts or voids is taken in one order (attempts by id, then voids by attempt id, then the
-// device, then the change counter), so two pushes wait for each other instead of deadlocking.
+// reasons by attempt id, then the device, then the change counter), so two pushes wait for each other instead of deadlocking.
 
 import type { Kysely, Selectable } from 'kysely';
-import type { AttemptRecord, VoidRecord } from '../contract/records.ts';
+import type { AttemptRecord, CallbackRecord, ReasonRecord, VoidRecord } from '../contract/records.ts';
 import { pushLimits, type PushItemResult, type PushResponse } from '../contract/sync-protocol.ts';
 import type { CallerIdentity } from './auth.ts';
 import { keepClientStatuses } from './client-status.ts';
@@ -16,7 +16,7 @@ import { ProtocolFailure, itemError } from './failure.ts';
 import type { CheckedPush } from './push-items.ts';
 import { appendChanges, type Change } from './storage/changes.ts';
 import type { ServerDatabase } from './storage/database.ts';
-import type { AttemptTable, ServerSchema, VoidTable } from './storage/schema.ts';
+import type { AttemptReasonTable, AttemptTable, CallbackEventTable, ServerSchema, VoidTable } from './storage/schema.ts';
 import { writeTransaction } from './storage/tx.ts';
 import { recordPushingDevice } from './devices.ts';
 
@@ -57,6 +57,16 @@ function sameVoid(row: Selectable<VoidTable>, record: VoidRecord, agentId: strin
   );
 }
 
+function sameReason(row: Selectable<AttemptReasonTable>, record: ReasonRecord, agentId: string): boolean {
+  return (
+    row.code === record.code &&
+    row.agent_id === agentId &&
+    row.chosen_at === record.chosenAt &&
+    Number(row.utc_offset_min) === record.utcOffsetMin &&
+    row.device_id === record.deviceId
+  );
+}
+
 const chunk = <T>(items: T[], size: number): T[][] =>
   Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, i * size + size));
 
@@ -64,8 +74,30 @@ const byText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 type Outcome = (outcome: PushItemResult['outcome'], error?: PushItemResult['error']) => PushItemResult;
 
-function outcomeFor(kind: 'attempt' | 'void', id: string): Outcome {
+function sameCallbackEvent(row: Selectable<CallbackEventTable>, record: CallbackRecord, agentId: string): boolean {
+  return (
+    row.callback_id === record.callbackId &&
+    row.event === record.event &&
+    row.client_code === record.clientCode &&
+    row.due_at === record.dueAt &&
+    row.for_agent_id === record.forAgentId &&
+    row.attempt_id === record.attemptId &&
+    row.agent_id === agentId &&
+    row.at === record.at &&
+    Number(row.utc_offset_min) === record.utcOffsetMin &&
+    row.device_id === record.deviceId
+  );
+}
+
+function outcomeFor(kind: 'attempt' | 'void' | 'reason' | 'callback', id: string): Outcome {
   return (outcome, error) => (error ? { kind, id, outcome, error } : { kind, id, outcome });
+}
+
+interface PlannedReason {
+  index: number;
+  row: Selectable<AttemptReasonTable>;
+  record: ReasonRecord;
+  result: Outcome;
 }
 
 interface PlannedVoid {
@@ -78,11 +110,16 @@ interface PlannedVoid {
 class PushBatch {
   private readonly attempts = new Map<string, Selectable<AttemptTable>>();
   private readonly voids = new Map<string, Selectable<VoidTable>>();
+  private readonly reasons = new Map<string, Selectable<AttemptReasonTable>>();
+  private readonly plannedReasons: PlannedReason[] = [];
+  private readonly callbackEvents = new Map<string, Selectable<CallbackEventTable>>();
+  private readonly plannedCallbacks: { index: number; row: Selectable<CallbackEventTable>; record: CallbackRecord; result: Outcome }[] = [];
   private readonly clients = new Set<string>();
   /** Attempts this batch inserted whose own item has not been reached yet (a void before them is refused). */
   private readonly insertedNow = new Set<string>();
   private readonly plannedVoids: PlannedVoid[] = [];
-  private changes: Change[] = [];
+  /** reason: the entry logs an attempt again for its new reason (not a new attempt). */
+  private changes: (Change & { reason?: boolean })[] = [];
   readonly results: PushItemResult[] = [];
 
   private readonly trx: Kysely<ServerSchema>;
@@ -105,11 +142,17 @@ class PushBatch {
       if (item.kind === 'attempt') {
         attemptIds.add(item.record.id);
         clientCodes.add(item.record.clientCode);
-      } else attemptIds.add(item.record.attemptId);
+      } else if (item.kind === 'callback') clientCodes.add(item.record.clientCode);
+      else attemptIds.add(item.record.attemptId);
     }
     for (const ids of chunk([...attemptIds], 500)) {
       for (const row of await this.trx.selectFrom('attempts').selectAll().where('id', 'in', ids).execute()) this.attempts.set(row.id, row);
       for (const row of await this.trx.selectFrom('voids').selectAll().where('attempt_id', 'in', ids).execute()) this.voids.set(row.attempt_id, row);
+      if (push.items.some((c) => c.ok && c.item.kind === 'reason')) {
+        for (const row of await this.trx.selectFrom('attempt_reasons').selectAll().where('attempt_id', 'in', ids).execute()) {
+          this.reasons.set(row.attempt_id, row);
+        }
+      }
     }
     for (const codes of chunk([...clientCodes], 500)) {
       for (const row of await this.trx.selectFrom('clients').select('code').where('code', 'in', codes).execute()) this.clients.add(row.code);
@@ -247,15 +290,153 @@ class PushBatch {
     this.changes = this.changes.filter((c) => c.kind !== 'void' || !lost.has(c.ref));
   }
 
+  /**
+   * Decides a reason in its place in the batch, as a void is decided: its attempt must be stored
+   * (or come earlier in the batch) and be the caller's; the first reason of an attempt stands.
+   * The attempt is logged again, so every device pulls it once more, now with its reason.
+   */
+  async reason(record: ReasonRecord, carriedId: string, index: number): Promise<PushItemResult> {
+    const result = outcomeFor('reason', carriedId);
+    const attempt = this.insertedNow.has(record.attemptId) ? undefined : await this.storedAttempt(record.attemptId);
+    if (!attempt) return result('rejected', itemError('attempt.unknown', record.attemptId));
+    if (attempt.agent_id !== this.caller.agentId) {
+      return result('rejected', itemError('agent.mismatch', `attempt ${record.attemptId} was recorded by another agent`));
+    }
+    const existing = this.reasons.get(record.attemptId);
+    if (existing) return this.compareReason(existing, record, result);
+    const row: Selectable<AttemptReasonTable> = {
+      attempt_id: record.attemptId,
+      code: record.code,
+      agent_id: this.caller.agentId,
+      agent_name: this.caller.agentName,
+      chosen_at: record.chosenAt,
+      utc_offset_min: record.utcOffsetMin,
+      device_id: record.deviceId,
+      sent_agent_id: record.agentId,
+      received_at: this.receivedAt,
+    };
+    this.reasons.set(record.attemptId, row);
+    this.plannedReasons.push({ index, row, record, result });
+    // Pulls read the reason with the attempt: logged by this batch already, once is enough.
+    if (!this.changes.some((c) => c.kind === 'attempt' && c.ref === record.attemptId)) this.changes.push({ kind: 'attempt', ref: record.attemptId, reason: true });
+    return result('applied');
+  }
+
+  private compareReason(row: Selectable<AttemptReasonTable>, record: ReasonRecord, result: Outcome): PushItemResult {
+    return sameReason(row, record, this.caller.agentId)
+      ? result('duplicate')
+      : result('rejected', itemError('attempt.conflict', `attempt ${record.attemptId} already has another reason`));
+  }
+
+  /** Writes the new reasons in attempt-id order; one a concurrent request stored first is compared instead. */
+  async insertPlannedReasons(): Promise<void> {
+    if (this.plannedReasons.length === 0) return;
+    const sorted = [...this.plannedReasons].sort((a, b) => byText(a.row.attempt_id, b.row.attempt_id));
+    const inserted = new Set<string>();
+    for (const part of chunk(sorted, pushLimits.maxItems)) {
+      const rows = await this.trx
+        .insertInto('attempt_reasons')
+        .values(part.map((p) => p.row))
+        .onConflict((oc) => oc.column('attempt_id').doNothing())
+        .returning('attempt_id')
+        .execute();
+      for (const { attempt_id } of rows) inserted.add(attempt_id);
+    }
+    const raced = this.plannedReasons.filter((p) => !inserted.has(p.row.attempt_id));
+    if (raced.length === 0) return;
+    const stored = await this.trx.selectFrom('attempt_reasons').selectAll().where('attempt_id', 'in', raced.map((p) => p.row.attempt_id)).execute();
+    const storedById = new Map(stored.map((row) => [row.attempt_id, row]));
+    for (const planned of raced) {
+      const row = storedById.get(planned.row.attempt_id);
+      if (!row) throw new Error(`reason of ${planned.row.attempt_id} neither inserted nor found`);
+      this.results[planned.index] = this.compareReason(row, planned.record, planned.result);
+    }
+    // The attempt was logged again for a reason this request did not store: drop those entries.
+    const lost = raced.map((p) => p.row.attempt_id);
+    for (const id of lost) {
+      const at = this.changes.findLastIndex((c) => c.kind === 'attempt' && c.ref === id && c.reason === true);
+      if (at >= 0) this.changes.splice(at, 1);
+    }
+  }
+
+  /**
+   * A call-back event: new ones are written in id order after the reasons (one lock order), each
+   * for a client the server knows; the same id again is a duplicate, or a conflict if it differs.
+   * Any agent may schedule, cancel or close a call-back: team call-backs are everyone's.
+   */
+  async callback(record: CallbackRecord, carriedId: string, index: number): Promise<PushItemResult> {
+    const result = outcomeFor('callback', carriedId);
+    const existing = this.callbackEvents.get(record.id) ?? (await this.storedCallbackEvent(record.id));
+    if (existing) {
+      return sameCallbackEvent(existing, record, this.caller.agentId) ? result('duplicate') : result('rejected', itemError('attempt.conflict', `call-back event ${record.id}`));
+    }
+    if (!this.clients.has(record.clientCode)) return result('rejected', itemError('client.unknown', record.clientCode));
+    const row: Selectable<CallbackEventTable> = {
+      id: record.id,
+      callback_id: record.callbackId,
+      event: record.event,
+      client_code: record.clientCode,
+      due_at: record.dueAt,
+      // A call-back "pour moi" is the pushing agent's, also when made before enrolment ('local:').
+      for_agent_id: record.forAgentId === null ? null : record.forAgentId === record.agentId ? this.caller.agentId : record.forAgentId,
+      attempt_id: record.attemptId,
+      agent_id: this.caller.agentId,
+      agent_name: this.caller.agentName,
+      at: record.at,
+      utc_offset_min: record.utcOffsetMin,
+      device_id: record.deviceId,
+      sent_agent_id: record.agentId,
+      received_at: this.receivedAt,
+    };
+    this.callbackEvents.set(record.id, row);
+    this.plannedCallbacks.push({ index, row, record, result });
+    this.changes.push({ kind: 'callback', ref: record.id });
+    return result('applied');
+  }
+
+  private async storedCallbackEvent(id: string): Promise<Selectable<CallbackEventTable> | undefined> {
+    return this.trx.selectFrom('callback_events').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  async insertPlannedCallbacks(): Promise<void> {
+    if (this.plannedCallbacks.length === 0) return;
+    const sorted = [...this.plannedCallbacks].sort((a, b) => byText(a.row.id, b.row.id));
+    const inserted = new Set<string>();
+    for (const part of chunk(sorted, pushLimits.maxItems)) {
+      const rows = await this.trx
+        .insertInto('callback_events')
+        .values(part.map((p) => p.row))
+        .onConflict((oc) => oc.column('id').doNothing())
+        .returning('id')
+        .execute();
+      for (const { id } of rows) inserted.add(id);
+    }
+    const raced = this.plannedCallbacks.filter((p) => !inserted.has(p.row.id));
+    for (const planned of raced) {
+      const row = await this.storedCallbackEvent(planned.row.id);
+      if (!row) throw new Error(`call-back event ${planned.row.id} neither inserted nor found`);
+      this.results[planned.index] = sameCallbackEvent(row, planned.record, this.caller.agentId)
+        ? planned.result('duplicate')
+        : planned.result('rejected', itemError('attempt.conflict', `call-back event ${planned.row.id}`));
+    }
+    const lost = new Set(raced.map((p) => p.row.id));
+    this.changes = this.changes.filter((c) => c.kind !== 'callback' || !lost.has(c.ref));
+  }
+
   counts(): { attempts: number; voids: number } {
     return {
-      attempts: this.changes.filter((c) => c.kind === 'attempt').length,
+      attempts: this.changes.filter((c) => c.kind === 'attempt' && c.reason !== true).length,
       voids: this.changes.filter((c) => c.kind === 'void').length,
     };
   }
 
+  /** The new attempts and voids: what moves client statuses (an attempt logged again for its reason does not). */
+  statusChanges(): Change[] {
+    return this.changes.filter((c) => c.reason !== true).map(({ kind, ref }) => ({ kind, ref }));
+  }
+
   loggedChanges(): Change[] {
-    return this.changes;
+    return this.changes.map(({ kind, ref }) => ({ kind, ref }));
   }
 }
 
@@ -275,10 +456,14 @@ export async function applyPushInTransaction(
   for (const [index, checked] of push.items.entries()) {
     if (!checked.ok) batch.results.push(checked.result);
     else if (checked.item.kind === 'attempt') batch.results.push(await batch.attempt(checked.item.record, checked.carriedId));
-    else batch.results.push(await batch.void(checked.item.record, checked.carriedId, index));
+    else if (checked.item.kind === 'void') batch.results.push(await batch.void(checked.item.record, checked.carriedId, index));
+    else if (checked.item.kind === 'reason') batch.results.push(await batch.reason(checked.item.record, checked.carriedId, index));
+    else batch.results.push(await batch.callback(checked.item.record, checked.carriedId, index));
   }
   await batch.insertPlannedVoids();
-  await keepClientStatuses(trx, batch.loggedChanges());
+  await batch.insertPlannedReasons();
+  await batch.insertPlannedCallbacks();
+  await keepClientStatuses(trx, batch.statusChanges());
   await recordPushingDevice(trx, { deviceId: push.deviceId, agentId: caller.agentId, at: receivedAt, ...batch.counts() });
   await appendChanges(trx, batch.loggedChanges());
   return batch.results;

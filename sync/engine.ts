@@ -3,7 +3,7 @@
 
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import { attemptRecordSchema, voidRecordSchema, type AttemptRecord, type Locale, type VoidRecord } from '../contract/index.ts';
+import { attemptRecordSchema, callbackRecordSchema, reasonCodeSchema, reasonListSchema, voidRecordSchema, type Locale } from '../contract/index.ts';
 import {
   clientRecordSchema,
   knownFeatures,
@@ -17,7 +17,9 @@ import {
 } from '../contract/sync-protocol.ts';
 import { systemClock, type Clock } from '../db/clock.ts';
 import type { Database } from '../db/schema.ts';
-import { getMeta } from '../db/settings.ts';
+import { saveHandoverMinutes } from '../db/callbacks.ts';
+import { saveSiteReasons } from '../db/reasons.ts';
+import { getMeta, setMeta } from '../db/settings.ts';
 import { applyPulledPage, type ApplySummary, type PulledPage } from '../db/sync-apply.ts';
 import { countOutbox, topDeadLetterReasons } from '../db/outbox.ts';
 import {
@@ -40,6 +42,10 @@ import {
 } from '../db/sync-unknown.ts';
 import { writeTransaction } from '../db/tx.ts';
 import { SyncFailure, SyncHttp } from './http.ts';
+import { declarableChangeKinds } from '../contract/enums.ts';
+
+/** The pulled kinds the cursor was read with (x-desk-kinds). */
+const declaredKindsKey = 'sync_declared_kinds';
 
 /** Points where a test (or a crash drill) can step in; production passes none. */
 export interface SyncHooks {
@@ -112,12 +118,15 @@ export interface SyncReport {
 // Unknown fields from a newer server are dropped rather than refused: the records stay readable.
 // Each change is read on its own: one a newer server sends that this version cannot read (a new
 // kind, a new value) is kept aside, never the reason a pull stops (docs/sync-protocol.md).
-const pulledAttempt = z.object(attemptRecordSchema.shape).extend({ receivedAt: z.string() });
+// A reason this version cannot read (not a code) is dropped, not the attempt with it.
+const pulledAttempt = z.object(attemptRecordSchema.shape).extend({ receivedAt: z.string(), reason: reasonCodeSchema.optional().catch(undefined) });
 const pulledVoid = z.object(voidRecordSchema.shape).extend({ receivedAt: z.string() });
+const pulledCallback = z.object(callbackRecordSchema.shape).extend({ receivedAt: z.string() });
 const changeSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('client'), record: z.object(clientRecordSchema.shape) }),
   z.object({ kind: z.literal('attempt'), record: pulledAttempt }),
   z.object({ kind: z.literal('void'), record: pulledVoid }),
+  z.object({ kind: z.literal('callback'), record: pulledCallback }),
 ]);
 type PulledChange = z.infer<typeof changeSchema>;
 const pullResponseSchema = z.object({
@@ -131,6 +140,9 @@ const pullResponseSchema = z.object({
 const meResponseSchema = z.object({
   agentId: z.string().min(1).max(200).optional(),
   features: z.array(z.unknown()).optional(),
+  // Read apart (safeParse below): a site list this version cannot read leaves the defaults, not the sync.
+  reasons: z.unknown().optional(),
+  callbackHandoverMinutes: z.unknown().optional(),
   serverEpoch: z.string().min(1).max(100).optional(),
 });
 
@@ -157,15 +169,19 @@ function readChanges(raw: readonly unknown[]): { known: PulledChange[]; unknown:
 }
 
 function pageOf(changes: readonly PulledChange[]): PulledPage {
-  const page: PulledPage = { clients: [], attempts: [], voids: [] };
+  const page: PulledPage = { clients: [], attempts: [], voids: [], callbacks: [] };
   for (const change of changes) {
     if (change.kind === 'client') page.clients.push(change.record);
     else if (change.kind === 'attempt') {
-      const { receivedAt: _r, ...record } = change.record;
-      page.attempts.push(record);
-    } else {
+      const { receivedAt: _r, reason, ...record } = change.record;
+      // The reason travels on with the attempt (db/sync-apply.ts keeps it beside it).
+      page.attempts.push(reason === undefined ? record : { ...record, reason });
+    } else if (change.kind === 'void') {
       const { receivedAt: _r, ...record } = change.record;
       page.voids.push(record);
+    } else {
+      const { receivedAt: _r, ...record } = change.record;
+      page.callbacks!.push(record);
     }
   }
   return page;
@@ -253,6 +269,15 @@ export class SyncEngine {
     const features = knownFeatures(parsed.data.features);
     await setServerFeatures(this.db, features);
     this.tokenAgentId = parsed.data.agentId ?? null;
+    if (features.includes('site.reasons')) {
+      const list = reasonListSchema.safeParse(parsed.data.reasons);
+      // None sent: the site uses the defaults. One this version cannot read: the defaults too.
+      await saveSiteReasons(this.db, list.success ? list.data : null);
+    }
+    if (features.includes('record.callback')) {
+      const minutes = parsed.data.callbackHandoverMinutes;
+      await saveHandoverMinutes(this.db, typeof minutes === 'number' && Number.isInteger(minutes) && minutes > 0 && minutes <= 7 * 24 * 60 ? minutes : null);
+    }
     const { changed, requeued } = parsed.data.serverEpoch ? await this.noticeEpoch(parsed.data.serverEpoch) : { changed: false, requeued: 0 };
     return { features, changed, requeued };
   }
@@ -307,10 +332,17 @@ export class SyncEngine {
         maxBytes: pushLimits.maxBodyBytes - 4096,
         afterSeq,
         ...(agentIds ? { agentIds } : {}),
+        kinds: [
+          'attempt',
+          'void',
+          ...(features.includes('attempt.reason') ? (['reason'] as const) : []),
+          ...(features.includes('record.callback') ? (['callback'] as const) : []),
+        ],
       });
       if (batch.length === 0) break;
       afterSeq = batch.at(-1)!.seq;
-      const voided = batch.filter((e) => e.kind === 'void').map((e) => e.recordId);
+      // Voids and reasons name an attempt: neither may reach the server before it.
+      const voided = batch.filter((e) => e.kind === 'void' || e.kind === 'reason').map((e) => e.recordId);
       for (const [request, attempts] of inFlight) if (voided.some((id) => attempts.has(id))) await request;
       while (inFlight.size >= this.pushConcurrency) await Promise.race(inFlight.keys());
       if (failure) break;
@@ -411,6 +443,7 @@ export class SyncEngine {
   async pull(): Promise<PullReport> {
     const report: PullReport = { pages: 0, clients: 0, attempts: 0, voids: 0, parked: 0, unknown: 0 };
     await this.readKeptChangesAgain(report);
+    await this.restartIfKindsChanged();
     let cursor = await getPullCursor(this.db);
     let next = this.fetchPage(cursor);
     let first = true;
@@ -456,6 +489,19 @@ export class SyncEngine {
       if (!answer.hasMore) return report;
       cursor = answer.nextCursor;
     }
+  }
+
+  /**
+   * The server skipped, for this cursor, kinds this device did not read then (an update that
+   * reads call-backs now): read everything again from zero, once. Ids make repeats harmless.
+   */
+  private async restartIfKindsChanged(): Promise<void> {
+    const declared = declarableChangeKinds.join(',');
+    if ((await getMeta(this.db, declaredKindsKey)) === declared) return;
+    await writeTransaction(this.db, async (trx) => {
+      if ((await getPullCursor(trx)) !== '0') await setPullCursor(trx, '0');
+      await setMeta(trx, { [declaredKindsKey]: declared });
+    });
   }
 
   /** Changes another version set aside: this one may read them now (after an update). */

@@ -2,6 +2,8 @@
 // that the engine and the scheduler can act on without reading status codes themselves.
 
 import { DeskError } from '../contract/errors.ts';
+import { declarableChangeKinds } from '../contract/enums.ts';
+import { kindsHeader } from '../contract/sync-protocol.ts';
 import { protocolHeader, protocolVersion, type ProtocolErrorBody } from '../contract/sync-protocol.ts';
 import { assertTransportAllowed, trustSystemCertificates } from './transport.ts';
 
@@ -113,6 +115,8 @@ export class SyncHttp {
     const headers: Record<string, string> = { [protocolHeader]: String(protocolVersion), accept: 'application/json' };
     if (this.options.token) headers.authorization = `Bearer ${this.options.token}`;
     if (this.options.deviceId) headers['x-desk-device'] = this.options.deviceId;
+    // The pulled kinds this version reads beyond the baseline: a server sends no other.
+    headers[kindsHeader] = declarableChangeKinds.join(',');
     if (body !== undefined) headers['content-type'] = 'application/json';
     const timeout = AbortSignal.timeout(this.timeoutMs);
     const signal = this.options.signal ? AbortSignal.any([this.options.signal, timeout]) : timeout;

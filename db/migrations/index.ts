@@ -6,6 +6,9 @@ import * as m0001 from './0001_initial.ts';
 import * as m0002 from './0002_sync_parked.ts';
 import * as m0003 from './0003_client_order.ts';
 import * as m0007 from './0007_sync_unknown.ts';
+import * as m0008 from './0008_attempt_reasons.ts';
+import * as m0009 from './0009_callbacks.ts';
+import * as m0010 from './0010_queue_index.ts';
 import * as m0011 from './0011_agent_profiles.ts';
 
 const migrations: Record<string, Migration> = {
@@ -13,6 +16,9 @@ const migrations: Record<string, Migration> = {
   '0002_sync_parked': m0002,
   '0003_client_order': m0003,
   '0007_sync_unknown': m0007,
+  '0008_attempt_reasons': m0008,
+  '0009_callbacks': m0009,
+  '0010_queue_index': m0010,
   '0011_agent_profiles': m0011,
 };
 

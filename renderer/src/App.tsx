@@ -11,6 +11,11 @@ import { ImportDialog } from './dialogs/ImportDialog.tsx';
 import { SettingsDialog } from './dialogs/SettingsDialog.tsx';
 import { ShortcutsDialog } from './dialogs/ShortcutsDialog.tsx';
 import { VoidDialog } from './dialogs/VoidDialog.tsx';
+import { CallbackDialog } from './dialogs/CallbackDialog.tsx';
+import { CallbacksDialog } from './dialogs/CallbacksDialog.tsx';
+import { watchCallbacks } from './callbacks.ts';
+import { nextClientNow } from './actions.ts';
+import { useCallbacksStore } from './store/callbacks.ts';
 import { StorageProblem } from './components/StorageProblem.tsx';
 import type { StorageState } from '../../contract/model.ts';
 import { call, messageOf } from './desk.ts';
@@ -97,6 +102,7 @@ function Workspace() {
     useTodayStore.getState().refresh().catch(reportError);
     useSyncStore.getState().load().catch(reportError);
   }, []);
+  useEffect(() => watchCallbacks(), []);
 
   return (
     <>
@@ -109,6 +115,12 @@ function Workspace() {
             </button>
             <button type="button" className="btn btn-quiet" onClick={() => openDialog({ kind: 'export' })}>
               {t.app.exportHistory}
+            </button>
+            <button type="button" className="btn" aria-keyshortcuts="Alt+N" onClick={() => runReported(nextClientNow)}>
+              {t.queue.next} <kbd aria-hidden="true">Alt+N</kbd>
+            </button>
+            <button type="button" className="btn btn-quiet" aria-keyshortcuts="Alt+R" onClick={() => openDialog({ kind: 'callbacks' })}>
+              {t.callbacks.worklist} <CallbackCount /> <kbd aria-hidden="true">Alt+R</kbd>
             </button>
             <button type="button" className="btn btn-quiet" onClick={() => openDialog({ kind: 'settings' })}>
               {t.app.settings}
@@ -151,5 +163,15 @@ function DialogHost() {
       return <ExportDialog onClose={close} />;
     case 'void':
       return <VoidDialog attempt={dialog.attempt} onClose={close} />;
+    case 'callback':
+      return <CallbackDialog clientCode={dialog.clientCode} clientName={dialog.clientName} onClose={close} />;
+    case 'callbacks':
+      return <CallbacksDialog onClose={close} />;
   }
+}
+
+/** How many call-backs are due now or overdue: said beside the worklist's name. */
+function CallbackCount() {
+  const count = useCallbacksStore((s) => (s.list ? s.list.dueNow.length + s.list.overdue.length : 0));
+  return count > 0 ? <span className="badge">{count}</span> : null;
 }

@@ -2,7 +2,7 @@
 
 import { knownChannels } from '../../contract/model.ts';
 import type { MenuCommand } from '../../contract/events.ts';
-import { chooseChannel, focusSearch, recordAttempt, undoLast } from './actions.ts';
+import { chooseChannel, focusReason, focusSearch, nextClientNow, recordAttempt, undoLast } from './actions.ts';
 import { call } from './desk.ts';
 import { currentT } from './i18n/index.ts';
 import { runReported } from './report.ts';
@@ -34,6 +34,12 @@ export function runShortcut(command: ShortcutCommand): void {
       if (channel) chooseChannel(channel);
       return;
     }
+    case 'reason':
+      return focusReason();
+    case 'nextClient':
+      return runReported(nextClientNow);
+    case 'callbacks':
+      return useWorkspaceStore.getState().openDialog({ kind: 'callbacks' });
     case 'undoLast':
       return runReported(undoLast);
     case 'showShortcuts':

@@ -26,6 +26,9 @@ export const shortcutTable: readonly Shortcut[] = [
   { id: 'recordSuccess', keys: [key('Alt+S')] },
   { id: 'recordFailure', keys: [key('Alt+E')] },
   { id: 'channel', keys: [key('Alt+1…5'), key('1…5', true)] },
+  { id: 'reason', keys: [key('Alt+M')] },
+  { id: 'callbacks', keys: [key('Alt+R')] },
+  { id: 'nextClient', keys: [key('Alt+N')] },
   { id: 'undoLast', keys: [key('Ctrl+Z')] },
   { id: 'switchAgent', keys: [key('Ctrl+Shift+L')] },
   { id: 'showShortcuts', keys: [key('?', true)] },
@@ -42,6 +45,9 @@ export type ShortcutCommand =
   | { kind: 'recordSuccess' }
   | { kind: 'recordFailure' }
   | { kind: 'channel'; index: number }
+  | { kind: 'reason' }
+  | { kind: 'callbacks' }
+  | { kind: 'nextClient' }
   /** `native`: the key keeps its own meaning too (undo the typing) while the desk says its piece. */
   | { kind: 'undoLast'; native?: true }
   | { kind: 'showShortcuts' }
@@ -95,7 +101,11 @@ export function matchShortcut(e: KeyPress, ctx: ShortcutContext): ShortcutComman
   }
   if (e.altKey && !ctrl) {
     if (e.code === 'KeyS') return { kind: 'recordSuccess' };
+    if (e.code === 'KeyR') return { kind: 'callbacks' };
+    if (e.code === 'KeyN') return { kind: 'nextClient' };
     if (e.code === 'KeyE') return { kind: 'recordFailure' };
+    // M moves on AZERTY (where QWERTY has ';'): the character, Windows' or macOS' (µ), or the QWERTY key.
+    if (e.key === 'm' || e.key === 'M' || e.key === 'µ' || e.code === 'KeyM') return { kind: 'reason' };
     const digit = channelDigit.exec(e.code);
     if (digit) return { kind: 'channel', index: Number(digit[1]) - 1 };
     return null;

@@ -22,6 +22,8 @@ export const journalQuerySchema = z.object({
   from: optional(day),
   to: optional(day),
   client: optional(text().max(100)),
+  /** A reason code (the attempt's reason, feature 'attempt.reason'). */
+  reason: optional(text().max(40)),
   voided: optional(z.enum(['shown', 'hidden'])),
   after: optional(z.string().max(200)),
   lang: optional(z.enum(['fr', 'en'])),
@@ -41,6 +43,8 @@ export interface JournalRow {
   status: 'success' | 'failure';
   channel: string;
   note: string | null;
+  /** The attempt's reason code, when one was given. */
+  reason_code: string | null;
   voided_at: string | null;
   void_agent_name: string | null;
   void_reason: string | null;
@@ -62,6 +66,7 @@ export const attemptColumns = [
   'attempts.status',
   'attempts.channel',
   'attempts.note',
+  'attempt_reasons.code as reason_code',
   'voids.voided_at',
   'voids.agent_name as void_agent_name',
   'voids.reason as void_reason',
@@ -91,9 +96,11 @@ export async function journalPage(
     .selectFrom('attempts')
     .innerJoin('clients', 'clients.code', 'attempts.client_code')
     .leftJoin('voids', 'voids.attempt_id', 'attempts.id')
+    .leftJoin('attempt_reasons', 'attempt_reasons.attempt_id', 'attempts.id')
     .select(['clients.name as client_name', ...attemptColumns]);
   if (filter.status) query = query.where('attempts.status', '=', filter.status);
   if (filter.channel) query = query.where('attempts.channel', '=', filter.channel);
+  if (filter.reason) query = query.where('attempt_reasons.code', '=', filter.reason);
   if (filter.agent) query = query.where('attempts.agent_id', '=', filter.agent);
   if (filter.device) query = query.where('attempts.device_id', '=', filter.device);
   if (filter.from) query = query.where('attempts.occurred_at', '>=', dayStartUtc(filter.from, options.timeZone).toISOString());

@@ -16,6 +16,7 @@ import { createAgentFromConsole, disableAgent, issueEnrolmentCode, revokeTokenBy
 import type { Actor } from './audit.ts';
 import { journalCsv, journalXlsx, exportFileName } from './export.ts';
 import { html } from './html.ts';
+import { defaultReasons, type ReasonDefinition } from '../../contract/reasons.ts';
 import { journalPage, journalQuerySchema } from './journal.ts';
 import { mayOpen, message, page, pageContext, type PageContext, type Section } from './layout.ts';
 import { agentsPage, loadAgentsData, type AgentsNotice } from './pages/agents.ts';
@@ -39,6 +40,8 @@ export interface ConsoleOptions {
    * reverse proxy sits in front (the usual deployment), where requests reach us as plain HTTP.
    */
   secureCookies?: boolean;
+  /** The site's reason list (the same the desks get); default: the defaults of contract/reasons.ts. */
+  reasons?: ReasonDefinition[];
 }
 
 declare module 'fastify' {
@@ -236,6 +239,7 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
   const journalChoices = async () => ({
     agents: await db.selectFrom('agents').select(['id', 'name']).orderBy('name').orderBy('id').execute(),
     devices: (await db.selectFrom('device_agents').select('device_id').distinct().orderBy('device_id').execute()).map((d) => d.device_id),
+    reasons: options.reasons ?? [...defaultReasons],
   });
 
   app.get('/journal', async (request, reply) => {

@@ -12,6 +12,7 @@
 // The cost is that writers serialise for the few statements after the counter: kept short.
 
 import { sql, type Kysely } from 'kysely';
+import { declarableChangeKinds, type DeclarableChangeKind } from '../../contract/enums.ts';
 import type { ChangeKind, ServerSchema } from './schema.ts';
 
 export interface Change {
@@ -57,9 +58,17 @@ export interface ChangeRow {
 }
 
 /** cursor: decimal digits (checked by the protocol schema). Both databases compare it as an integer. */
-export async function readChangesAfter(db: Kysely<ServerSchema>, cursor: string, limit: number): Promise<ChangeRow[]> {
-  const rows = await db
-    .selectFrom('changes')
+export async function readChangesAfter(
+  db: Kysely<ServerSchema>,
+  cursor: string,
+  limit: number,
+  /** Kinds beyond the baseline the device reads (x-desk-kinds): the others are never sent to it. */
+  declared: readonly DeclarableChangeKind[] = [],
+): Promise<ChangeRow[]> {
+  const left = declarableChangeKinds.filter((k) => !declared.includes(k));
+  let query = db.selectFrom('changes');
+  if (left.length > 0) query = query.where('kind', 'not in', left);
+  const rows = await query
     // Aliased apart: ORDER BY seq must sort the bigint column (and use its index), not this text.
     .select([sql<string>`CAST(seq AS TEXT)`.as('seq_digits'), 'kind', 'ref'])
     .where('seq', '>', sql<string>`CAST(${cursor} AS BIGINT)`)

@@ -74,7 +74,7 @@ const m0001: Migration = {
 
     await db.schema
       .createTable('voids')
-      .addColumn('attempt_id', 'text', (c) => c.primaryKey().references('attempts.id'))
+      .addColumn('attempt_id', 'text', (c) => c.primaryKey())
       .addColumn('agent_id', 'text', (c) => c.notNull().references('agents.id'))
       .addColumn('agent_name', 'text', (c) => c.notNull())
       .addColumn('voided_at', 'text', (c) => c.notNull())
@@ -355,6 +355,72 @@ const m0008: Migration = {
   },
 };
 
+// Why an attempt ended (feature 'attempt.reason'): its own append-only record, one per attempt, so
+// the attempt row itself never changes (migration 0002). Pulls join it onto the attempt they send.
+// No foreign key to attempts, for the reason of 0007: attempts are never deleted (0002), and a push
+// stores a reason only for an attempt it has read in its own transaction.
+const m0009: Migration = {
+  async up(db: Kysely<any>): Promise<void> {
+    await db.schema
+      .createTable('attempt_reasons')
+      .addColumn('attempt_id', 'text', (c) => c.primaryKey())
+      .addColumn('code', 'text', (c) => c.notNull())
+      .addColumn('agent_id', 'text', (c) => c.notNull().references('agents.id'))
+      .addColumn('agent_name', 'text', (c) => c.notNull())
+      .addColumn('chosen_at', 'text', (c) => c.notNull())
+      .addColumn('utc_offset_min', 'integer', (c) => c.notNull())
+      .addColumn('device_id', 'text', (c) => c.notNull())
+      .addColumn('sent_agent_id', 'text', (c) => c.notNull())
+      .addColumn('received_at', 'text', (c) => c.notNull())
+      .execute();
+  },
+};
+
+// Call-backs (feature 'record.callback'): each event (scheduled, done, cancelled) is its own
+// append-only row; pulls send them, as 'callback' changes, only to devices that name the kind.
+// No foreign key to clients (see 0007): a push stores an event only for a client it has read.
+const m0010: Migration = {
+  async up(db: Kysely<any>): Promise<void> {
+    await db.schema
+      .createTable('callback_events')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('callback_id', 'text', (c) => c.notNull())
+      .addColumn('event', 'text', (c) => c.notNull())
+      .addColumn('client_code', 'text', (c) => c.notNull())
+      .addColumn('due_at', 'text')
+      .addColumn('for_agent_id', 'text')
+      .addColumn('attempt_id', 'text')
+      .addColumn('agent_id', 'text', (c) => c.notNull().references('agents.id'))
+      .addColumn('agent_name', 'text', (c) => c.notNull())
+      .addColumn('at', 'text', (c) => c.notNull())
+      .addColumn('utc_offset_min', 'integer', (c) => c.notNull())
+      .addColumn('device_id', 'text', (c) => c.notNull())
+      .addColumn('sent_agent_id', 'text', (c) => c.notNull())
+      .addColumn('received_at', 'text', (c) => c.notNull())
+      .execute();
+    await db.schema.createIndex('callback_events_by_callback').on('callback_events').column('callback_id').execute();
+    // The change log's CHECK (0001) knew three kinds. PostgreSQL changes the constraint in place;
+    // SQLite cannot, so its table is rebuilt, rows and partial index with it (the kinds are written
+    // out: a shipped migration must not follow later changes of contract/enums.ts).
+    const kinds = sql`kind IN ('client', 'attempt', 'void', 'callback')`;
+    if (db.getExecutor().adapter instanceof PostgresAdapter) {
+      await sql`ALTER TABLE changes DROP CONSTRAINT IF EXISTS changes_kind_check`.execute(db);
+      await sql`ALTER TABLE changes ADD CONSTRAINT changes_kind_check CHECK (${kinds})`.execute(db);
+    } else {
+      await db.schema
+        .createTable('changes_next')
+        .addColumn('seq', 'bigint', (c) => c.primaryKey())
+        .addColumn('kind', 'text', (c) => c.notNull().check(kinds))
+        .addColumn('ref', 'text', (c) => c.notNull())
+        .execute();
+      await sql`INSERT INTO changes_next (seq, kind, ref) SELECT seq, kind, ref FROM changes`.execute(db);
+      await db.schema.dropTable('changes').execute();
+      await sql`ALTER TABLE changes_next RENAME TO changes`.execute(db);
+      await db.schema.createIndex('changes_by_client').on('changes').column('ref').where(sql.ref('kind'), '=', sql.lit('client')).execute();
+    }
+  },
+};
+
 const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_append_only_history': m0002,
@@ -364,6 +430,8 @@ const migrations: Record<string, Migration> = {
   '0006_rate_counters': m0006,
   '0007_clients_kept_without_row_locks': m0007,
   '0008_supervision_console': m0008,
+  '0009_attempt_reasons': m0009,
+  '0010_callback_events': m0010,
 };
 
 export const serverMigrations: MigrationProvider = {

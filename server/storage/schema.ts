@@ -2,7 +2,7 @@
 // PostgreSQL: times are UTC ISO 8601 text with milliseconds, so they compare and sort alike on both.
 
 import type { ColumnType } from 'kysely';
-import type { ConsoleAuditAction, ConsoleRole } from '../../contract/enums.ts';
+import type { CallbackEventCode, ChangeKind, ConsoleAuditAction, ConsoleRole } from '../../contract/enums.ts';
 
 export interface AgentTable {
   id: string;
@@ -99,7 +99,39 @@ export interface VoidTable {
   received_at: string;
 }
 
-export type ChangeKind = 'client' | 'attempt' | 'void';
+/** Why an attempt ended (feature 'attempt.reason'); one per attempt, never changed. */
+export interface AttemptReasonTable {
+  attempt_id: string;
+  code: string;
+  agent_id: string;
+  agent_name: string;
+  chosen_at: string;
+  utc_offset_min: number;
+  device_id: string;
+  sent_agent_id: string;
+  received_at: string;
+}
+
+/** One event of a call-back (feature 'record.callback'). */
+export interface CallbackEventTable {
+  id: string;
+  callback_id: string;
+  event: CallbackEventCode;
+  client_code: string;
+  due_at: string | null;
+  for_agent_id: string | null;
+  attempt_id: string | null;
+  agent_id: string;
+  agent_name: string;
+  at: string;
+  utc_offset_min: number;
+  device_id: string;
+  sent_agent_id: string;
+  received_at: string;
+}
+
+/** A reason logs its attempt again ('attempt'): the pull sends the attempt with its reason. */
+export type { ChangeKind } from '../../contract/enums.ts';
 
 /** The change log that pulls read, in commit order (see changes.ts). */
 export interface ChangeTable {
@@ -202,6 +234,8 @@ export interface ServerSchema {
   clients: ClientTable;
   attempts: AttemptTable;
   voids: VoidTable;
+  attempt_reasons: AttemptReasonTable;
+  callback_events: CallbackEventTable;
   changes: ChangeTable;
   counters: CounterTable;
 }

@@ -132,6 +132,20 @@ export const sections: BenchSection[] = [
     ],
   },
   {
+    name: 'next_client',
+    description: '"Client suivant": due call-backs, then never attempted, then failures whose retry has come (passing over the open client)',
+    targetP99Ms: 10,
+    run: async (ctx) => {
+      const first = await ctx.measure('next_client', Math.round(1000 * ctx.scale), () => ctx.call('nextClient', { exclude: [ctx.randomClientCode()] }));
+      // The base keeps a few clients never attempted, which answer at once: attempt them, so the
+      // queue walks the failures (most of the base's have used up their 5 attempts).
+      const never = await ctx.local.db.selectFrom('clients').select('code').where('last_status', 'is', null).execute();
+      for (const { code } of never) await ctx.call('recordAttempt', { clientCode: code, status: 'failure' });
+      const retry = await ctx.measure('next_client_retry', Math.round(300 * ctx.scale), () => ctx.call('nextClient', { exclude: [ctx.randomClientCode()] }));
+      return [first, retry];
+    },
+  },
+  {
     name: 'search_frequent',
     description: 'fragment matching 5-60% of the clients (sarl, fils, mar, paris, exemple): cost grows with the matches; no target',
     run: async (ctx) => [

@@ -267,6 +267,8 @@ const state = {
   applicationMenus: [] as (FakeMenu | null)[],
   exposed: new Map<string, unknown>(),
   errorBoxes: [] as { title: string; content: string }[],
+  /** System notifications shown (Electron's Notification). */
+  notifications: [] as { title: string; body: string }[],
   /** URLs handed to shell.openExternal, in order. */
   openedExternally: [] as string[],
   /** What the next save/open dialogs answer (the agent's choice), first in first out; none: cancelled. */
@@ -319,6 +321,15 @@ export const electronModule = {
       state.crashReporterStarts.push(options);
     },
   },
+  Notification: class {
+    private readonly notice: { title: string; body: string };
+    constructor(notice: { title: string; body: string }) {
+      this.notice = { title: notice.title, body: notice.body };
+    }
+    show(): void {
+      state.notifications.push(this.notice);
+    }
+  },
   safeStorage: {
     isEncryptionAvailable: () => false,
     encryptString: (text: string) => Buffer.from(text, 'utf8'),
@@ -354,6 +365,7 @@ export function resetFakeElectron(): void {
   state.applicationMenus.length = 0;
   state.exposed.clear();
   state.errorBoxes.length = 0;
+  state.notifications.length = 0;
   state.openedExternally.length = 0;
   state.dialogAnswers.length = 0;
   state.dialogs.length = 0;

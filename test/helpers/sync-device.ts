@@ -75,9 +75,20 @@ export class TestDevice {
     return (await this.engine(options)).sync();
   }
 
-  async click(clientCode: string, status: 'success' | 'failure' = 'success', note?: string) {
+  async click(clientCode: string, status: 'success' | 'failure' = 'success', note?: string, reason?: string) {
     this.clock.advance(1000);
-    return this.desk.recordAttempt({ clientCode, status, channel: 'phone', ...(note ? { note } : {}) });
+    return this.desk.recordAttempt({ clientCode, status, channel: 'phone', ...(note ? { note } : {}), ...(reason ? { reason } : {}) });
+  }
+
+  /** Reasons kept beside attempts, by attempt id. */
+  async reasons(): Promise<Record<string, string>> {
+    const rows = await this.local.db.selectFrom('attempt_reasons').select(['attempt_id', 'code']).orderBy('attempt_id').execute();
+    return Object.fromEntries(rows.map((r) => [r.attempt_id, r.code]));
+  }
+
+  /** Pulled changes set aside as unreadable (db/sync-unknown.ts). */
+  async unknownCount(): Promise<number> {
+    return (await this.local.db.selectFrom('sync_unknown').select('seq').execute()).length;
   }
 
   /** The app closing and opening again on the same file. */

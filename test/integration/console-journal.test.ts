@@ -82,6 +82,13 @@ describe.each([
     voidedId = awaItems[99]!.id;
     const voided = await new ProtocolClient(server.url, awa.token).push('poste-awa', [{ kind: 'void', record: voidRecord({ attemptId: voidedId, deviceId: 'poste-awa', reason: 'Mauvais client' }) }]);
     expect(voided.body.results[0].outcome).toBe('applied');
+    // Reasons (feature 'attempt.reason'): Bruno's first 10 attempts "Occupé", one "Faux numéro".
+    const reasons = brunoItems.slice(0, 11).map((a, i) => ({
+      kind: 'reason',
+      record: { attemptId: a.id, code: i === 10 ? 'wrong-number' : 'busy', agentId: bruno.agentId, agentName: 'Bruno Martin', chosenAt: a.occurredAt, utcOffsetMin: 60, deviceId: 'poste-bruno' },
+    }));
+    const reasoned = await new ProtocolClient(server.url, bruno.token).push('poste-bruno', reasons);
+    expect(reasoned.body.results.map((r: { outcome: string }) => r.outcome)).toEqual(Array(11).fill('applied'));
     admin = new ConsoleClient(server.url);
     expect((await admin.signIn('sup')).status).toBe(303);
   });
@@ -123,6 +130,14 @@ describe.each([
     expect(await walk('?status=success')).toHaveLength(34);
     expect((await walk('?status=failure')).length).toBe(66 + 30);
     expect(await walk('?channel=sms')).toHaveLength(30);
+    const busy = await walk('?reason=busy');
+    expect(busy).toHaveLength(10);
+    expect(busy.every((r) => r.includes('<td>Occupé</td>'))).toBe(true);
+    expect(await walk('?reason=wrong-number&agent=' + bruno.agentId)).toHaveLength(1);
+    const form = (await admin.get('/console/journal?reason=busy')).text;
+    expect(form).toContain('<label for="f-reason">Motif</label>');
+    expect(form).toContain('<option value="busy" selected>Occupé</option>');
+    expect(form).toContain('<th scope="col">Motif</th>');
     expect(await walk(`?agent=${bruno.agentId}`)).toHaveLength(30);
     expect(await walk('?device=poste-awa')).toHaveLength(100);
     expect(await walk('?voided=hidden')).toHaveLength(129);

@@ -3,6 +3,7 @@
 // dead-lettered or be lost (docs/sync-protocol.md, "Growing the protocol").
 
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { countOutbox } from '../../db/outbox.ts';
 import { importPrevious, previousRelease, previousReleaseUnavailableReason } from '../helpers/previous-release.ts';
 import { countRows, createTestDatabase, postgresUnavailableReason, startTestServer, testClient, type Backend, type TestDatabase } from '../helpers/server.ts';
 import { TestDevice, type DeviceSnapshot } from '../helpers/sync-device.ts';
@@ -66,8 +67,15 @@ describe.skipIf(gitReason !== null).each(backends)(`this release and the previou
     await older.click('K1', 'failure', 'Messagerie');
     const voided = await older.click('K2');
     await older.desk.voidAttempt({ attemptId: voided.attempt.id, reason: 'Mauvais client' });
-    await newer.click('K1', 'success');
-    await newer.click('K2', 'failure');
+    // Reasons, before the click and after it: the older desk meets attempts that carry one.
+    await newer.click('K1', 'success', undefined, 'reached');
+    const later = await newer.click('K2', 'failure');
+    await newer.sync({ appVersion: '9.9.9' });
+    await older.sync();
+    await newer.desk.giveReason({ attemptId: later.attempt.id, code: 'no-answer' });
+    // Call-backs: the older desk never names the kind, so the server never sends it one.
+    await newer.desk.scheduleCallback({ clientCode: 'K1', when: 'in1h', forTeam: true });
+    await newer.desk.scheduleCallback({ clientCode: 'K2', when: 'tomorrowMorning', forTeam: false });
     await newer.sync({ appVersion: '9.9.9' });
     await older.sync();
     await newer.sync({ appVersion: '9.9.9' });
@@ -79,6 +87,8 @@ describe.skipIf(gitReason !== null).each(backends)(`this release and the previou
     expect(n.outbox).toEqual({ pending: 0, dead: 0 });
     expect(o.attempts).toHaveLength(4);
     expect(withoutDevice(o)).toEqual(withoutDevice(n));
+    expect(Object.values(await newer.reasons()).sort()).toEqual(['no-answer', 'reached']);
+    expect((await newer.desk.listCallbacks({})).laterToday.map((c) => c.clientCode)).toEqual(['K1']);
     expect(await countRows(server.database.url)).toMatchObject({ attempts: 4, voids: 1 });
   });
 
@@ -99,19 +109,26 @@ describe.skipIf(gitReason !== null).each(backends)(`this release and the previou
     await newer.sync();
     await older.sync();
 
-    await newer.click('P1', 'failure');
+    await newer.click('P1', 'failure', undefined, 'busy');
     const voided = await newer.click('P2', 'success', 'Rappeler après 14 h');
+    await newer.desk.giveReason({ attemptId: voided.attempt.id, code: 'relative' });
     await newer.desk.voidAttempt({ attemptId: voided.attempt.id, reason: 'Erreur' });
+    await newer.desk.scheduleCallback({ clientCode: 'P1', when: 'in1h', forTeam: true });
     await older.click('P1', 'success');
     const report = await newer.sync({ appVersion: '9.9.9' });
     expect(report.server).toEqual({ features: [], changed: false, requeued: 0 });
+    // The reasons are not sent to a server that does not list 'attempt.reason'.
     expect(report.push).toMatchObject({ applied: 3, rejected: 0 });
     await older.sync();
     await newer.sync({ appVersion: '9.9.9' });
 
     const n = await newer.snapshot();
     const o = await older.snapshot();
-    expect(n.outbox).toEqual({ pending: 0, dead: 0 });
+    // Reasons and call-backs wait, kept, for a server that takes them: not refused, not counted as waiting.
+    expect(await countOutbox(newer.local.db)).toEqual({ pending: 0, dead: 0 });
+    expect(n.outbox).toEqual({ pending: 3, dead: 0 });
+    expect((await newer.local.db.selectFrom('outbox').select('kind').orderBy('seq').execute()).map((o) => o.kind)).toEqual(['reason', 'reason', 'callback']);
+    expect(Object.values(await newer.reasons()).sort()).toEqual(['busy', 'relative']);
     expect(withoutDevice(n)).toEqual(withoutDevice(o));
     expect(await countRows(database.url)).toMatchObject({ attempts: 3, voids: 1 });
     expect(n.attempts).toHaveLength(3);

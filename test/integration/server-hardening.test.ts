@@ -80,10 +80,11 @@ describe.each(backends)('server hardening on $backend', ({ backend, skip }) => {
     const good = attemptRecord({ clientCode: 'C1' });
     const badStatus = { ...attemptRecord({ clientCode: 'C1' }), status: 'maybe' };
     const extraField = { ...attemptRecord({ clientCode: 'C1' }), agentToken: 'x' };
+    // A kind of a release yet to come ('callback' is known since issue 12: its refusal is record.invalid, tested in callbacks.test.ts).
     const callback = { id: '01a21500-0000-7000-8000-0000000000ab', clientCode: 'C1', dueAt: '2026-01-01T10:00:00.000Z' };
     const answer = await api.push('dev-kinds', [
       { kind: 'attempt', record: badStatus },
-      { kind: 'callback', record: callback },
+      { kind: 'appointment', record: callback },
       { kind: 'attempt', record: extraField },
       { kind: 'attempt', record: good },
       { record: good },
@@ -93,8 +94,8 @@ describe.each(backends)('server hardening on $backend', ({ backend, skip }) => {
     const [status, unknownKind, extra, applied, noKind, notObject] = answer.body.results;
     expect(status).toMatchObject({ kind: 'attempt', id: badStatus.id, outcome: 'rejected', error: { code: 'record.invalid' } });
     expect(status.error.message.en).toContain('record.status');
-    expect(unknownKind).toMatchObject({ kind: 'callback', id: callback.id, outcome: 'rejected', error: { code: 'record.unsupported' } });
-    expect(unknownKind.error.message.fr).toContain('callback');
+    expect(unknownKind).toMatchObject({ kind: 'appointment', id: callback.id, outcome: 'rejected', error: { code: 'record.unsupported' } });
+    expect(unknownKind.error.message.fr).toContain('appointment');
     expect(extra).toMatchObject({ id: extraField.id, outcome: 'rejected', error: { code: 'record.invalid' } });
     expect(applied).toEqual({ kind: 'attempt', id: good.id, outcome: 'applied' });
     expect(noKind).toMatchObject({ kind: '', id: good.id, outcome: 'rejected', error: { code: 'record.invalid' } });

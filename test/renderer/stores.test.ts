@@ -49,7 +49,7 @@ describe('record outcome', () => {
     expect(rowOf('C-1')).toMatchObject({ code: 'C-1', status: 'failure', attemptCount: 1 });
     expect(useWorkspaceStore.getState().note).toBe('');
     expect(useWorkspaceStore.getState().undo?.attemptId).toBe(file.history[0]!.id);
-    await expect.poll(() => useTodayStore.getState().counts).toEqual({ attempts: 1, successes: 0, failures: 1 });
+    await expect.poll(() => useTodayStore.getState().counts).toEqual({ attempts: 1, successes: 0, failures: 1, byReason: [] });
 
     // One write, then only the aggregates: no search, no client, no history reloaded.
     const asked = operationsSince(before);

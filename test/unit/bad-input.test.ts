@@ -166,7 +166,7 @@ describe('bad input is refused with a code, both messages, and nothing written',
       await expectRefused(anonymous, 'undoAttempt', { attemptId: uuidv7() }, 'agent.notSet');
       await expectRefused(anonymous, 'voidAttempt', { attemptId: uuidv7(), reason: 'x' }, 'agent.notSet');
       const counts = await dispatch(anonymous.desk, 'todayCounts', {});
-      expect(counts).toEqual({ ok: true, value: { attempts: 0, successes: 0, failures: 0 } });
+      expect(counts).toEqual({ ok: true, value: { attempts: 0, successes: 0, failures: 0, byReason: [] } });
     } finally {
       await anonymous.cleanup();
     }

@@ -27,11 +27,11 @@ it('keeps the attempts recorded before enrolment as the agent’s own', async ()
   t.clock.advance(60_000);
   const after = await t.desk.recordAttempt({ clientCode: 'C1', status: 'failure' });
   expect(after.attempt.agentId).toBe('srv-agent-1');
-  expect(await t.desk.todayCounts({})).toEqual({ attempts: 2, successes: 1, failures: 1 });
+  expect(await t.desk.todayCounts({})).toEqual({ attempts: 2, successes: 1, failures: 1, byReason: [] });
 
   const voided = await t.desk.voidAttempt({ attemptId: before.attempt.id, reason: 'Mauvais numéro' });
   expect(voided.attempt.void?.agentId).toBe('srv-agent-1');
-  expect(await t.desk.todayCounts({})).toEqual({ attempts: 1, successes: 0, failures: 1 });
+  expect(await t.desk.todayCounts({})).toEqual({ attempts: 1, successes: 0, failures: 1, byReason: [] });
 
   // Enrolled again (same server): the former id is not listed twice and still counts as theirs.
   await writeTransaction(t.local.db, (trx) => adoptServerAgent(trx, { id: 'srv-agent-1', name: 'Awa Diallo' }));

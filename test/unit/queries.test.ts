@@ -224,9 +224,9 @@ describe('todayCounts', () => {
     await call('undoAttempt', { attemptId: attempt.id });
     await colleagueAttempt(localTime(26, 10), 'success'); // someone else's
     t.clock.set(localTime(26, 23, 59));
-    expect(await call<TodayCounts>('todayCounts', {})).toEqual({ attempts: 2, successes: 1, failures: 1 });
+    expect(await call<TodayCounts>('todayCounts', {})).toEqual({ attempts: 2, successes: 1, failures: 1, byReason: [] });
     t.clock.set(localTime(27, 0, 1));
-    expect(await call<TodayCounts>('todayCounts', {})).toEqual({ attempts: 0, successes: 0, failures: 0 });
+    expect(await call<TodayCounts>('todayCounts', {})).toEqual({ attempts: 0, successes: 0, failures: 0, byReason: [] });
   });
 });
 
@@ -259,19 +259,19 @@ describe('exportHistory', () => {
     expect(file.content).toContain('\r\n');
     // All-digit codes stay text in Excel FR (="…"), zeros kept.
     expect(lines.map((l) => l[3])).toEqual([karim, gaelle, gaelle, theo].map((code) => `="${code}"`));
-    expect(lines[0]?.[7]).toBe('Répondeur; rappeler "demain"');
+    expect(lines[0]?.[8]).toBe('Répondeur; rappeler "demain"');
     expect(lines[0]?.[5]).toBe('Échec (injoignable)');
     expect(lines[1]?.[5]).toBe('Succès');
-    expect(lines[1]?.[14]).toBe('Annulation immédiate par l’agent');
-    expect(lines[1]?.[13]).toBe('Awa Diallo');
-    expect(lines[3]?.[6]).toBe('SMS'); // the channel in words
-    expect(lines[0]?.[6]).toBe('Téléphone');
+    expect(lines[1]?.[15]).toBe('Annulation immédiate par l’agent');
+    expect(lines[1]?.[14]).toBe('Awa Diallo');
+    expect(lines[3]?.[7]).toBe('SMS'); // the channel in words
+    expect(lines[0]?.[7]).toBe('Téléphone');
     // The agent's own wall-clock time, from the offset the attempt carries.
     expect(lines[0]?.[1]).toBe('2026-11-24 10:00:00');
   });
 
   it('filters by local date range, status and agent', async () => {
-    expect((await rows({ from: '2026-11-25', to: '2026-11-25' })).lines.map((l) => l[8])).toEqual(['Awa Diallo', 'Bintou Sylla']);
+    expect((await rows({ from: '2026-11-25', to: '2026-11-25' })).lines.map((l) => l[9])).toEqual(['Awa Diallo', 'Bintou Sylla']);
     const fromOnly = await rows({ from: '2026-11-25' });
     expect(fromOnly.file.rowCount).toBe(3);
     expect(fromOnly.file.fileName).toBe('historique-notifications_depuis_2026-11-25.csv');
@@ -280,7 +280,7 @@ describe('exportHistory', () => {
     expect((await rows({ to: '2026-11-24' })).file.fileName).toBe('historique-notifications_jusqu-au_2026-11-24.csv');
     expect((await rows({ to: '2026-11-24' })).lines.map((l) => l[3])).toEqual([`="${karim}"`]);
     expect((await rows({ status: 'failure' })).lines.map((l) => l[3])).toEqual([karim, gaelle].map((code) => `="${code}"`));
-    expect((await rows({ agentId: 'agent-bintou' })).lines.map((l) => l[9])).toEqual(['agent-bintou']);
+    expect((await rows({ agentId: 'agent-bintou' })).lines.map((l) => l[10])).toEqual(['agent-bintou']);
     expect((await rows({ from: '2026-11-26', status: 'success', agentId: 'agent-bintou' })).file.rowCount).toBe(0);
   });
 
@@ -289,7 +289,7 @@ describe('exportHistory', () => {
     const notes = ['=HYPERLINK("http://evil.example","x")', '+33 6 12', '-2+3', '@SUM(A1)', 'Sans danger = ok'];
     for (const note of notes) await record(karim, 'failure', { note });
     const { lines } = await rows({ from: '2026-11-26', status: 'failure' });
-    expect(lines.map((l) => l[7])).toEqual([
+    expect(lines.map((l) => l[8])).toEqual([
       `'=HYPERLINK("http://evil.example","x")`,
       `'+33 6 12`,
       `'-2+3`,
@@ -309,14 +309,14 @@ describe('exportHistory', () => {
     expect(header).toEqual(exportWords.en.header);
     expect(header[4]).toBe('Client name');
     expect(lines[0]?.[5]).toBe('Failure (unreachable)');
-    expect(lines[0]?.[6]).toBe('Phone');
+    expect(lines[0]?.[7]).toBe('Phone');
   });
 
   it('gives "Annulée le" in the wall-clock time of the device that voided, like the attempt’s date', async () => {
     const { lines } = await rows({ from: '2026-11-25', to: '2026-11-25' });
     // Gaëlle's success at 11:00 local time, undone 2 s later.
     expect(lines[0]?.[1]).toBe('2026-11-25 11:00:00');
-    expect(lines[0]?.[12]).toBe('2026-11-25 11:00:02');
+    expect(lines[0]?.[13]).toBe('2026-11-25 11:00:02');
   });
 
   it('uses the interface’s words for the channels (one vocabulary with the renderer)', () => {
@@ -340,10 +340,10 @@ describe('exportHistory', () => {
     // The device's wall clock (10:00 where it was made), as a date a spreadsheet shows as such.
     expect((first[1] as Date).toISOString()).toBe('2026-11-24T10:00:00.000Z');
     expect(first[2]).toBe(0 - new Date(localTime(24, 10)).getTimezoneOffset() || 0);
-    expect(first[6]).toBe('Téléphone');
+    expect(first[7]).toBe('Téléphone');
     const voided = sheet[2]!;
-    expect((voided[12] as Date).toISOString()).toBe('2026-11-25T11:00:02.000Z');
-    expect(sheet.at(-1)?.[7]).toBe('=1+1'); // kept as the agent typed it, as text
+    expect((voided[13] as Date).toISOString()).toBe('2026-11-25T11:00:02.000Z');
+    expect(sheet.at(-1)?.[8]).toBe('=1+1'); // kept as the agent typed it, as text
     // No cell is a formula: the sheet's XML has no <f> element, and the code column is formatted as text.
     const xml = strFromU8(unzipSync(bytes)['xl/worksheets/sheet1.xml']!);
     expect(xml).not.toMatch(/<f[ >]/);

@@ -1,8 +1,9 @@
 // The server's settings: flag over environment over default, strict values, one clear message per
 // wrong value naming where it came from, and the deployment guide's table listing every setting.
 
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, readConfig, settings, type SettingName } from '../../server/config.ts';
 
@@ -25,7 +26,26 @@ describe('server settings', () => {
       migrate: true,
       drainTimeoutMs: 5000,
       maxEventLoopDelayMs: 1000,
+      reasonsFile: null,
+      callbackHandoverMinutes: 60,
     });
+  });
+
+  it('reads the site’s reason list from its file, and stops the start on a wrong one, naming the fault', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'desk-reasons-'));
+    try {
+      const good = join(dir, 'reasons.json');
+      const list = [{ code: 'absent', status: 'failure', label: { fr: 'Absent', en: 'Away' }, retry: { kind: 'again', afterMinutes: 60, maxAttempts: 3 } }];
+      writeFileSync(good, JSON.stringify(list));
+      expect(readConfig(['reasonsFile'], { 'reasons-file': good }, {})).toEqual({ reasonsFile: list });
+      const bad = join(dir, 'bad.json');
+      writeFileSync(bad, JSON.stringify([{ ...list[0], code: 'Pas de réponse' }]));
+      expect(() => readConfig(['reasonsFile'], {}, { DESK_SERVER_REASONS_FILE: bad })).toThrow(/DESK_SERVER_REASONS_FILE.*liste de motifs refusée.*0\.code/);
+      expect(() => readConfig(['reasonsFile'], { 'reasons-file': join(dir, 'missing.json') }, {})).toThrow(/--reasons-file.*fichier illisible/);
+      expect(() => readConfig(['callbackHandoverMinutes'], { 'callback-handover-minutes': '0' }, {})).toThrow(/au moins 1/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('reads every setting from its environment variable, and a flag wins over it', () => {
@@ -44,6 +64,7 @@ describe('server settings', () => {
       DESK_SERVER_MIGRATE: 'false',
       DESK_SERVER_DRAIN_TIMEOUT_MS: '2000',
       DESK_SERVER_MAX_EVENT_LOOP_DELAY_MS: '0',
+      DESK_SERVER_CALLBACK_HANDOVER_MINUTES: '90',
     };
     expect(readConfig(all, {}, env)).toEqual({
       db: 'postgres://desk@db/desk',
@@ -60,6 +81,8 @@ describe('server settings', () => {
       migrate: false,
       drainTimeoutMs: 2000,
       maxEventLoopDelayMs: 0,
+      reasonsFile: null,
+      callbackHandoverMinutes: 90,
     });
     expect(readConfig(['port', 'host', 'migrate'], { port: '8080', host: '::' }, { ...env, DESK_SERVER_MIGRATE: 'true' })).toEqual({
       port: 8080,

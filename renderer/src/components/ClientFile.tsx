@@ -4,7 +4,10 @@ import { formatDateTime } from '../format.ts';
 import { phoneView, telHref, whatsAppHref } from '../phone.ts';
 import { fileTitleId } from '../reveal.ts';
 import { useT } from '../i18n/index.ts';
+import { allCallbacks, useCallbacksStore } from '../store/callbacks.ts';
+import { useWorkspaceStore } from '../store/workspace.ts';
 import { useFileStore } from '../store/file.ts';
+import { useSettingsStore } from '../store/settings.ts';
 import { History } from './History.tsx';
 import { RecordPanel } from './RecordPanel.tsx';
 import { RelativeTime } from './RelativeTime.tsx';
@@ -69,9 +72,11 @@ export function ClientFile() {
             )}
           </p>
           <p className="status-count">{t.file.attemptCount(client.attemptCount)}</p>
+          <FlaggedNumber />
         </section>
       </div>
 
+      <CallbackPanel code={client.code} name={client.name} />
       <RecordPanel />
       <History />
     </article>
@@ -115,4 +120,37 @@ function Field({ label, children }: { label: string; children: ReactNode }) {
       <dd>{children}</dd>
     </div>
   );
+}
+
+/** "Rappeler…" and the client's open call-backs. */
+function CallbackPanel({ code, name }: { code: string; name: string }) {
+  const t = useT();
+  const list = useCallbacksStore((s) => s.list);
+  const open = list ? allCallbacks(list).filter((c) => c.clientCode === code) : [];
+  return (
+    <section className="callback-panel" aria-label={t.callbacks.openClient(name)}>
+      <button type="button" className="btn" onClick={() => useWorkspaceStore.getState().openDialog({ kind: 'callback', clientCode: code, clientName: name })}>
+        {t.callbacks.action}
+      </button>
+      {open.length > 0 && (
+        <ul className="callback-list">
+          {open.map((c) => (
+            <li key={c.callbackId}>
+              {formatDateTime(t, c.dueAt)} · {c.forAgentId === null ? t.callbacks.team : c.handedOver ? t.callbacks.handedOver(c.scheduledBy) : t.callbacks.mine}
+            </li>
+          ))}
+        </ul>
+      )}
+    </section>
+  );
+}
+
+/** "Faux numéro" and the like stop the queue and flag the number: said on the file, from its latest attempt. */
+function FlaggedNumber() {
+  const t = useT();
+  const latest = useFileStore((s) => s.history.find((a) => a.void === null) ?? null);
+  const reasons = useSettingsStore((s) => s.settings?.reasons ?? []);
+  const rule = latest?.reason ? reasons.find((r) => r.code === latest.reason)?.retry : undefined;
+  if (!rule || rule.kind !== 'stop' || !rule.flag) return null;
+  return <p className="flagged">{t.queue.flagged}</p>;
 }

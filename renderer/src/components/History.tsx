@@ -2,6 +2,7 @@ import { useEffect, useRef } from 'react';
 import type { Attempt } from '../../../contract/model.ts';
 import { formatDateTime } from '../format.ts';
 import { channelLabel, useT } from '../i18n/index.ts';
+import { reasonName } from '../actions.ts';
 import { reportError } from '../report.ts';
 import { historyEntryId } from '../reveal.ts';
 import { useFileStore } from '../store/file.ts';
@@ -73,6 +74,7 @@ function HistoryEntry({ attempt, mine, onVoid }: { attempt: Attempt; mine: boole
       </span>
       <span className="entry-line entry-meta">
         {t.history.by(attempt.agentName)} · {t.history.via(channelLabel(t, attempt.channel))}
+        {attempt.reason !== null && <> · <span className="entry-reason">{t.history.reason(reasonName(attempt.reason))}</span></>}
       </span>
       {attempt.note && <span className="entry-note">{attempt.note}</span>}
     </>

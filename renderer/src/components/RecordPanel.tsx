@@ -4,6 +4,7 @@ import { isStorableText, unstorableCharacter } from '../../../contract/text.ts';
 import { chooseChannel, recordAttempt } from '../actions.ts';
 import { channelLabel, useT } from '../i18n/index.ts';
 import { runReported } from '../report.ts';
+import { ReasonPicker } from './ReasonPicker.tsx';
 import { useWorkspaceStore } from '../store/workspace.ts';
 
 /**
@@ -39,6 +40,8 @@ export function RecordPanel() {
           </label>
         ))}
       </fieldset>
+
+      <ReasonPicker />
 
       <div className="note-field">
         <label htmlFor="attempt-note">{t.record.note}</label>

@@ -1,3 +1,4 @@
+import { reasonName } from '../actions.ts';
 import { useT } from '../i18n/index.ts';
 import { useNow } from '../store/clock.ts';
 import { useSettingsStore } from '../store/settings.ts';
@@ -19,6 +20,12 @@ export function StatusBar() {
     <footer className="statusbar">
       <div role="status" aria-live="polite" className="statusbar-status">
         {counts && <span className="today">{t.statusBar.today(counts.attempts, counts.successes, counts.failures)}</span>}
+        {counts && counts.byReason.length > 0 && (
+          <span className="today-reasons">
+            {' · '}
+            {t.statusBar.reasons(counts.byReason.map((r) => `${reasonName(r.code)} ${r.count}`).join(', '))}
+          </span>
+        )}
         {sync && (
           <span className={syncOn ? `sync sync-${sync.phase}` : 'sync sync-disabled'}>
             <span className="sync-dot" aria-hidden="true" />

@@ -39,6 +39,7 @@ function GeneralSettings() {
   const [language, setLanguage] = useState<Locale>(locale);
   const [agentName, setAgentName] = useState(settings?.agent?.name ?? '');
   const [singleKeys, setSingleKeys] = useState(settings?.singleKeyShortcuts ?? true);
+  const [autoAdvance, setAutoAdvance] = useState(settings?.autoAdvance ?? false);
   const [failure, setFailure] = useState<string | null>(null);
   // What the site's policy fixes is shown, greyed, with who fixed it; main refuses changes anyway.
   const locked = settings?.lockedByPolicy ?? [];
@@ -53,6 +54,7 @@ function GeneralSettings() {
       const saved = await update({
         locale: language,
         singleKeyShortcuts: singleKeys,
+        autoAdvance,
         ...(name ? { agentName: name } : {}),
       });
       useToastStore.getState().push({ kind: 'success', text: dictionaryOf(saved.locale).settingsDialog.saved });
@@ -84,6 +86,10 @@ function GeneralSettings() {
         <input type="checkbox" checked={singleKeys} disabled={lockedSingleKeys} onChange={(e) => setSingleKeys(e.target.checked)} />
         {t.settingsDialog.singleKeys}
         {lockedSingleKeys && <span className="muted"> · {t.settingsDialog.lockedByPolicy}</span>}
+      </label>
+      <label className="checkbox">
+        <input type="checkbox" checked={autoAdvance} onChange={(e) => setAutoAdvance(e.target.checked)} />
+        {t.settingsDialog.autoAdvance}
       </label>
       {failure && (
         <p className="field-error" role="alert">

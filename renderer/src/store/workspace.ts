@@ -10,7 +10,9 @@ export type Dialog =
   | { kind: 'settings'; section?: 'sync' }
   | { kind: 'import' }
   | { kind: 'export' }
-  | { kind: 'void'; attempt: Attempt };
+  | { kind: 'void'; attempt: Attempt }
+  | { kind: 'callback'; clientCode: string; clientName: string }
+  | { kind: 'callbacks' };
 
 export interface UndoWindow {
   attemptId: string;
@@ -18,6 +20,8 @@ export interface UndoWindow {
   /** Who and what, for the words of every message about this undo. */
   clientName: string;
   status: AttemptStatus;
+  /** The reason given with it or right after it; null while none was. */
+  reason: string | null;
   /** Date.now() after which undo is refused (the server checks too, with its own clock). */
   expiresAt: number;
 }
@@ -27,6 +31,8 @@ export const undoWindowMs = limits.undoSeconds * 1000;
 interface WorkspaceState {
   channel: string;
   note: string;
+  /** The reason picked before the click, for the next attempt only. */
+  reason: string | null;
   dialog: Dialog | null;
   undo: UndoWindow | null;
   /** The last undo window, once its time ran out: Ctrl+Z then says so instead of nothing. */
@@ -34,6 +40,9 @@ interface WorkspaceState {
   busy: boolean;
   setChannel(channel: string): void;
   setNote(note: string): void;
+  setReason(reason: string | null): void;
+  /** The open undo window's attempt got its reason. */
+  reasonGiven(attemptId: string, reason: string): void;
   openDialog(dialog: Dialog): void;
   closeDialog(): void;
   openUndo(window: UndoWindow): void;
@@ -47,12 +56,18 @@ let undoTimer: ReturnType<typeof setTimeout> | undefined;
 export const useWorkspaceStore = create<WorkspaceState>()((set, get) => ({
   channel: defaultChannel,
   note: '',
+  reason: null,
   dialog: null,
   undo: null,
   pastUndo: null,
   busy: false,
   setChannel: (channel) => set({ channel }),
   setNote: (note) => set({ note }),
+  setReason: (reason) => set({ reason }),
+  reasonGiven(attemptId, reason) {
+    const { undo } = get();
+    if (undo?.attemptId === attemptId) set({ undo: { ...undo, reason } });
+  },
   openDialog: (dialog) => set({ dialog }),
   closeDialog: () => set({ dialog: null }),
   openUndo(window) {

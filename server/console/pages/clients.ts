@@ -46,6 +46,7 @@ export async function clientHistory(db: Kysely<ServerSchema>, code: string): Pro
   const history = (await db
     .selectFrom('attempts')
     .leftJoin('voids', 'voids.attempt_id', 'attempts.id')
+    .leftJoin('attempt_reasons', 'attempt_reasons.attempt_id', 'attempts.id')
     .select(attemptColumns)
     .where('attempts.client_code', '=', code)
     .orderBy('attempts.occurred_at', 'desc')

@@ -2,6 +2,7 @@
 // attempts, the link to older ones, and the export links carrying the same filters.
 
 import { attemptStatuses, knownChannels } from '../../../contract/enums.ts';
+import { defaultReasons, reasonLabel, type ReasonDefinition } from '../../../contract/reasons.ts';
 import { html, type SafeHtml } from '../html.ts';
 import type { JournalQuery, JournalRow } from '../journal.ts';
 import { page, type PageContext } from '../layout.ts';
@@ -10,12 +11,14 @@ import { attemptTime, serverTime } from '../time.ts';
 export interface JournalChoices {
   agents: { id: string; name: string }[];
   devices: string[];
+  /** The site's reasons: the filter's choices and the words of the reason column. */
+  reasons: ReasonDefinition[];
 }
 
 /** The filters as a query string (without the cursor), for links back to this view. */
 export function filterQuery(filter: JournalQuery, extra: Record<string, string> = {}): string {
   const params = new URLSearchParams();
-  for (const key of ['status', 'channel', 'agent', 'device', 'from', 'to', 'client', 'voided'] as const) {
+  for (const key of ['status', 'channel', 'reason', 'agent', 'device', 'from', 'to', 'client', 'voided'] as const) {
     const value = filter[key];
     if (value) params.set(key, value);
   }
@@ -43,6 +46,7 @@ function filterForm(ctx: PageContext, filter: JournalQuery, choices: JournalChoi
     <div class="filters">
       ${select('status', w.status, 'f-status', attemptStatuses.map((s) => ({ value: s, label: ctx.words.status[s] })), filter.status, w.any)}
       ${select('channel', w.channel, 'f-channel', channels.map((c) => ({ value: c, label: ctx.words.channels[c] ?? c })), filter.channel, w.any)}
+      ${select('reason', w.reason, 'f-reason', choices.reasons.map((r) => ({ value: r.code, label: r.label[ctx.locale] })), filter.reason, w.any)}
       ${select('agent', w.agent, 'f-agent', choices.agents.map((a) => ({ value: a.id, label: a.name })), filter.agent, w.any)}
       ${select('device', w.device, 'f-device', choices.devices.map((d) => ({ value: d, label: d })), filter.device, w.any)}
       <div class="field"><label for="f-from">${w.from}</label><input id="f-from" name="from" type="date" value="${filter.from ?? ''}"></div>
@@ -55,7 +59,7 @@ function filterForm(ctx: PageContext, filter: JournalQuery, choices: JournalChoi
   </form>`;
 }
 
-export function attemptRows(ctx: PageContext, rows: JournalRow[], withClient: boolean): SafeHtml {
+export function attemptRows(ctx: PageContext, rows: JournalRow[], withClient: boolean, reasons: readonly ReasonDefinition[] = defaultReasons): SafeHtml {
   const w = ctx.words.journal;
   return html`${rows.map(
     (r) => html`<tr${r.voided_at ? html` class="voided"` : ''}>
@@ -64,6 +68,7 @@ export function attemptRows(ctx: PageContext, rows: JournalRow[], withClient: bo
       ${withClient ? html`<td><a href="/console/clients/${encodeURIComponent(r.client_code)}">${r.client_name}</a> <span class="muted">${r.client_code}</span></td>` : ''}
       <td>${r.agent_name}<br><span class="muted">${r.device_id}</span></td>
       <td>${statusBadge(ctx, r.status)}</td>
+      <td>${r.reason_code === null ? '' : reasonLabel(reasons, r.reason_code, ctx.locale)}</td>
       <td>${ctx.words.channels[r.channel] ?? r.channel}</td>
       <td class="note">${r.note ?? ''}</td>
       <td>${r.voided_at ? w.voidedBy(r.void_agent_name ?? '?', serverTime(r.voided_at, ctx.timeZone, ctx.locale), r.void_reason ?? '') : ''}</td>
@@ -71,12 +76,12 @@ export function attemptRows(ctx: PageContext, rows: JournalRow[], withClient: bo
   )}`;
 }
 
-export function attemptTable(ctx: PageContext, rows: JournalRow[], caption: string, withClient: boolean): SafeHtml {
+export function attemptTable(ctx: PageContext, rows: JournalRow[], caption: string, withClient: boolean, reasons: readonly ReasonDefinition[] = defaultReasons): SafeHtml {
   const c = ctx.words.journal.columns;
   return html`<table>
     <caption>${caption}</caption>
-    <thead><tr><th scope="col">${c.time}</th><th scope="col">${c.received}</th>${withClient ? html`<th scope="col">${c.client}</th>` : ''}<th scope="col">${c.agent}</th><th scope="col">${c.status}</th><th scope="col">${c.channel}</th><th scope="col">${c.note}</th><th scope="col">${c.voided}</th></tr></thead>
-    <tbody>${attemptRows(ctx, rows, withClient)}</tbody>
+    <thead><tr><th scope="col">${c.time}</th><th scope="col">${c.received}</th>${withClient ? html`<th scope="col">${c.client}</th>` : ''}<th scope="col">${c.agent}</th><th scope="col">${c.status}</th><th scope="col">${c.reason}</th><th scope="col">${c.channel}</th><th scope="col">${c.note}</th><th scope="col">${c.voided}</th></tr></thead>
+    <tbody>${attemptRows(ctx, rows, withClient, reasons)}</tbody>
   </table>`;
 }
 
@@ -87,7 +92,7 @@ export function journalPageHtml(ctx: PageContext, filter: JournalQuery, choices:
       <a href="/console/journal.csv${filterQuery(filter)}" download>${w.exportCsv}</a>
       <a href="/console/journal.xlsx${filterQuery(filter)}" download>${w.exportXlsx}</a>
     </div>
-    ${rows.length === 0 ? html`<p role="status">${w.empty}</p>` : attemptTable(ctx, rows, w.caption, true)}
+    ${rows.length === 0 ? html`<p role="status">${w.empty}</p>` : attemptTable(ctx, rows, w.caption, true, choices.reasons)}
     <div class="actions">
       ${filter.after ? html`<a href="/console/journal${filterQuery(filter)}">${w.first}</a>` : ''}
       ${next ? html`<a href="/console/journal${filterQuery(filter, { after: next })}" rel="next">${w.next}</a>` : ''}
