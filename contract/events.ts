@@ -24,6 +24,9 @@ export const menuCommands = [
   'importClients',
   'syncNow',
   'switchAgent',
+  'chooseReason',
+  'openCallbacks',
+  'nextClient',
 ] as const;
 export type MenuCommand = (typeof menuCommands)[number];
 

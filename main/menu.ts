@@ -22,6 +22,9 @@ export const menuAccelerators: Record<MenuCommand, string> = {
   importClients: 'CmdOrCtrl+O',
   syncNow: 'CmdOrCtrl+Shift+S',
   switchAgent: 'CmdOrCtrl+Shift+L',
+  chooseReason: 'Alt+M',
+  openCallbacks: 'Alt+R',
+  nextClient: 'Alt+N',
 };
 
 const words = {
@@ -37,6 +40,9 @@ const words = {
     exportHistory: 'Exporter l’historique…',
     syncNow: 'Synchroniser maintenant',
     switchAgent: 'Changer d’agent',
+    chooseReason: 'Choisir le motif',
+    openCallbacks: 'À rappeler…',
+    nextClient: 'Client suivant',
     backupDatabase: 'Sauvegarder la base…',
     restoreDatabase: 'Restaurer une sauvegarde…',
     openSettings: 'Paramètres…',
@@ -73,6 +79,9 @@ const words = {
     exportHistory: 'Export history…',
     syncNow: 'Sync now',
     switchAgent: 'Switch agent',
+    chooseReason: 'Choose the reason',
+    openCallbacks: 'Call-backs…',
+    nextClient: 'Next client',
     backupDatabase: 'Back up the database…',
     restoreDatabase: 'Restore a backup…',
     openSettings: 'Settings…',
@@ -159,8 +168,12 @@ export function buildMenuTemplate(options: MenuOptions): MenuItemConstructorOpti
       { type: 'separator' },
       command('recordSuccess'),
       command('recordFailure'),
+      command('chooseReason'),
       { type: 'separator' },
       command('undoLast', { registerAccelerator: false }),
+      { type: 'separator' },
+      command('nextClient'),
+      command('openCallbacks'),
     ],
   };
   const view: MenuItemConstructorOptions = {

@@ -74,5 +74,11 @@ export function runMenuCommand(command: MenuCommand): void {
       return runReported(async () => useSyncStore.getState().set(await call('syncNow', {})));
     case 'switchAgent':
       return runShortcut({ kind: 'switchAgent' });
+    case 'chooseReason':
+      return runShortcut({ kind: 'reason' });
+    case 'openCallbacks':
+      return runShortcut({ kind: 'callbacks' });
+    case 'nextClient':
+      return runShortcut({ kind: 'nextClient' });
   }
 }

@@ -40,6 +40,9 @@ describe('application menu', () => {
       recordFailure: 'Alt+E',
       undoLast: 'CmdOrCtrl+Z',
       openSettings: 'CmdOrCtrl+,',
+      chooseReason: 'Alt+M',
+      openCallbacks: 'Alt+R',
+      nextClient: 'Alt+N',
     });
     const accelerators = Object.values(menuAccelerators);
     expect(new Set(accelerators).size).toBe(accelerators.length);

@@ -182,6 +182,11 @@ describe('around the workspace', () => {
     await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
     desk.emit('menuCommand', 'showShortcuts');
     await screen.findByRole('dialog', { name: 'Raccourcis clavier' });
+    fireEvent.keyDown(screen.getByRole('dialog'), { key: 'Escape' });
+    await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
+    // The menu's "À rappeler…" (Alt+R) opens the same worklist as the shortcut.
+    desk.emit('menuCommand', 'openCallbacks');
+    await screen.findByRole('dialog', { name: 'À rappeler' });
   });
 });
 
