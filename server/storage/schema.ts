@@ -2,7 +2,8 @@
 // PostgreSQL: times are UTC ISO 8601 text with milliseconds, so they compare and sort alike on both.
 
 import type { ColumnType } from 'kysely';
-import type { CallbackEventCode, ChangeKind, ConsoleAuditAction, ConsoleRole } from '../../contract/enums.ts';
+import type { ChangeKind, ConsoleAuditAction, ConsoleRole } from '../../contract/enums.ts';
+import type { CallbackEventTable as DeskCallbackEventTable } from '../../db/schema.ts';
 
 export interface AgentTable {
   id: string;
@@ -112,20 +113,8 @@ export interface AttemptReasonTable {
   received_at: string;
 }
 
-/** One event of a call-back (feature 'record.callback'). */
-export interface CallbackEventTable {
-  id: string;
-  callback_id: string;
-  event: CallbackEventCode;
-  client_code: string;
-  due_at: string | null;
-  for_agent_id: string | null;
-  attempt_id: string | null;
-  agent_id: string;
-  agent_name: string;
-  at: string;
-  utc_offset_min: number;
-  device_id: string;
+/** One event of a call-back (feature 'record.callback'): the desk's row, and what the server adds. */
+export interface CallbackEventTable extends DeskCallbackEventTable {
   sent_agent_id: string;
   received_at: string;
 }
