@@ -93,6 +93,11 @@ export async function agentSession(db: Kysely<Database>): Promise<AgentSession> 
   };
 }
 
+/** isLocked on meta already read (the click reads meta once). */
+export function lockedIn(meta: ReadonlyMap<string, string>): boolean {
+  return meta.get(lockedKey) === 'true';
+}
+
 export async function isLocked(db: Kysely<Database>): Promise<boolean> {
   return (await getMeta(db, lockedKey)) === 'true';
 }

@@ -200,7 +200,7 @@ export function createDeskHandlers(local: LocalDatabase, options: DeskOptions = 
     searchClients: (input) => searchClients(db, input),
     getClient: ({ code }) => getClient(db, code),
     recordAttempt: async (input) => {
-      const outcome = await recordAttempt(db, await acting(), input, await loadReasons(db));
+      const outcome = await recordAttempt(local, { deviceId, clock, undoWindow }, input);
       undoWindow.recorded(outcome.attempt.id);
       return queued(outcome);
     },
