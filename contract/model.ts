@@ -223,6 +223,12 @@ export interface SyncState {
   unknownRecords?: number;
   /** The last thing sync had to say about the server (a restore, another database), with its time. */
   notice?: { code: SyncNoticeCode; at: string } | null;
+  /**
+   * The desk's clock against the server's, from the last answer that carried `serverTime`:
+   * `offsetMs` = desk − server (positive: the desk is ahead), measured at `at` (desk time).
+   * Attempts keep the desk's time; past limits.clockSkewWarnMinutes the window warns the agent.
+   */
+  serverClock?: { offsetMs: number; at: string } | null;
 }
 
 export interface SyncSettingsView {

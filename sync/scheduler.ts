@@ -3,7 +3,7 @@
 // token or a protocol mismatch stops automatic runs until someone acts: no hammering.
 
 import { isOneOf, syncNoticeCodes } from '../contract/enums.ts';
-import { getSyncNotice } from '../db/sync-meta.ts';
+import { getServerClock, getSyncNotice } from '../db/sync-meta.ts';
 import { countUnknownChanges } from '../db/sync-unknown.ts';
 import type { Kysely } from 'kysely';
 import type { Locale, SyncState } from '../contract/index.ts';
@@ -149,6 +149,7 @@ export class SyncScheduler {
       nextAttemptAt: this.nextAttemptAt === null ? null : new Date(this.nextAttemptAt).toISOString(),
       unknownRecords: await countUnknownChanges(this.options.db),
       notice: readNotice(await getSyncNotice(this.options.db)),
+      serverClock: await getServerClock(this.options.db),
     };
   }
 

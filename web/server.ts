@@ -15,6 +15,7 @@ import { schemas } from '../contract/operations.ts';
 import { signInWithoutPin } from '../db/agent-profiles.ts';
 import { openDatabase } from '../db/connection.ts';
 import { DatabaseStartError, startDatabase, type DatabaseClient } from '../db/database-client.ts';
+import type { DatabaseStartData } from '../db/database-messages.ts';
 import type { EmitEvent } from '../db/desk.ts';
 import { buildBridgeScript } from './bridge-bundle.ts';
 import { acquireDataLock } from './data-lock.ts';
@@ -37,6 +38,11 @@ export interface WebServerOptions {
   demoClients?: number;
   /** Signs in the local profile of that name (made if new) without its PIN: demos and tests. */
   agentName?: string;
+  /**
+   * Runs the sync worker as the app does (default: off, the desk works on its own), so that the
+   * browser tests can sync with a server; the token is kept plain (no keychain here).
+   */
+  sync?: DatabaseStartData['sync'];
 }
 
 export interface WebServer {
@@ -148,7 +154,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   const hub = createEventStreamHub();
   let database: DatabaseClient;
   try {
-    database = await startDatabase({ file: join(options.dataDir, databaseFileName), emit: (event, payload) => hub.emit(event, payload) });
+    database = await startDatabase({ file: join(options.dataDir, databaseFileName), emit: (event, payload) => hub.emit(event, payload), sync: options.sync ?? false });
   } catch (error) {
     lock.release();
     if (error instanceof DatabaseStartError) throw new WebSetupError(`${error.error.message.fr} (${error.error.message.en})`);

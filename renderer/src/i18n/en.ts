@@ -134,6 +134,10 @@ export const en: Dictionary = {
     cancel: 'Keep the attempt',
     done: (result: string, client: string) => `Attempt voided: ${result} — ${client}`,
   },
+  clock: {
+    skew: (duration: string, ahead: boolean) =>
+      `This workstation’s clock differs from the server’s by ${duration} (the workstation is ${ahead ? 'ahead' : 'behind'}). Attempts keep this workstation’s time: have the computer’s clock set right.`,
+  },
   statusBar: {
     reasons: (parts: string) => `Reasons: ${parts}`,
     today: (attempts: number, successes: number, failures: number) =>

@@ -134,6 +134,11 @@ export const fr = {
     cancel: 'Garder la tentative',
     done: (result: string, client: string) => `Tentative annulée : ${result} — ${client}`,
   },
+  clock: {
+    /** duration: "12 min", "2 h 05"; ahead: the workstation's clock is ahead of the server's. */
+    skew: (duration: string, ahead: boolean) =>
+      `L’horloge de ce poste diffère de celle du serveur de ${duration} (le poste ${ahead ? 'avance' : 'retarde'}). Les tentatives gardent l’heure du poste : faites remettre l’ordinateur à l’heure.`,
+  },
   statusBar: {
     reasons: (parts: string) => `Motifs : ${parts}`,
     today: (attempts: number, successes: number, failures: number) =>
