@@ -3,7 +3,7 @@
 
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, isAbsolute } from 'node:path';
 import { Readable } from 'node:stream';
 import {
   DeskError,
@@ -143,6 +143,16 @@ export function createDeskHandlers(local: LocalDatabase, options: DeskOptions = 
     return value;
   }
 
+  /** The size of a file the page asks to import; a folder, a device or a missing file is refused in words. */
+  async function importableSize(path: string): Promise<number> {
+    if (!isAbsolute(path)) throw new DeskError('import.unreadable', { details: 'chemin relatif / relative path' });
+    const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
+      throw new DeskError('import.unreadable', { details: error.code ?? 'stat' });
+    });
+    if (!info.isFile()) throw new DeskError('import.unreadable', { details: 'pas un fichier / not a file' });
+    return info.size;
+  }
+
   /** Imports running, by id, so that the agent can stop one (it stops after its current chunk). */
   const imports = new Map<string, AbortController>();
 
@@ -231,6 +241,7 @@ export function createDeskHandlers(local: LocalDatabase, options: DeskOptions = 
       return runImport(importId ?? 'import', Readable.from([content]), bytesTotal);
     },
     importFile: async (path, importId) => runImport(importId, createReadStream(path), (await stat(path)).size, true),
+    importClientsFile: async ({ path, importId }) => runImport(importId, createReadStream(path), await importableSize(path), true),
     cancelImport: ({ importId }) => {
       const control = imports.get(importId);
       control?.abort();
