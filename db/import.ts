@@ -74,6 +74,8 @@ export const maxRejectedListed = 1000;
 export const maxLookalikesListed = 10;
 export const defaultChunkRows = 20_000;
 export const defaultChunkMs = 25;
+/** Lines parsed ahead of the writes. */
+export const readAheadLines = 4096;
 
 /**
  * The other code this one equals once leading zeros are stripped, if the base holds one: `100400`
@@ -123,15 +125,17 @@ export async function importClients(
   const upsert = prepareClientUpsert(local.sqlite);
   const lookalikeOf = prepareLookalikeCheck(local.sqlite);
   const batches = parseClientsCsvBatches(source, info)[Symbol.asyncIterator]();
-  // Lines parsed and not yet written, oldest first from `pos`; the file is read ahead by up to one
-  // chunk, so that a chunk's transaction never waits on the disk or the parser.
+  // Lines parsed and not yet written, oldest first from `pos`; the file is read ahead by a few
+  // thousand lines (more than a 25 ms chunk writes, little memory), so that a chunk's transaction
+  // never waits on the disk or the parser.
+  const ahead = Math.min(chunkRows, readAheadLines);
   let pending: ParsedLine[] = [];
   let pos = 0;
   let ended = false;
   let readLines = 0;
   let readBytes = 0;
   const readAhead = async () => {
-    while (!ended && pending.length - pos < chunkRows) {
+    while (!ended && pending.length - pos < ahead) {
       const next = await batches.next();
       if (next.done) {
         ended = true;
