@@ -1,4 +1,6 @@
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dispatch, type DeskEvents, type ImportReport } from '../../contract/index.ts';
 import { parseClientsCsv, type ParsedLine } from '../../db/csv-clients.ts';
@@ -253,6 +255,25 @@ describe('encodings Excel (France) saves in', () => {
     expect(cp1252.encoding).toBe('windows-1252');
     expect((await t.desk.getClient({ code: '001' })).name).toBe('Zoé');
     expect((await t.desk.getClient({ code: '002' })).name).toBe('Zoé €');
+  });
+});
+
+describe('importClientsFile: the page hands a file, the worker reads it from disk', () => {
+  it('imports the file at that path, streamed, with progress to its last byte', async () => {
+    const path = new URL('../fixtures/clients-excel-windows-1252.csv', import.meta.url).pathname;
+    const result = await dispatch(t.desk, 'importClientsFile', { path, importId: 'file-1' });
+    expect(result).toMatchObject({ ok: true, value: { total: 12, inserted: 12, encoding: 'windows-1252' } });
+    const size = readFileSync(path).length;
+    expect(progress.at(-1)).toEqual({ importId: 'file-1', linesRead: 13, linesCommitted: 13, bytesRead: size, bytesTotal: size });
+  });
+
+  it('refuses in words a relative path, a folder or a missing file, and writes nothing', async () => {
+    const before = snapshotDatabase(t.local.sqlite);
+    for (const path of ['clients.csv', tmpdir(), join(tmpdir(), 'no-such-file-h6.csv')]) {
+      const result = await dispatch(t.desk, 'importClientsFile', { path, importId: 'bad' });
+      expect(result).toMatchObject({ ok: false, error: { code: 'import.unreadable', message: { fr: expect.stringContaining('Fichier illisible') } } });
+    }
+    expect(snapshotDatabase(t.local.sqlite)).toEqual(before);
   });
 });
 
