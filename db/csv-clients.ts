@@ -161,6 +161,8 @@ class Decoder {
   private mode: 'start' | 'ascii' | 'decided' = 'start';
   /** Bytes held back at the start until there are enough to tell a BOM (at most 3). */
   private head: Buffer | null = null;
+  /** Bytes from the first non-ASCII one, held while too few to tell UTF-8 from Windows-1252. */
+  private held: Buffer | null = null;
   /** Bytes of the BOM skipped, counted towards bytesRead. */
   bomBytes = 0;
 
@@ -217,7 +219,19 @@ class Decoder {
       chunk = bytes;
     }
     if (this.mode === 'ascii') {
+      if (this.held) {
+        chunk = Buffer.concat([this.held, chunk]);
+        this.held = null;
+      }
       if (isAscii(chunk)) return chunk.toString('latin1');
+      let first = 0;
+      while ((chunk[first] ?? 0) < 0x80) first++;
+      // "é" at the very end of a chunk: one byte of Windows-1252, or the start of a UTF-8 sequence
+      // the next chunk completes. Decide on a whole sequence (UTF-8's longest is 4 bytes).
+      if (stream && chunk.length - first < 4) {
+        this.held = chunk.subarray(first);
+        return chunk.toString('latin1', 0, first);
+      }
       const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
       try {
         const text = utf8.decode(chunk, { stream });
@@ -234,8 +248,9 @@ class Decoder {
   }
 
   end(): string {
-    if (this.mode === 'start' && this.head) return this.push(this.head, false);
-    return this.mode === 'decided' ? this.run(Buffer.alloc(0), false) : '';
+    if (this.mode === 'start') return this.head ? this.push(Buffer.alloc(0), false) : '';
+    if (this.mode === 'ascii') return this.held ? this.push(Buffer.alloc(0), false) : '';
+    return this.run(Buffer.alloc(0), false);
   }
 
   /** Bytes that `text` took in the file, for the progress bar. */

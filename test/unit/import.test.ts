@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dispatch, type DeskEvents, type ImportReport } from '../../contract/index.ts';
-import { parseClientsCsv, type ParsedLine } from '../../db/csv-clients.ts';
+import { parseClientsCsv, type ParsedLine, type ReadInfo } from '../../db/csv-clients.ts';
 import { importClients, maxRejectedListed } from '../../db/import.ts';
 import { snapshotDatabase } from '../helpers/db-snapshot.ts';
 import { openTestDesk, type TestDesk } from '../helpers/local-db.ts';
@@ -29,9 +29,9 @@ async function importText(content: string): Promise<ImportReport> {
   return result.value as ImportReport;
 }
 
-async function collect(source: Iterable<string | Buffer>): Promise<ParsedLine[]> {
+async function collect(source: Iterable<string | Buffer>, info?: ReadInfo): Promise<ParsedLine[]> {
   const lines: ParsedLine[] = [];
-  for await (const line of parseClientsCsv(source)) lines.push(line);
+  for await (const line of parseClientsCsv(source, info)) lines.push(line);
   return lines;
 }
 
@@ -255,6 +255,18 @@ describe('encodings Excel (France) saves in', () => {
     expect(cp1252.encoding).toBe('windows-1252');
     expect((await t.desk.getClient({ code: '001' })).name).toBe('Zoé');
     expect((await t.desk.getClient({ code: '002' })).name).toBe('Zoé €');
+  });
+
+  it('decides on a whole character when the first accent ends a chunk, and on a file of 1 or 2 bytes', async () => {
+    const decoded = async (chunks: Buffer[]) => {
+      const info: ReadInfo = { encoding: 'utf-8' };
+      const lines = await collect(chunks, info);
+      return { encoding: info.encoding, names: lines.map((l) => ('client' in l ? l.client.name : l.rejected.code)) };
+    };
+    expect(await decoded([Buffer.from('Code client;Nom\n001;Zo\xe9', 'latin1'), Buffer.from('\n002;A\n')])).toEqual({ encoding: 'windows-1252', names: ['Zoé', 'A'] });
+    expect(await decoded([Buffer.from('Code client;Nom\n001;Zo\xc3', 'latin1'), Buffer.from('\xa9\n', 'latin1')])).toEqual({ encoding: 'utf-8', names: ['Zoé'] });
+    expect(await decoded([Buffer.from('Code client;Nom\n001;Zo\xe9', 'latin1')])).toEqual({ encoding: 'windows-1252', names: ['Zoé'] });
+    await expect(decoded([Buffer.from('C'), Buffer.from('o')])).rejects.toMatchObject({ code: 'import.noHeader' });
   });
 });
 
