@@ -240,8 +240,15 @@ export function createDeskHandlers(local: LocalDatabase, options: DeskOptions = 
       if (content.includes('\uFFFD')) throw new DeskError('import.encoding');
       return runImport(importId ?? 'import', Readable.from([content]), bytesTotal);
     },
-    importFile: async (path, importId) => runImport(importId, createReadStream(path), (await stat(path)).size, true),
-    importClientsFile: async ({ path, importId }) => runImport(importId, createReadStream(path), await importableSize(path), true),
+    // The size first: a stream opened on a missing file would fail later, unheard, once the call has answered.
+    importFile: async (path, importId) => {
+      const size = (await stat(path)).size;
+      return runImport(importId, createReadStream(path), size, true);
+    },
+    importClientsFile: async ({ path, importId }) => {
+      const size = await importableSize(path);
+      return runImport(importId, createReadStream(path), size, true);
+    },
     cancelImport: ({ importId }) => {
       const control = imports.get(importId);
       control?.abort();
