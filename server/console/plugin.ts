@@ -257,7 +257,8 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
       void reply
         .header('content-disposition', `attachment; filename="${name}"`)
         .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
-      return reply.send(format === 'csv' ? journalCsv(db, filter, request.consoleLocale, timeZone) : journalXlsx(db, filter, request.consoleLocale, timeZone));
+      const how = { locale: request.consoleLocale, timeZone, reasons: options.reasons ?? defaultReasons };
+      return reply.send(format === 'csv' ? journalCsv(db, filter, how) : journalXlsx(db, filter, how));
     });
   }
 
