@@ -36,8 +36,10 @@ export interface ConsoleOptions {
   /** Calendar days and server times are shown in this zone. */
   timeZone?: string;
   /**
-   * Secure session cookies. Default: only when this server itself speaks TLS. Set it when a TLS
-   * reverse proxy sits in front (the usual deployment), where requests reach us as plain HTTP.
+   * Secure cookies always (--console-secure-cookies). Otherwise they are Secure when the request
+   * came over HTTPS: this server's own TLS, or X-Forwarded-Proto https from a proxy that
+   * --trust-proxy believes (Fastify's request.protocol). Set it behind a TLS proxy that is not
+   * trusted, where requests reach us as plain HTTP.
    */
   secureCookies?: boolean;
   /** The site's reason list (the same the desks get); default: the defaults of contract/reasons.ts. */
@@ -73,8 +75,8 @@ class Refusal extends Error {
   }
 }
 
-function cookieOptions(request: FastifyRequest, maxAgeMs: number, secure: boolean | undefined) {
-  return { path: '/console', httpOnly: true, sameSite: 'strict' as const, secure: secure ?? request.protocol === 'https', maxAge: Math.floor(maxAgeMs / 1000) };
+function cookieOptions(request: FastifyRequest, maxAgeMs: number, forceSecure: boolean | undefined) {
+  return { path: '/console', httpOnly: true, sameSite: 'strict' as const, secure: forceSecure === true || request.protocol === 'https', maxAge: Math.floor(maxAgeMs / 1000) };
 }
 
 /**
