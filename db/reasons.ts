@@ -5,6 +5,7 @@
 import type { Kysely } from 'kysely';
 import { defaultReasons, reasonListSchema, type ReasonDefinition } from '../contract/index.ts';
 import type { Database } from './schema.ts';
+import { syncQueueRules } from './queue.ts';
 import { getMeta, setMeta } from './settings.ts';
 
 const key = 'site_reasons';
@@ -36,4 +37,6 @@ export async function loadReasons(db: Kysely<Database>): Promise<ReasonDefinitio
 /** What the server sent at the greeting; null when it sent none (the site uses the defaults). */
 export async function saveSiteReasons(db: Kysely<Database>, reasons: readonly ReasonDefinition[] | null): Promise<void> {
   await setMeta(db, { [key]: reasons ? JSON.stringify(reasons) : null });
+  // The queue's stored retry times follow the new rules now, not at the next "Client suivant".
+  await syncQueueRules(db, await loadReasons(db));
 }

@@ -84,6 +84,7 @@ async function serve(args: string[]): Promise<void> {
     maxEventLoopDelayMs: config.maxEventLoopDelayMs,
     ...(config.reasonsFile ? { reasons: config.reasonsFile } : {}),
     callbackHandoverMinutes: config.callbackHandoverMinutes,
+    console: { timeZone: config.consoleTimeZone, ...(config.consoleSecureCookies ? { secureCookies: true } : {}) },
   });
   let stopping = false;
   const stop = (signal: string) => {

@@ -1,6 +1,7 @@
 // The central sync server, as a library: start it, and the admin functions tests and the CLI use.
 
 import type { ReasonDefinition } from '../contract/reasons.ts';
+import type { ConsoleOptions } from './console/plugin.ts';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type RateLimitOptions } from './app.ts';
 import { waitForDatabase, type Readiness } from './readiness.ts';
@@ -34,6 +35,8 @@ export interface StartServerOptions {
   reasons?: ReasonDefinition[];
   /** Minutes past due after which an agent's open call-back is the team's. */
   callbackHandoverMinutes?: number;
+  /** The console's time zone and cookie flags (--console-time-zone, --console-secure-cookies). */
+  console?: Omit<ConsoleOptions, 'sdb' | 'clock' | 'reasons'>;
   /** How long a shutdown waits for requests in flight before it cuts their connections. Default 5 s. */
   drainTimeoutMs?: number;
   /** First wait between two tries to reach the database at start (doubles up to maxRetryDelayMs). */
@@ -77,6 +80,7 @@ export async function listenServer(options: StartServerOptions): Promise<Running
       ...(options.pressureSampleIntervalMs === undefined ? {} : { pressureSampleIntervalMs: options.pressureSampleIntervalMs }),
       ...(options.reasons === undefined ? {} : { reasons: options.reasons }),
       ...(options.callbackHandoverMinutes === undefined ? {} : { callbackHandoverMinutes: options.callbackHandoverMinutes }),
+      ...(options.console === undefined ? {} : { console: options.console }),
     });
     const host = options.host ?? '127.0.0.1';
     await app.listen({ port: options.port ?? 0, host });
