@@ -9,6 +9,7 @@ import { clientRecordSchema } from '../contract/sync-protocol.ts';
 import { parseClientsCsv, type ClientsSource, type ReadInfo } from '../db/csv-clients.ts';
 import { uuidv7 } from '../db/ids.ts';
 import { logClientChanges, storeClients, type ClientFields } from './clients.ts';
+import { appendChanges } from './storage/changes.ts';
 import { openServerDatabase, type ServerDatabase } from './storage/database.ts';
 import { writeTransaction } from './storage/tx.ts';
 import { hashToken, newToken, tokenPrefix, tokenPrefixLength } from './tokens.ts';
@@ -53,13 +54,15 @@ export async function createAgent(ref: DatabaseRef, name: string): Promise<Issue
     writeTransaction(sdb, async (trx) => {
       const now = new Date().toISOString();
       const agentId = uuidv7();
-      await trx.insertInto('agents').values({ id: agentId, name: trimmed, created_at: now }).execute();
+      await trx.insertInto('agents').values({ id: agentId, name: trimmed, created_at: now, updated_at: now }).execute();
       const token = newToken();
       const tokenId = uuidv7();
       await trx
         .insertInto('tokens')
         .values({ id: tokenId, hash: hashToken(token), prefix: tokenPrefix(token), agent_id: agentId, created_at: now, last_used_at: null, revoked_at: null })
         .execute();
+      // Desks pull agents as 'agentState' (feature 'record.agentState'); last in the transaction.
+      await appendChanges(trx, [{ kind: 'agentState', ref: agentId }]);
       return { agentId, agentName: trimmed, tokenId, token };
     }),
   );
@@ -99,10 +102,12 @@ export async function revokeToken(ref: DatabaseRef, tokenOrIdOrPrefix: string): 
   if (!given) throw new AdminError('Jeton à révoquer non précisé.', 'No token given to revoke.');
   return withDatabase(ref, (sdb) =>
     writeTransaction(sdb, async (trx) => {
-      const base = trx.selectFrom('tokens').innerJoin('agents', 'agents.id', 'tokens.agent_id').select([
+      // A device token (issue 9) has no agent: it is named by its desk.
+      const base = trx.selectFrom('tokens').leftJoin('agents', 'agents.id', 'tokens.agent_id').select([
         'tokens.id as token_id',
         'tokens.revoked_at',
         'tokens.prefix',
+        'tokens.device_id',
         'agents.id as agent_id',
         'agents.name as agent_name',
       ]);
@@ -123,7 +128,12 @@ export async function revokeToken(ref: DatabaseRef, tokenOrIdOrPrefix: string): 
       if (match.revoked_at === null) {
         await trx.updateTable('tokens').set({ revoked_at: new Date().toISOString() }).where('id', '=', match.token_id).execute();
       }
-      return { tokenId: match.token_id, agentId: match.agent_id, agentName: match.agent_name, alreadyRevoked: match.revoked_at !== null };
+      return {
+        tokenId: match.token_id,
+        agentId: match.agent_id ?? '',
+        agentName: match.agent_name ?? `poste ${match.device_id ?? '?'}`,
+        alreadyRevoked: match.revoked_at !== null,
+      };
     }),
   );
 }

@@ -2,6 +2,8 @@
 
 import type { ReasonDefinition } from '../contract/reasons.ts';
 import type { ConsoleOptions } from './console/plugin.ts';
+import type { SignInRules } from '../contract/sync-protocol.ts';
+import type { SignInThrottleOptions } from './sign-in.ts';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type RateLimitOptions } from './app.ts';
 import { waitForDatabase, type Readiness } from './readiness.ts';
@@ -37,6 +39,9 @@ export interface StartServerOptions {
   callbackHandoverMinutes?: number;
   /** The console's time zone and cookie flags (--console-time-zone, --console-secure-cookies). */
   console?: Omit<ConsoleOptions, 'sdb' | 'clock' | 'reasons'>;
+  /** What agents sign in with, and how long offline (--agent-secret, --offline-sign-in-days). */
+  signIn?: SignInRules;
+  signInThrottle?: Partial<SignInThrottleOptions>;
   /** How long a shutdown waits for requests in flight before it cuts their connections. Default 5 s. */
   drainTimeoutMs?: number;
   /** First wait between two tries to reach the database at start (doubles up to maxRetryDelayMs). */
@@ -81,6 +86,8 @@ export async function listenServer(options: StartServerOptions): Promise<Running
       ...(options.reasons === undefined ? {} : { reasons: options.reasons }),
       ...(options.callbackHandoverMinutes === undefined ? {} : { callbackHandoverMinutes: options.callbackHandoverMinutes }),
       ...(options.console === undefined ? {} : { console: options.console }),
+      ...(options.signIn === undefined ? {} : { signIn: options.signIn }),
+      ...(options.signInThrottle === undefined ? {} : { signInThrottle: options.signInThrottle }),
     });
     const host = options.host ?? '127.0.0.1';
     await app.listen({ port: options.port ?? 0, host });

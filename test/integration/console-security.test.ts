@@ -22,8 +22,19 @@ const pgReason = await postgresUnavailableReason();
 if (pgReason) console.warn(`[skip] console security on PostgreSQL skipped: ${pgReason}`);
 
 /** Every page and action of the console, with how an unauthenticated caller must be answered. */
-const getRoutes = ['/console/journal', '/console/journal.csv', '/console/journal.xlsx', '/console/clients', '/console/clients/C1', '/console/dashboard', '/console/devices', '/console/agents'];
-const postRoutes = ['/console/agents', '/console/agents/x/disable', '/console/agents/x/enrolment-code', '/console/tokens/x/revoke', '/console/users', '/console/users/x/disable', '/console/sign-out'];
+const getRoutes = ['/console/journal', '/console/journal.csv', '/console/journal.xlsx', '/console/clients', '/console/clients/C1', '/console/dashboard', '/console/devices', '/console/devices/x', '/console/agents', '/console/agents/x'];
+const postRoutes = [
+  '/console/agents',
+  '/console/agents/x/disable',
+  '/console/agents/x/enable',
+  '/console/agents/x/secret',
+  '/console/agents/x/enrolment-code',
+  '/console/devices/enrolment-code',
+  '/console/tokens/x/revoke',
+  '/console/users',
+  '/console/users/x/disable',
+  '/console/sign-out',
+];
 
 /** Each server gets its own day, so that one test's sign-in blocks never reach the next. */
 let nextDay = Date.parse('2026-12-01T09:00:00.000Z');

@@ -30,6 +30,8 @@ describe('server settings', () => {
       callbackHandoverMinutes: 60,
       consoleTimeZone: 'Europe/Paris',
       consoleSecureCookies: false,
+      agentSecret: 'pin',
+      offlineSignInDays: 14,
     });
   });
 
@@ -69,6 +71,8 @@ describe('server settings', () => {
       DESK_SERVER_CALLBACK_HANDOVER_MINUTES: '90',
       DESK_SERVER_CONSOLE_TIME_ZONE: 'America/Cayenne',
       DESK_SERVER_CONSOLE_SECURE_COOKIES: 'true',
+      DESK_SERVER_AGENT_SECRET: 'password',
+      DESK_SERVER_OFFLINE_SIGN_IN_DAYS: '0',
     };
     expect(readConfig(all, {}, env)).toEqual({
       db: 'postgres://desk@db/desk',
@@ -89,7 +93,11 @@ describe('server settings', () => {
       callbackHandoverMinutes: 90,
       consoleTimeZone: 'America/Cayenne',
       consoleSecureCookies: true,
+      agentSecret: 'password',
+      offlineSignInDays: 0,
     });
+    expect(() => readConfig(['agentSecret'], { 'agent-secret': 'pattern' }, {})).toThrow(/--agent-secret.*pin ou password attendu/);
+    expect(() => readConfig(['offlineSignInDays'], {}, { DESK_SERVER_OFFLINE_SIGN_IN_DAYS: '366' })).toThrow(/DESK_SERVER_OFFLINE_SIGN_IN_DAYS.*au plus 365/);
     expect(readConfig(['port', 'host', 'migrate'], { port: '8080', host: '::' }, { ...env, DESK_SERVER_MIGRATE: 'true' })).toEqual({
       port: 8080,
       host: '::',
