@@ -41,7 +41,7 @@ export const syncNoticeCodes = ['server.changed', 'server.restored'] as const;
 export type SyncNoticeCode = (typeof syncNoticeCodes)[number];
 
 /** Settings the site's policy can fix (main/policy.ts): shown locked in Paramètres. */
-export const policyLockedSettings = ['locale', 'singleKeyShortcuts', 'serverUrl'] as const;
+export const policyLockedSettings = ['locale', 'singleKeyShortcuts', 'serverUrl', 'lockAfterMinutes'] as const;
 export type PolicyLockedSetting = (typeof policyLockedSettings)[number];
 
 /** What the history export writes: an Excel workbook, or a CSV. */

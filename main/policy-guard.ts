@@ -14,6 +14,7 @@ export function lockedSettings(policy: Policy): PolicyLockedSetting[] {
   if (policy.language !== undefined) locked.push('locale');
   if (policy.singleKeyShortcuts !== undefined) locked.push('singleKeyShortcuts');
   if (policy.serverUrl !== undefined) locked.push('serverUrl');
+  if (policy.lockDelayMinutes !== undefined) locked.push('lockAfterMinutes');
   return locked;
 }
 
@@ -27,10 +28,13 @@ export function guardCalls(call: DeskCall, policy: Policy): DeskCall {
   if (locked.length === 0) return call;
   return (async (operation, input) => {
     if (operation === 'updateSettings' && typeof input === 'object' && input !== null) {
-      const wanted = input as { locale?: unknown; singleKeyShortcuts?: unknown };
+      const wanted = input as { locale?: unknown; singleKeyShortcuts?: unknown; lockAfterMinutes?: unknown };
       if (policy.language !== undefined && wanted.locale !== undefined && wanted.locale !== policy.language) return refusal('locale');
       if (policy.singleKeyShortcuts !== undefined && wanted.singleKeyShortcuts !== undefined && wanted.singleKeyShortcuts !== policy.singleKeyShortcuts) {
         return refusal('singleKeyShortcuts');
+      }
+      if (policy.lockDelayMinutes !== undefined && wanted.lockAfterMinutes !== undefined && wanted.lockAfterMinutes !== policy.lockDelayMinutes) {
+        return refusal('lockAfterMinutes');
       }
     }
     if (operation === 'updateSyncSettings' && policy.serverUrl !== undefined && typeof input === 'object' && input !== null) {
@@ -51,9 +55,11 @@ export function guardCalls(call: DeskCall, policy: Policy): DeskCall {
  * agent can still work offline.
  */
 export async function applyPolicyAtStart(call: DeskCall, policy: Policy, log: DeskLog): Promise<void> {
-  const update: { locale?: 'fr' | 'en'; singleKeyShortcuts?: boolean } = {};
+  const update: { locale?: 'fr' | 'en'; singleKeyShortcuts?: boolean; lockAfterMinutes?: number } = {};
   if (policy.language !== undefined) update.locale = policy.language;
   if (policy.singleKeyShortcuts !== undefined) update.singleKeyShortcuts = policy.singleKeyShortcuts;
+  // The idle lock (renderer/src/idle-lock.ts) reads the session's delay: written here, it is the policy's.
+  if (policy.lockDelayMinutes !== undefined) update.lockAfterMinutes = policy.lockDelayMinutes;
   if (Object.keys(update).length > 0) {
     const saved = await call('updateSettings', update);
     if (!saved.ok) log.error(`policy: settings not applied (${saved.error.code})`);

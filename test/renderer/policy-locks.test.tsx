@@ -39,4 +39,44 @@ describe('settings fixed by policy', () => {
     await screen.findByText('Paramètres enregistrés');
     expect((await desk.t.desk.getSettings({})).agent?.name).toBe('Awa D.');
   });
+
+  it('lock the idle delay when the policy sets lockDelayMinutes, and main refuses another value', async () => {
+    desk = await openTestBridge({ policy: { lockDelayMinutes: 5 } });
+    // What applyPolicyAtStart writes at start (main/policy-guard.ts).
+    await desk.t.desk.updateSettings({ lockAfterMinutes: 5 });
+    const user = userEvent.setup();
+    await renderWorkspace(desk);
+    await user.click(screen.getByRole('button', { name: 'Paramètres' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Paramètres' });
+    const delay = within(dialog).getByLabelText('Verrouiller après') as HTMLInputElement;
+    expect(delay.disabled).toBe(true);
+    expect(delay.value).toBe('5');
+    expect(within(dialog).getByText(/min d’inactivité/).textContent).toContain('Fixé par le service informatique');
+
+    const refused = (await desk.bridge.api.updateSettings({ lockAfterMinutes: 60 })) as unknown as { ok: boolean; error?: { code: string } };
+    expect(refused).toMatchObject({ ok: false, error: { code: 'settings.lockedByPolicy' } });
+    expect((await desk.t.desk.getAgentSession({})).lockAfterMinutes).toBe(5);
+    // Saving the other settings does not send the fixed delay back.
+    await user.click(within(dialog).getByRole('button', { name: 'Enregistrer' }));
+    await screen.findByText('Paramètres enregistrés');
+  });
+});
+
+describe('the idle delay in Paramètres', () => {
+  it('saves the agent’s minutes into the session the idle lock reads', async () => {
+    desk = await openTestBridge();
+    const user = userEvent.setup();
+    await renderWorkspace(desk);
+    await user.click(screen.getByRole('button', { name: 'Paramètres' }));
+    const dialog = await screen.findByRole('dialog', { name: 'Paramètres' });
+    const delay = within(dialog).getByLabelText('Verrouiller après') as HTMLInputElement;
+    expect(delay.disabled).toBe(false);
+    expect(delay.value).toBe('15');
+    await user.clear(delay);
+    await user.type(delay, '3');
+    await user.click(within(dialog).getByRole('button', { name: 'Enregistrer' }));
+    await screen.findByText('Paramètres enregistrés');
+    expect((await desk.t.desk.getAgentSession({})).lockAfterMinutes).toBe(3);
+    expect(desk.calls.filter((c) => c.operation === 'getAgentSession').length).toBeGreaterThanOrEqual(2);
+  });
 });

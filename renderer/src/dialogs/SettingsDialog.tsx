@@ -7,6 +7,7 @@ import { call, messageOf } from '../desk.ts';
 import { formatDateTime } from '../format.ts';
 import { dictionaryOf, useLocale, useT } from '../i18n/index.ts';
 import { useNow } from '../store/clock.ts';
+import { useSessionStore } from '../store/session.ts';
 import { useSettingsStore } from '../store/settings.ts';
 import { useSyncStore } from '../store/sync.ts';
 import { useToastStore } from '../store/toasts.ts';
@@ -40,23 +41,31 @@ function GeneralSettings() {
   const [agentName, setAgentName] = useState(settings?.agent?.name ?? '');
   const [singleKeys, setSingleKeys] = useState(settings?.singleKeyShortcuts ?? true);
   const [autoAdvance, setAutoAdvance] = useState(settings?.autoAdvance ?? false);
+  const lockAfterMinutes = useSessionStore((s) => s.session?.lockAfterMinutes);
+  const [lockAfter, setLockAfter] = useState(lockAfterMinutes === undefined ? '' : String(lockAfterMinutes));
   const [failure, setFailure] = useState<string | null>(null);
   // What the site's policy fixes is shown, greyed, with who fixed it; main refuses changes anyway.
   const locked = settings?.lockedByPolicy ?? [];
   const lockedLanguage = locked.includes('locale');
   const lockedSingleKeys = locked.includes('singleKeyShortcuts');
+  const lockedLockAfter = locked.includes('lockAfterMinutes');
 
   async function save(e: React.FormEvent) {
     e.preventDefault();
     setFailure(null);
     const name = agentName.trim();
+    // Empty keeps the delay in force; what is out of range is refused by the contract's schema.
+    const minutes = lockAfter.trim() === '' || lockedLockAfter ? undefined : Number(lockAfter.trim());
     try {
       const saved = await update({
         locale: language,
         singleKeyShortcuts: singleKeys,
         autoAdvance,
         ...(name ? { agentName: name } : {}),
+        ...(minutes !== undefined ? { lockAfterMinutes: minutes } : {}),
       });
+      // The idle lock reads the session's delay.
+      if (minutes !== undefined) await useSessionStore.getState().load();
       useToastStore.getState().push({ kind: 'success', text: dictionaryOf(saved.locale).settingsDialog.saved });
     } catch (error) {
       setFailure(messageOf(error, locale));
@@ -87,6 +96,26 @@ function GeneralSettings() {
         {t.settingsDialog.singleKeys}
         {lockedSingleKeys && <span className="muted"> · {t.settingsDialog.lockedByPolicy}</span>}
       </label>
+      <div className="inline-field">
+        <label htmlFor="settings-lock-after">{t.settingsDialog.lockAfter.before}</label>{' '}
+        <input
+          id="settings-lock-after"
+          type="number"
+          inputMode="numeric"
+          min={0}
+          max={limits.lockAfterMinutesMax}
+          step={1}
+          size={5}
+          value={lockAfter}
+          disabled={lockedLockAfter}
+          aria-describedby="settings-lock-after-hint"
+          onChange={(e) => setLockAfter(e.target.value)}
+        />{' '}
+        <span id="settings-lock-after-hint">
+          {t.settingsDialog.lockAfter.after} <span className="muted">({t.settingsDialog.lockAfter.hint})</span>
+          {lockedLockAfter && <span className="muted"> · {t.settingsDialog.lockedByPolicy}</span>}
+        </span>
+      </div>
       <label className="checkbox">
         <input type="checkbox" checked={autoAdvance} onChange={(e) => setAutoAdvance(e.target.checked)} />
         {t.settingsDialog.autoAdvance}

@@ -243,6 +243,7 @@ export const en: Dictionary = {
     autoAdvance: 'After each attempt, move to the next client by itself (once the undo window has passed or the reason is given)',
     singleKeys: 'Single-key shortcuts (/, ?, 1 to 5)',
     lockedByPolicy: 'Set by IT',
+    lockAfter: { before: 'Lock after', after: 'min without activity', hint: '0: never' },
     save: 'Save',
     saved: 'Settings saved',
     close: 'Close',

@@ -243,6 +243,7 @@ export const fr = {
     agentName: 'Nom de l’agent',
     singleKeys: 'Raccourcis à une touche (/, ?, 1 à 5)',
     lockedByPolicy: 'Fixé par le service informatique',
+    lockAfter: { before: 'Verrouiller après', after: 'min d’inactivité', hint: '0 : jamais' },
     autoAdvance: 'Après chaque tentative, passer seul au client suivant (une fois le délai d’annulation passé ou le motif donné)',
     save: 'Enregistrer',
     saved: 'Paramètres enregistrés',
