@@ -1,15 +1,18 @@
 // Where the agent's page comes from, and how to recognise it: the one thing navigation guards and
-// the IPC sender check need to agree on. Packaged builds only ever load the bundled file; the
-// electron-vite dev server URL is honoured only when running unpackaged.
+// the IPC sender check need to agree on. Packaged builds only ever load the bundled page, served
+// from app://desk/ (main/app-protocol.ts); the electron-vite dev server URL is honoured only when
+// running unpackaged.
 
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { appHost, appPageUrl, appScheme } from './app-protocol.ts';
 
 export interface AppPage {
   /** What the window loads. */
   readonly url: string;
-  /** 'file' for the bundled page, 'dev-server' for electron-vite's http server. */
-  readonly kind: 'file' | 'dev-server';
+  /** 'app' for the bundled page (app://desk/, out/renderer), 'dev-server' for electron-vite's http server. */
+  readonly kind: 'app' | 'dev-server';
+  /** The folder app://desk/ serves (out/renderer). */
+  readonly rootDir: string;
   /** True when `url` is this app's own page (any in-page hash or query). */
   isAppUrl(url: string): boolean;
 }
@@ -21,8 +24,12 @@ export interface AppPageSource {
   devServerUrl?: string | undefined;
 }
 
+export function rendererDir(mainDir: string): string {
+  return join(mainDir, '..', 'renderer');
+}
+
 export function rendererFile(mainDir: string): string {
-  return join(mainDir, '..', 'renderer', 'index.html');
+  return join(rendererDir(mainDir), 'index.html');
 }
 
 export function preloadFile(mainDir: string): string {
@@ -43,33 +50,26 @@ export function resolveAppPage(source: AppPageSource): AppPage {
     return {
       url: dev.href,
       kind: 'dev-server',
+      rootDir: rendererDir(source.mainDir),
       isAppUrl: (url) => parse(url)?.origin === dev.origin,
     };
   }
-  const page = pathToFileURL(rendererFile(source.mainDir));
   return {
-    url: page.href,
-    kind: 'file',
+    url: appPageUrl,
+    kind: 'app',
+    rootDir: rendererDir(source.mainDir),
+    // The page itself only (any hash or query): not another file of the bundle, nor another host.
     isAppUrl: (url) => {
       const candidate = parse(url);
-      return candidate !== null && candidate.protocol === 'file:' && candidate.host === page.host && samePath(candidate.pathname, page.pathname);
+      return (
+        candidate !== null &&
+        candidate.protocol === `${appScheme}:` &&
+        candidate.hostname === appHost &&
+        candidate.port === '' &&
+        candidate.username === '' &&
+        candidate.password === '' &&
+        (candidate.pathname === '/index.html' || candidate.pathname === '/')
+      );
     },
   };
-}
-
-/** Windows paths are case-insensitive and may differ in percent-encoding of the same character. */
-function samePath(a: string, b: string): boolean {
-  const norm = (p: string) => {
-    const decoded = safeDecode(p);
-    return process.platform === 'win32' ? decoded.toLowerCase() : decoded;
-  };
-  return norm(a) === norm(b);
-}
-
-function safeDecode(path: string): string {
-  try {
-    return decodeURIComponent(path);
-  } catch {
-    return path;
-  }
 }

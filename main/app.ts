@@ -5,11 +5,14 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { app, crashReporter, dialog, ipcMain, net, Notification, powerMonitor, safeStorage, session, type BrowserWindow } from 'electron';
+import { app, crashReporter, dialog, ipcMain, net, Notification, powerMonitor, protocol, safeStorage, session, type BrowserWindow } from 'electron';
+import electronUpdater from 'electron-updater';
 import type { DeskEvents } from '../contract/events.ts';
 import type { Settings, SyncState } from '../contract/model.ts';
 import { DatabaseStartError, startDatabase, type DatabaseClient, type DeskCall } from '../db/database-client.ts';
 import { preloadFile, resolveAppPage } from './app-page.ts';
+import { appScheme, appSchemePrivileges, createAppRequestHandler } from './app-protocol.ts';
+import { createCallActivity } from './call-activity.ts';
 import { guardMainProcess, watchRenderer } from './crash-recovery.ts';
 import { openDeskLog, type DeskLog } from './log.ts';
 import { databaseDirectory, moveBaseIfNeeded } from './data-location.ts';
@@ -21,6 +24,7 @@ import { createEmitter, registerDeskIpc, withSystemNotices, type DeskIpc } from 
 import { applyMenu } from './menu.ts';
 import { createStorageMenu } from './storage-menu.ts';
 import { watchOnline } from './online-watch.ts';
+import { startAutoUpdates, updateFeed, type AutoUpdates, type DeskUpdater } from './updater.ts';
 import { bringToFront, createMainWindow, productName } from './window.ts';
 
 export const appUserModelId = 'fr.notificationdesk.app';
@@ -35,6 +39,8 @@ export interface DesktopEnvironment {
   argv?: string[] | undefined;
   /** The site policy file (default: the platform's machine-wide place, main/policy.ts). */
   policyFile?: string | undefined;
+  /** The updater (default: electron-updater's for this platform, built only when updates are on). */
+  createUpdater?: (() => DeskUpdater) | undefined;
 }
 
 export interface DesktopApp {
@@ -43,6 +49,8 @@ export interface DesktopApp {
   window(): BrowserWindow | null;
   log: DeskLog;
   policy: PolicyInForce;
+  /** Null when updates are off (policy, no updateUrl, unpackaged). */
+  updates: AutoUpdates | null;
   /** Resolves once the database is closed after a quit. */
   closed: Promise<void>;
 }
@@ -80,6 +88,8 @@ export async function startDesktopApp(env: DesktopEnvironment): Promise<DesktopA
   for (const problem of policy.problems) log.warn(`policy: ${problem.source}${problem.key ? ` → ${problem.key}` : ''}: ${problem.message}`);
   app.enableSandbox();
   if (process.platform === 'win32') app.setAppUserModelId(appUserModelId);
+  // Electron accepts scheme privileges only before ready.
+  protocol.registerSchemesAsPrivileged([appSchemePrivileges]);
 
   let mainWindow: BrowserWindow | null = null;
   let diagnosticSources: (() => DiagnosticSources) | null = null;
@@ -96,6 +106,7 @@ export async function startDesktopApp(env: DesktopEnvironment): Promise<DesktopA
   await app.whenReady();
   const page = resolveAppPage({ mainDir: env.mainDir, isPackaged: app.isPackaged, devServerUrl: env.devServerUrl });
   guardSession(session.defaultSession, page);
+  if (page.kind === 'app') protocol.handle(appScheme, createAppRequestHandler(page.rootDir));
 
   const appContents = () => (mainWindow && !mainWindow.isDestroyed() ? mainWindow.webContents : null);
   const emit = logEvents(withSystemNotices(createEmitter(appContents), (notice) => new Notification(notice).show()), log);
@@ -150,6 +161,7 @@ export async function startDesktopApp(env: DesktopEnvironment): Promise<DesktopA
       storage: { backup: () => logged(storageMenu.backup()), restore: () => logged(storageMenu.restore()) },
       support: { exportDiagnostics: () => logged(exportDiagnosticsFromMenu(diagnosticSources!(), () => mainWindow, locale)) },
     });
+  const activity = createCallActivity();
   // The menu speaks the agent's language: rebuilt as soon as they switch it in the settings.
   const call: DeskCall = async (operation, input) => {
     // A token or enrolment code the agent types is a secret the log must never show, even inside an error.
@@ -159,6 +171,7 @@ export async function startDesktopApp(env: DesktopEnvironment): Promise<DesktopA
       }
     }
     const result = await guarded(operation, input);
+    activity.observe(operation, result.ok);
     if (!result.ok) log.debug(`call ${operation}: ${result.error.code}`);
     if (operation === 'updateSettings' && result.ok) {
       const saved = result.value as Settings;
@@ -213,6 +226,22 @@ export async function startDesktopApp(env: DesktopEnvironment): Promise<DesktopA
   openWindow();
   showPolicyProblemsOnce(policy, userDataDir, () => mainWindow);
 
+  const feed = updateFeed(policy.policy, app.isPackaged);
+  let updates: AutoUpdates | null = null;
+  if (feed.on) {
+    log.info(`update: on, from ${new URL(feed.url).origin}`);
+    updates = startAutoUpdates({
+      updater: env.createUpdater?.() ?? electronUpdater.autoUpdater,
+      feedUrl: feed.url,
+      log,
+      activity,
+      locale: () => locale,
+      // Quiet: a silent system notification, no dialog, nothing that takes the focus mid-call.
+      notify: (notice) => new Notification({ ...notice, silent: true }).show(),
+    });
+  } else if (feed.problem) log.error(`update: off; ${feed.reason}`);
+  else log.info(`update: off; ${feed.reason}`);
+
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
   });
@@ -230,6 +259,9 @@ export async function startDesktopApp(env: DesktopEnvironment): Promise<DesktopA
     event.preventDefault();
     if (closing) return;
     closing = true;
+    // Before the quit goes on: electron-updater installs a downloaded release on 'quit' unless told not to.
+    updates?.beforeQuit();
+    updates?.stop();
     void (async () => {
       ipc.dispose();
       online.stop();
@@ -246,7 +278,7 @@ export async function startDesktopApp(env: DesktopEnvironment): Promise<DesktopA
     })();
   });
 
-  return { database, ipc, window: () => mainWindow, closed, log, policy };
+  return { database, ipc, window: () => mainWindow, closed, log, policy, updates };
 }
 
 async function exportDiagnosticsFromMenu(sources: DiagnosticSources, window: () => BrowserWindow | null, locale: Settings['locale']): Promise<void> {

@@ -148,6 +148,7 @@ class FakeApp extends EventEmitter {
     return this.singleInstanceLock;
   }
   whenReady(): Promise<void> {
+    protocol.ready = true;
     return Promise.resolve();
   }
   enableSandbox(): void {
@@ -247,6 +248,42 @@ class FakeSession {
   }
 }
 
+/**
+ * Electron's `protocol` module: schemes registered as privileged (allowed only before ready, as in
+ * Electron) and the handlers given to protocol.handle, which a test calls with a Request.
+ */
+class FakeProtocol {
+  readonly privileged: { scheme: string; privileges: Record<string, boolean> }[] = [];
+  readonly handlers = new Map<string, (request: Request) => Response | Promise<Response>>();
+  ready = false;
+  registerSchemesAsPrivileged(schemes: { scheme: string; privileges: Record<string, boolean> }[]): void {
+    if (this.ready) throw new Error('protocol.registerSchemesAsPrivileged should be called before app is ready');
+    this.privileged.push(...schemes);
+  }
+  handle(scheme: string, handler: (request: Request) => Response | Promise<Response>): void {
+    if (this.handlers.has(scheme)) throw new Error(`The scheme ${scheme} is already handled`);
+    this.handlers.set(scheme, handler);
+  }
+  unhandle(scheme: string): void {
+    this.handlers.delete(scheme);
+  }
+  isProtocolHandled(scheme: string): boolean {
+    return this.handlers.has(scheme);
+  }
+  /** What the page's request for `url` gets back. */
+  async fetch(url: string, init?: RequestInit): Promise<Response> {
+    const scheme = url.slice(0, url.indexOf(':'));
+    const handler = this.handlers.get(scheme);
+    if (!handler) throw new Error(`net::ERR_UNKNOWN_URL_SCHEME (${scheme})`);
+    return handler(new Request(url, init));
+  }
+  reset(): void {
+    this.privileged.length = 0;
+    this.handlers.clear();
+    this.ready = false;
+  }
+}
+
 class FakeIpcRenderer extends EventEmitter {
   readonly invocations: { channel: string; args: unknown[] }[] = [];
   reply: (channel: string, args: unknown[]) => unknown = () => ({ ok: true, value: null });
@@ -268,7 +305,7 @@ const state = {
   exposed: new Map<string, unknown>(),
   errorBoxes: [] as { title: string; content: string }[],
   /** System notifications shown (Electron's Notification). */
-  notifications: [] as { title: string; body: string }[],
+  notifications: [] as { title: string; body: string; silent?: boolean }[],
   /** URLs handed to shell.openExternal, in order. */
   openedExternally: [] as string[],
   /** What the next save/open dialogs answer (the agent's choice), first in first out; none: cancelled. */
@@ -291,6 +328,7 @@ export const ipcMain = new FakeIpcMain();
 export const ipcRenderer = new FakeIpcRenderer();
 export const defaultSession = new FakeSession();
 export const powerMonitor = new EventEmitter();
+export const protocol = new FakeProtocol();
 
 export const electronModule = {
   app,
@@ -299,6 +337,7 @@ export const electronModule = {
   BrowserWindow: FakeBrowserWindow,
   Menu: FakeMenu,
   session: { defaultSession },
+  protocol,
   net: { isOnline: () => state.online },
   powerMonitor,
   shell: {
@@ -322,9 +361,9 @@ export const electronModule = {
     },
   },
   Notification: class {
-    private readonly notice: { title: string; body: string };
-    constructor(notice: { title: string; body: string }) {
-      this.notice = { title: notice.title, body: notice.body };
+    private readonly notice: { title: string; body: string; silent?: boolean };
+    constructor(notice: { title: string; body: string; silent?: boolean }) {
+      this.notice = { title: notice.title, body: notice.body, ...(notice.silent !== undefined ? { silent: notice.silent } : {}) };
     }
     show(): void {
       state.notifications.push(this.notice);
@@ -355,6 +394,7 @@ export const fake = {
   ipcRenderer,
   session: defaultSession,
   powerMonitor,
+  protocol,
   /** The last application menu's template. */
   menuTemplate(): any[] {
     const menu = state.applicationMenus.at(-1);
@@ -392,4 +432,5 @@ export function resetFakeElectron(): void {
   ipcRenderer.invocations.length = 0;
   ipcRenderer.reply = () => ({ ok: true, value: null });
   defaultSession.reset();
+  protocol.reset();
 }

@@ -11,6 +11,7 @@ import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { buildIdentity, BuildIdentityError } from '../../scripts/build-identity.ts';
 
 const root = resolve(import.meta.dirname, '..', '..');
 const require = createRequire(join(root, 'package.json'));
@@ -29,13 +30,44 @@ const unavailableHere =
   /ENOTFOUND|EAI_AGAIN|ECONNREFUSED|ECONNRESET|ETIMEDOUT|unable to download|supported only on macOS|wine is required|Invalid DataView length|corrupted Electron dist/i;
 /** The stand-in is a shell script: no PE header for Windows' resource editing, no Electron.app for a Mac. */
 const becauseOfStandIn = /Invalid DataView length|corrupted Electron dist/i;
+/** An organisation's build: what scripts/dist.ts passes from its environment. */
+const organisation = {
+  DESK_HOMEPAGE: 'https://intranet.example.fr/notification-desk',
+  DESK_MAINTAINER: 'Service informatique <it-desk@example.fr>',
+  DESK_VENDOR: 'Example SA',
+};
 const configurationProblem = /Invalid configuration|Please specify|is missed in the package\.json|cannot expand pattern|InvalidConfigurationError/i;
 
 describe('electron-builder.yml', () => {
   it('passes electron-builder’s own schema validation, every platform included', async () => {
     const config = await builderConfig.getConfig(root, join(root, 'electron-builder.yml'), null);
     await expect(builderConfig.validateConfiguration(config, { isEnabled: false, add: () => undefined })).resolves.toBeUndefined();
-    expect(Object.keys(config)).toEqual(expect.arrayContaining(['win', 'nsis', 'linux', 'deb', 'mac', 'electronFuses']));
+    expect(Object.keys(config)).toEqual(expect.arrayContaining(['win', 'nsis', 'linux', 'deb', 'mac', 'electronFuses', 'publish']));
+    expect(config.electronFuses.grantFileProtocolExtraPrivileges).toBe(false);
+  });
+
+  it('takes the organisation’s homepage and maintainer from the build environment, and still validates', async () => {
+    const identity = buildIdentity(organisation);
+    expect(identity.warnings).toEqual([]);
+    expect(identity.config).toEqual({
+      extraMetadata: { homepage: 'https://intranet.example.fr/notification-desk', author: { name: 'Service informatique', email: 'it-desk@example.fr' } },
+      linux: { maintainer: 'Service informatique <it-desk@example.fr>', vendor: 'Example SA' },
+    });
+    const config = await builderConfig.getConfig(root, join(root, 'electron-builder.yml'), identity.config);
+    await expect(builderConfig.validateConfiguration(config, { isEnabled: false, add: () => undefined })).resolves.toBeUndefined();
+    expect(config.linux.maintainer).toBe('Service informatique <it-desk@example.fr>');
+    expect(config.extraMetadata.homepage).toBe('https://intranet.example.fr/notification-desk');
+    // Without them: the placeholders, said.
+    expect(buildIdentity({}).warnings).toHaveLength(2);
+    expect(buildIdentity({}).args).toEqual([]);
+  });
+
+  it('refuses an identity that would make a wrong package, before building', () => {
+    expect(() => buildIdentity({ DESK_HOMEPAGE: 'http://intranet.example.fr/' })).toThrow(BuildIdentityError);
+    expect(() => buildIdentity({ DESK_HOMEPAGE: 'intranet' })).toThrow(/not an address/);
+    expect(() => buildIdentity({ DESK_MAINTAINER: 'it-desk@example.fr' })).toThrow(/Name <address@domain>/);
+    expect(() => buildIdentity({ DESK_MAINTAINER: 'IT <nobody>' })).toThrow(BuildIdentityError);
+    expect(() => buildIdentity({ DESK_VENDOR: 'A\nB' })).toThrow(BuildIdentityError);
   });
 
   it('has what the deb and the desktop entry need, and an icon for each platform', () => {
@@ -78,7 +110,16 @@ describe.skipIf(skipReason !== null)('each target, built with a stand-in Electro
     return new Promise((done) => {
       const child = spawn(
         process.execPath,
-        [require.resolve('electron-builder/cli.js'), ...args, '--publish', 'never', `-c.electronDist=${electronDist}`, `-c.directories.output=${join(work, args.join('-'))}`],
+        // With an organisation's identity, as `npm run dist` builds them (scripts/dist.ts).
+        [
+          require.resolve('electron-builder/cli.js'),
+          ...args,
+          '--publish',
+          'never',
+          ...buildIdentity(organisation).args,
+          `-c.electronDist=${electronDist}`,
+          `-c.directories.output=${join(work, args.join('-'))}`,
+        ],
         { cwd: root, env: { ...process.env, ELECTRON_SKIP_BINARY_DOWNLOAD: '1' } },
       );
       let output = '';

@@ -82,7 +82,7 @@ describe('IPC registration', () => {
 
   it('opens the database in the user data folder and loads the bundled page', () => {
     expect(desktop.database.file).toBe(join(dir, databaseFileName));
-    expect(window.loadedUrl).toBe(pathToFileURL(join(dir, 'out', 'renderer', 'index.html')).href);
+    expect(window.loadedUrl).toBe('app://desk/index.html');
     expect(fake.app.sandboxEnabled).toBe(true);
   });
 });
@@ -153,8 +153,16 @@ describe('a call from anywhere else', () => {
     await expectForbidden(invokeEventFrom(window.webContents, new FakeFrame('https://evil.example/index.html')));
   });
 
-  it('refuses another file:// page', async () => {
+  it('refuses a file:// page', async () => {
     await expectForbidden(invokeEventFrom(window.webContents, new FakeFrame(pathToFileURL(join(dir, 'index.html')).href)));
+  });
+
+  it('refuses the bundled file by file://: the app is app://desk/ only', async () => {
+    await expectForbidden(invokeEventFrom(window.webContents, new FakeFrame(pathToFileURL(join(dir, 'out', 'renderer', 'index.html')).href)));
+  });
+
+  it('refuses another page of app://desk', async () => {
+    await expectForbidden(invokeEventFrom(window.webContents, new FakeFrame('app://desk/other.html')));
   });
 
   it('refuses other web contents showing the same page', async () => {

@@ -107,12 +107,20 @@ describe.skipIf(skipReason !== null)('packaged app (electron-builder --dir, linu
     expect(binary[at]).toBe(1);
     const wire = binary.subarray(at + 2, at + 2 + (binary[at + 1] as number)).toString('latin1');
     // RunAsNode, CookieEncryption, NODE_OPTIONS, --inspect, asar integrity, only app.asar, V8 snapshot, file: privileges.
-    expect(wire.slice(0, 8)).toBe('01001101');
+    expect(wire.slice(0, 8)).toBe('01001100');
+  });
+
+  it('carries the updater’s app-update.yml (generic provider, its cache folder), the feed URL being the policy’s', () => {
+    const config = readFileSync(join(resources, 'app-update.yml'), 'utf8');
+    expect(config).toMatch(/^provider: generic$/m);
+    expect(config).toMatch(/^updaterCacheDirName: \S+$/m);
+    // A placeholder that resolves nowhere: main/updater.ts sets the site's updateUrl before any check.
+    expect(config).toContain('.invalid');
   });
 
   it('ships the third-party licence notices', () => {
     const notices = readFileSync(join(resources, 'THIRD-PARTY-NOTICES.txt'), 'utf8');
-    for (const name of ['better-sqlite3', 'kysely', 'zod', 'electron-log']) expect(notices).toMatch(new RegExp(`^${name} \\S+ — MIT$`, 'm'));
+    for (const name of ['better-sqlite3', 'kysely', 'zod', 'electron-log', 'electron-updater']) expect(notices).toMatch(new RegExp(`^${name} \\S+ — MIT$`, 'm'));
   });
 });
 

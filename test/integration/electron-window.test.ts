@@ -65,11 +65,17 @@ describe('window', () => {
   it('stays on the app page: navigation and redirects elsewhere are prevented', async () => {
     const window = await start();
     const contents = window.webContents;
-    const page = pathToFileURL(join(dir, 'out', 'renderer', 'index.html')).href;
+    const page = 'app://desk/index.html';
     for (const eventName of ['will-navigate', 'will-redirect', 'will-frame-navigate']) {
       expect(contents.dispatchPreventable(eventName, 'https://evil.example/')).toBe(true);
       expect(contents.dispatchPreventable(eventName, 'file:///etc/passwd')).toBe(true);
+      // The bundled file itself by file:// is not the app any more: only app://desk/ is.
+      expect(contents.dispatchPreventable(eventName, pathToFileURL(join(dir, 'out', 'renderer', 'index.html')).href)).toBe(true);
       expect(contents.dispatchPreventable(eventName, `${page}/../other.html`)).toBe(true);
+      expect(contents.dispatchPreventable(eventName, 'app://desk/assets/index.js')).toBe(true);
+      expect(contents.dispatchPreventable(eventName, 'app://evil/index.html')).toBe(true);
+      expect(contents.dispatchPreventable(eventName, 'app://desk:8080/index.html')).toBe(true);
+      expect(contents.dispatchPreventable(eventName, 'app://user@desk/index.html')).toBe(true);
       expect(contents.dispatchPreventable(eventName, 'javascript:alert(1)')).toBe(true);
       expect(contents.dispatchPreventable(eventName, `${page}#/clients/C-001`)).toBe(false);
     }
@@ -125,9 +131,17 @@ describe('window', () => {
     expect(streams).toBeNull();
   });
 
-  it('does not add a CSP header to the bundled page (its <meta> carries the policy)', async () => {
-    await start();
+  it('serves the bundled page from app://desk/, a scheme registered privileged before ready, with its CSP as a header', async () => {
+    const window = await start();
+    expect(window.loadedUrl).toBe('app://desk/index.html');
+    expect(fake.protocol.privileged).toEqual([{ scheme: 'app', privileges: { standard: true, secure: true, supportFetchAPI: true, codeCache: true } }]);
+    expect(fake.protocol.isProtocolHandled('app')).toBe(true);
+    // Answered by the handler, not by a webRequest hook on every response.
     expect(fake.session.headersReceivedListener).toBeNull();
+    const missing = await fake.protocol.fetch('app://desk/index.html');
+    // This test's out/renderer is empty: a 404, still with the policy.
+    expect(missing.status).toBe(404);
+    expect(missing.headers.get('content-security-policy')).toBe(`${contentSecurityPolicy}; ${frameAncestors}`);
   });
 });
 
@@ -135,6 +149,7 @@ describe('development server', () => {
   it('loads the dev server and sends a CSP header on its http responses', async () => {
     const window = await start('http://localhost:5173/');
     expect(window.loadedUrl).toBe('http://localhost:5173/');
+    expect(fake.protocol.isProtocolHandled('app')).toBe(false);
     const listener = fake.session.headersReceivedListener;
     if (!listener) throw new Error('no header listener');
     const answer = await new Promise<{ responseHeaders?: Record<string, string[]> }>((resolve) =>
@@ -159,7 +174,7 @@ describe('development server', () => {
     fake.app.isPackaged = true;
     const window = await start('http://localhost:5173/');
     expect(window.options.webPreferences.devTools).toBe(false);
-    expect(window.loadedUrl).toBe(pathToFileURL(join(dir, 'out', 'renderer', 'index.html')).href);
+    expect(window.loadedUrl).toBe('app://desk/index.html');
     expect(fake.session.headersReceivedListener).toBeNull();
   });
 
