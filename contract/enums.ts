@@ -14,15 +14,17 @@ export type VoidKindCode = (typeof voidKinds)[number];
 
 /** What a device pushes (its outbox) and what a server sends back (its change log). */
 /** 'reason': why an attempt ended as it did, its own small record (docs/sync-protocol.md, feature 'attempt.reason'). */
-export const pushRecordKinds = ['attempt', 'void', 'reason', 'callback'] as const;
+/** 'agentEvent': who signed in, out, locked or failed at a desk (feature 'record.agentEvent'); never pulled back. */
+export const pushRecordKinds = ['attempt', 'void', 'reason', 'callback', 'agentEvent'] as const;
 export type PushRecordKind = (typeof pushRecordKinds)[number];
-export const changeKinds = ['client', 'attempt', 'void', 'callback'] as const;
+/** 'agentState': a server agent created, renamed, disabled or re-enabled (feature 'record.agentState'). */
+export const changeKinds = ['client', 'attempt', 'void', 'callback', 'agentState'] as const;
 
 /**
  * Pulled kinds beyond the baseline (client, attempt, void): a device names those it reads in the
  * `x-desk-kinds` header, and a server sends it no other (docs/sync-protocol.md).
  */
-export const declarableChangeKinds = ['callback'] as const;
+export const declarableChangeKinds = ['callback', 'agentState'] as const;
 export type DeclarableChangeKind = (typeof declarableChangeKinds)[number];
 
 /** What happens to a call-back: each is its own append-only record (a call-back event). */
@@ -46,9 +48,26 @@ export type PolicyLockedSetting = (typeof policyLockedSettings)[number];
 export const exportFormats = ['xlsx', 'csv'] as const;
 export type ExportFormat = (typeof exportFormats)[number];
 
-/** What the desk's own agent journal records about who was at the keyboard (db/agent-profiles.ts). */
-export const agentEventKinds = ['signIn', 'signOut', 'lock', 'signInFailed'] as const;
+/**
+ * What the desk's own agent journal records about who was at the keyboard (db/agent-profiles.ts), and
+ * what the server keeps of it (agent_events, feature 'record.agentEvent'). 'unlock' came with issue 9:
+ * a CHECK written from this list before then does not hold it, so a migration that needs it rebuilds
+ * its CHECK from this tuple.
+ */
+export const agentEventKinds = ['signIn', 'signOut', 'lock', 'unlock', 'signInFailed'] as const;
 export type AgentEventKind = (typeof agentEventKinds)[number];
+
+/** Who wrote a server agent_events row: a desk (pushed agentEvent record) or the server itself (POST /v1/sign-in). */
+export const agentEventSources = ['desk', 'server'] as const;
+export type AgentEventSource = (typeof agentEventSources)[number];
+
+/** What an agent signs in with on a site's desks (server setting --agent-secret). */
+export const agentSecretKinds = ['pin', 'password'] as const;
+export type AgentSecretKind = (typeof agentSecretKinds)[number];
+
+/** What an access token stands for: an agent (enrolment code or sign-in), or a desk with nobody signed in. */
+export const tokenKinds = ['agent', 'device'] as const;
+export type TokenKind = (typeof tokenKinds)[number];
 
 /** `'a', 'b'` for a CHECK (column IN (…)) of a migration. Values are code constants, never input. */
 export function sqlList(values: readonly string[]): string {
@@ -71,8 +90,12 @@ export const consoleAuditActions = [
   'user.disable',
   'agent.create',
   'agent.disable',
+  'agent.enable',
+  'agent.setSecret',
   'token.revoke',
   'enrolment.issue',
   'enrolment.use',
+  'device.enrolmentIssue',
+  'device.enrolmentUse',
 ] as const;
 export type ConsoleAuditAction = (typeof consoleAuditActions)[number];

@@ -103,6 +103,38 @@ const catalog = {
     fr: () => 'Connectez-vous d’abord : des agents existent déjà sur ce poste.',
     en: () => 'Sign in first: agents already exist on this desk.',
   },
+  'signIn.wrong': {
+    fr: (p) => (p.secretKind === 'password' ? 'Identifiant ou mot de passe incorrect.' : 'Identifiant ou code PIN incorrect.'),
+    en: (p) => (p.secretKind === 'password' ? 'Wrong login or password.' : 'Wrong login or PIN.'),
+  },
+  'signIn.throttled': {
+    fr: (p) => `Trop d’essais incorrects : réessayez dans ${p.seconds} s.`,
+    en: (p) => `Too many wrong tries: try again in ${p.seconds} s.`,
+  },
+  'signIn.disabled': {
+    fr: () => 'Cet agent est désactivé : adressez-vous à votre responsable.',
+    en: () => 'This agent is disabled: ask your supervisor.',
+  },
+  'signIn.offlineUnknown': {
+    fr: () => 'Serveur injoignable, et cet agent ne s’est jamais connecté en ligne sur ce poste : connectez-vous quand le serveur répond.',
+    en: () => 'Server unreachable, and this agent never signed in online on this desk: sign in once the server answers.',
+  },
+  'signIn.offlineExpired': {
+    fr: (p) => `Serveur injoignable, et la dernière connexion en ligne de cet agent sur ce poste date de plus de ${p.days} jours : connectez-vous quand le serveur répond.`,
+    en: (p) => `Server unreachable, and this agent last signed in online on this desk more than ${p.days} days ago: sign in once the server answers.`,
+  },
+  'signIn.offlineNotAllowed': {
+    fr: () => 'Serveur injoignable : ce site n’autorise pas la connexion hors ligne.',
+    en: () => 'Server unreachable: this site does not allow signing in offline.',
+  },
+  'signIn.deviceRejected': {
+    fr: () => 'Le serveur ne reconnaît plus ce poste : demandez au service informatique de l’inscrire à nouveau.',
+    en: () => 'The server no longer knows this desk: ask IT to enrol it again.',
+  },
+  'sync.waitingForSignIn': {
+    fr: (p) => `Enregistrements en attente de la connexion de : ${p.agents}.`,
+    en: (p) => `Records waiting for a sign-in of: ${p.agents}.`,
+  },
   'session.locked': {
     fr: () => 'Session verrouillée : saisissez votre code PIN pour continuer.',
     en: () => 'Session locked: enter your PIN to go on.',

@@ -9,3 +9,4 @@ export * from './records.ts';
 export * from './enums.ts';
 export * from './reasons.ts';
 export * from './reason-schema.ts';
+export * from './sign-in.ts';

@@ -22,6 +22,17 @@ export const limits = {
   pinMax: 12,
   /** Idle minutes before the session locks (0: never); the policy may set it. */
   lockAfterMinutesMax: 24 * 60,
+  /** A server agent's login (contract/sign-in.ts normaliseLogin): NFC, case-folded, trimmed. */
+  login: 64,
+  /** A server agent's PIN (--agent-secret pin): 6 to 12 digits. */
+  agentPinMin: 6,
+  agentPinMax: 12,
+  /** A server agent's password (--agent-secret password), per OWASP: 12 to 128 characters, any of them. */
+  agentPasswordMin: 12,
+  agentPasswordMax: 128,
+  /** Days an agent may sign in offline on a desk after an online sign-in there (0: never offline). */
+  offlineSignInDaysDefault: 14,
+  offlineSignInDaysMax: 365,
   /** Default: an agent's open call-back becomes the team's this long after it fell due (a site may set its own). */
   callbackHandoverMinutes: 60,
 } as const;

@@ -2,7 +2,7 @@
 // Immutable facts; the same record applied twice changes nothing.
 
 import { z } from 'zod';
-import { attemptStatuses, callbackEvents, voidKinds } from './enums.ts';
+import { agentEventKinds, attemptStatuses, callbackEvents, voidKinds } from './enums.ts';
 import { limits } from './limits.ts';
 import { reasonCodeSchema } from './reason-schema.ts';
 import { text } from './text-schema.ts';
@@ -75,3 +75,36 @@ export const callbackRecordSchema = z
   .refine((r) => r.event !== 'scheduled' || r.callbackId === r.id, { message: 'callbackId: a scheduled event names itself', path: ['callbackId'] })
   .refine((r) => r.event === 'done' || r.attemptId === null, { message: 'attemptId: only a done event has one', path: ['attemptId'] });
 export type CallbackRecord = z.infer<typeof callbackRecordSchema>;
+
+/**
+ * Who was at a desk's keyboard (feature 'record.agentEvent'): a sign-in, sign-out, lock, unlock or failed
+ * sign-in, as the desk saw it. Pushed with the device token (or an agent's), kept append-only by the
+ * server (idempotent on `id`, a uuid v7), never pulled back to other desks. `agentId` and `login` are
+ * null when nobody could be named (a failed sign-in with an unknown login keeps only what was typed, in
+ * `login`, bounded). `offline`: the desk decided it alone (offline verifier), the server was not asked.
+ */
+export const agentEventRecordSchema = z.strictObject({
+  id: z.uuid(),
+  agentId: text().min(1).max(64).nullable(),
+  login: text().max(limits.login).nullable(),
+  deviceId: text().min(1).max(64),
+  kind: z.enum(agentEventKinds),
+  offline: z.boolean(),
+  at: iso,
+});
+export type AgentEventRecord = z.infer<typeof agentEventRecordSchema>;
+
+/**
+ * A server agent as the desks need to know it (feature 'record.agentState', pulled only): sent whenever
+ * the agent is created, renamed, disabled or re-enabled, the latest standing. `login` is null for an
+ * agent made before logins existed (it cannot sign in until one is set). A desk forgets the offline
+ * verifier and the token of a disabled agent.
+ */
+export const agentStateRecordSchema = z.strictObject({
+  agentId: text().min(1).max(64),
+  login: text().min(1).max(limits.login).nullable(),
+  name: text().min(1).max(limits.agentName),
+  disabled: z.boolean(),
+  at: iso,
+});
+export type AgentStateRecord = z.infer<typeof agentStateRecordSchema>;

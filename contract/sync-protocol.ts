@@ -4,9 +4,16 @@
 import { z } from 'zod';
 import type { Locale } from './errors.ts';
 import { limits } from './operations.ts';
-import { attemptRecordSchema, callbackRecordSchema, reasonRecordSchema, voidRecordSchema } from './records.ts';
+import {
+  agentEventRecordSchema,
+  attemptRecordSchema,
+  callbackRecordSchema,
+  reasonRecordSchema,
+  voidRecordSchema,
+  type AgentStateRecord,
+} from './records.ts';
 import type { ReasonDefinition } from './reasons.ts';
-import type { PushRecordKind } from './enums.ts';
+import { agentSecretKinds, type PushRecordKind } from './enums.ts';
 import { text } from './text-schema.ts';
 
 export const protocolVersion = 1;
@@ -37,6 +44,16 @@ export const protocolFeatures = [
    * `callbackHandoverMinutes`: after that long past due, an agent's open call-back is the team's.
    */
   'record.callback',
+  /**
+   * POST /v1/enrol takes device codes (answer `kind: 'device'`, a device token) and POST /v1/sign-in
+   * trades a device token plus an agent's login and secret for that agent's token on that desk.
+   * /v1/me carries `signIn` (the site's secret kind and offline days).
+   */
+  'agent.signIn',
+  /** A push may carry 'agentEvent' items (contract/records.ts agentEventRecordSchema), also with a device token. */
+  'record.agentEvent',
+  /** Pulls send 'agentState' changes (contract/records.ts agentStateRecordSchema) to devices that name it in `x-desk-kinds`. */
+  'record.agentState',
 ] as const;
 export type ProtocolFeature = (typeof protocolFeatures)[number];
 
@@ -75,6 +92,7 @@ export const pushItemSchema = z.discriminatedUnion('kind', [
   z.strictObject({ kind: z.literal('void'), record: voidRecordSchema }),
   z.strictObject({ kind: z.literal('reason'), record: reasonRecordSchema }),
   z.strictObject({ kind: z.literal('callback'), record: callbackRecordSchema }),
+  z.strictObject({ kind: z.literal('agentEvent'), record: agentEventRecordSchema }),
 ]);
 export type PushItem = z.infer<typeof pushItemSchema>;
 
@@ -140,7 +158,15 @@ export type ChangeItem =
   | { kind: 'client'; record: ClientRecord }
   | { kind: 'attempt'; record: z.infer<typeof attemptRecordSchema> & { receivedAt: string; reason?: string } }
   | { kind: 'void'; record: z.infer<typeof voidRecordSchema> & { receivedAt: string } }
-  | { kind: 'callback'; record: z.infer<typeof callbackRecordSchema> & { receivedAt: string } };
+  | { kind: 'callback'; record: z.infer<typeof callbackRecordSchema> & { receivedAt: string } }
+  | { kind: 'agentState'; record: AgentStateRecord };
+
+/**
+ * Names the device on every request (`x-desk-device: <deviceId>`, at most 64 characters). A token bound
+ * to a device (a device token, an agent token from sign-in) is refused with any other value, or none
+ * (auth.deviceMismatch); on a push the body's `deviceId` must agree too.
+ */
+export const deviceHeader = 'x-desk-device';
 
 /** A device names the pulled kinds it reads beyond the baseline, comma-separated: `x-desk-kinds: callback`. */
 export const kindsHeader = 'x-desk-kinds';
@@ -180,8 +206,22 @@ export interface PullResponse extends EpochField {
   cursorReset?: boolean;
 }
 
-/** GET /v1/me: who the token belongs to. */
+/** What a site asks of its agents at sign-in (feature 'agent.signIn'), server settings --agent-secret and --offline-sign-in-days. */
+export const signInRulesSchema = z.strictObject({
+  secretKind: z.enum(agentSecretKinds),
+  /** Days after an online sign-in on a desk during which the agent may sign in there offline; 0: never offline. */
+  offlineDays: z.int().min(0).max(limits.offlineSignInDaysMax),
+});
+export type SignInRules = z.infer<typeof signInRulesSchema>;
+
+/** GET /v1/me with an agent token: who the token belongs to. */
 export interface MeResponse extends EpochField {
+  /** Absent from servers before feature 'agent.signIn'. */
+  kind?: 'agent';
+  /** The desk an agent token from sign-in is bound to (absent for enrolment-code and admin tokens). */
+  deviceId?: string;
+  /** Feature 'agent.signIn': the site's rules, so a desk keeps its offline period current. */
+  signIn?: SignInRules;
   agentId: string;
   agentName: string;
   serverTime: string;
@@ -192,6 +232,20 @@ export interface MeResponse extends EpochField {
   callbackHandoverMinutes?: number;
 }
 
+/** GET /v1/me with a device token (feature 'agent.signIn'): a desk with nobody signed in. */
+export interface MeDeviceResponse extends EpochField {
+  kind: 'device';
+  deviceId: string;
+  serverTime: string;
+  features: ProtocolFeature[];
+  signIn: SignInRules;
+  reasons?: ReasonDefinition[];
+  callbackHandoverMinutes?: number;
+}
+
+/** Either answer of GET /v1/me: branch on `kind` (absent: an agent, from an older server). */
+export type MeAnyResponse = MeResponse | MeDeviceResponse;
+
 /** GET /health */
 export interface HealthResponse extends EpochField {
   status: 'ok';
@@ -201,7 +255,9 @@ export interface HealthResponse extends EpochField {
 
 /**
  * POST /v1/enrol, without a token: a desk exchanges the short single-use code an administrator
- * issued in the console for that agent's access token (shown to nobody).
+ * issued in the console for an access token (shown to nobody). An agent code gives that agent's token
+ * (EnrolResponse); a device code (feature 'agent.signIn') gives the desk's device token
+ * (DeviceEnrolResponse) and needs `deviceId` (422 body.invalid without it).
  */
 export const enrolRequestSchema = z.strictObject({
   code: z.string().min(1).max(40),
@@ -209,12 +265,72 @@ export const enrolRequestSchema = z.strictObject({
 });
 export type EnrolRequest = z.infer<typeof enrolRequestSchema>;
 
+/** The answer to an agent code. `kind` is absent from servers before feature 'agent.signIn'. */
 export interface EnrolResponse {
+  kind?: 'agent';
   token: string;
   agentId: string;
   agentName: string;
   serverTime: string;
 }
+
+/** The answer to a device code: the desk's own token, bound to `deviceId`, and the site's sign-in rules. */
+export interface DeviceEnrolResponse {
+  kind: 'device';
+  deviceToken: string;
+  deviceId: string;
+  serverTime: string;
+  signIn: SignInRules;
+}
+
+export type EnrolAnswer = EnrolResponse | DeviceEnrolResponse;
+
+const serverIso = z.iso.datetime({ offset: false, precision: 3 });
+const tokenText = z.string().min(1).max(limits.token);
+
+/**
+ * How a desk reads POST /v1/enrol's answer (loose: a newer server's extra fields pass). A device answer
+ * names its kind; anything else is an agent's answer, as older servers give it.
+ */
+export const enrolAnswerSchema = z.union([
+  z.looseObject({ kind: z.literal('device'), deviceToken: tokenText, deviceId: text().min(1).max(64), serverTime: serverIso, signIn: signInRulesSchema }),
+  z.looseObject({ kind: z.literal('agent').optional(), token: tokenText, agentId: text().min(1).max(64), agentName: text().min(1).max(limits.agentName), serverTime: serverIso }),
+]);
+
+/**
+ * POST /v1/sign-in (feature 'agent.signIn'), with `Authorization: Bearer <device token>` and
+ * `x-desk-device`. `login` as typed (the server normalises it, contract/sign-in.ts); `secret` the PIN
+ * or password, never logged, never stored.
+ */
+export const signInRequestSchema = z.strictObject({
+  login: text().min(1).max(limits.login),
+  // UTF-16 units: a 128-character password may take up to twice as many.
+  secret: text().min(1).max(limits.agentPasswordMax * 2),
+});
+export type SignInRequest = z.infer<typeof signInRequestSchema>;
+
+/**
+ * A new agent token bound to (agent, desk); the pair's previous token is revoked. Failures: 401
+ * signIn.invalid (unknown login or wrong secret, one answer), 403 agent.disabled (after a right secret),
+ * 429 rate.limited with Retry-After (seconds), 403 auth.deviceRequired (not a device token).
+ */
+export interface SignInResponse extends SignInRules {
+  token: string;
+  agentId: string;
+  agentName: string;
+  login: string;
+  serverTime: string;
+}
+
+export const signInAnswerSchema = z.looseObject({
+  token: tokenText,
+  agentId: text().min(1).max(64),
+  agentName: text().min(1).max(limits.agentName),
+  login: text().min(1).max(limits.login),
+  serverTime: serverIso,
+  secretKind: z.enum(agentSecretKinds),
+  offlineDays: z.int().min(0).max(limits.offlineSignInDaysMax),
+});
 
 const protocolCatalog = {
   'auth.missing': { fr: 'Jeton d’accès manquant.', en: 'Access token missing.', status: 401 },
@@ -249,6 +365,31 @@ const protocolCatalog = {
   'enrol.invalid': {
     fr: 'Code d’enrôlement inconnu, expiré ou déjà utilisé : demandez-en un nouveau.',
     en: 'Enrolment code unknown, expired or already used: ask for a new one.',
+    status: 401,
+  },
+  'signIn.invalid': {
+    fr: 'Identifiant ou code secret incorrect.',
+    en: 'Wrong login or secret.',
+    status: 401,
+  },
+  'agent.disabled': {
+    fr: 'Cet agent est désactivé : adressez-vous à votre responsable.',
+    en: 'This agent is disabled: ask your supervisor.',
+    status: 403,
+  },
+  'auth.deviceOnly': {
+    fr: 'Le jeton du poste ne peut pas envoyer cet enregistrement : il faut le jeton de l’agent connecté.',
+    en: 'The desk’s token cannot send this record: it takes the signed-in agent’s token.',
+    status: 403,
+  },
+  'auth.deviceRequired': {
+    fr: 'Seul un poste inscrit (jeton de poste) peut connecter un agent.',
+    en: 'Only an enrolled desk (device token) can sign an agent in.',
+    status: 403,
+  },
+  'auth.deviceMismatch': {
+    fr: 'Ce jeton a été délivré à un autre poste.',
+    en: 'This token was issued to another desk.',
     status: 401,
   },
   'not.found': { fr: 'Adresse inconnue.', en: 'Unknown address.', status: 404 },

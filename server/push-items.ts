@@ -47,7 +47,8 @@ function field(value: unknown, name: string): unknown {
 
 function carriedId(raw: unknown): string {
   const record = field(raw, 'record');
-  const id = field(raw, 'kind') === 'attempt' || field(raw, 'kind') === 'callback' ? (field(record, 'id') ?? field(record, 'attemptId')) : (field(record, 'attemptId') ?? field(record, 'id'));
+  const kind = field(raw, 'kind');
+  const id = kind === 'attempt' || kind === 'callback' || kind === 'agentEvent' ? (field(record, 'id') ?? field(record, 'attemptId')) : (field(record, 'attemptId') ?? field(record, 'id'));
   return typeof id === 'string' ? id.slice(0, maxEchoedId) : '';
 }
 
@@ -89,16 +90,18 @@ export function checkPushItem(raw: unknown): CheckedItem {
         ? { kind: 'void', record: { ...item.record, attemptId: item.record.attemptId.toLowerCase() } }
         : item.kind === 'reason'
           ? { kind: 'reason', record: { ...item.record, attemptId: item.record.attemptId.toLowerCase() } }
-          : {
-              kind: 'callback',
-              record: {
-                ...item.record,
-                id: item.record.id.toLowerCase(),
-                callbackId: item.record.callbackId.toLowerCase(),
-                attemptId: item.record.attemptId?.toLowerCase() ?? null,
-              },
-            };
-  const carried = item.kind === 'attempt' || item.kind === 'callback' ? item.record.id : item.record.attemptId;
+          : item.kind === 'agentEvent'
+            ? { kind: 'agentEvent', record: { ...item.record, id: item.record.id.toLowerCase() } }
+            : {
+                kind: 'callback',
+                record: {
+                  ...item.record,
+                  id: item.record.id.toLowerCase(),
+                  callbackId: item.record.callbackId.toLowerCase(),
+                  attemptId: item.record.attemptId?.toLowerCase() ?? null,
+                },
+              };
+  const carried = item.kind === 'attempt' || item.kind === 'callback' || item.kind === 'agentEvent' ? item.record.id : item.record.attemptId;
   return { ok: true, item: normalised, carriedId: carried };
 }
 

@@ -250,7 +250,7 @@ export const en: Dictionary = {
       noDeadLetters: 'No rejected upload.',
       retry: 'Retry',
       requeued: (n: number) => `${n} ${plural(n, 'upload', 'uploads')} queued again`,
-      kind: { attempt: 'Attempt', void: 'Void', reason: 'Reason', callback: 'Call-back' },
+      kind: { attempt: 'Attempt', void: 'Void', reason: 'Reason', callback: 'Call-back', agentEvent: 'Agent event' },
       client: 'Client',
       reason: 'Reason',
       failedAt: 'Date',

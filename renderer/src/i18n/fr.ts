@@ -250,7 +250,7 @@ export const fr = {
       noDeadLetters: 'Aucun envoi refusé.',
       retry: 'Réessayer',
       requeued: (n: number) => `${n} ${plural(n, 'envoi remis', 'envois remis')} en file`,
-      kind: { attempt: 'Tentative', void: 'Annulation', reason: 'Motif', callback: 'Rappel' },
+      kind: { attempt: 'Tentative', void: 'Annulation', reason: 'Motif', callback: 'Rappel', agentEvent: 'Événement d’agent' },
       client: 'Client',
       reason: 'Motif',
       failedAt: 'Date',
