@@ -33,6 +33,7 @@ export const operationNameList = [
   'getAgentSession',
   'createAgentProfile',
   'signIn',
+  'signInAgent',
   'signOut',
   'lockSession',
 ] as const;

@@ -44,6 +44,11 @@ export interface SyncControl {
   configure(input: { serverUrl: string | null; token?: string | null | undefined; enrolmentCode?: string | undefined }): Promise<SyncSettingsView>;
   /** Called after the outbox changed (a click, a void, a retry) so that a push can start soon. */
   nudge(): void;
+  /**
+   * A desk enrolled with a device code: signs an agent in against the server, or, when it cannot be
+   * reached, against this desk's offline verifier (db/agent-sign-in.ts); unlocks a locked session.
+   */
+  signInAgent(input: { login: string; secret: string }, at: Date): Promise<void>;
 }
 
 export function localOnlySync(local: LocalDatabase): SyncControl {
@@ -70,6 +75,9 @@ export function localOnlySync(local: LocalDatabase): SyncControl {
       throw new DeskError('sync.notConfigured');
     },
     nudge: () => undefined,
+    signInAgent: async () => {
+      throw new DeskError('sync.notConfigured');
+    },
   };
 }
 
@@ -187,6 +195,7 @@ export function createDeskHandlers(local: LocalDatabase, options: DeskOptions = 
     // One sign-in at a time: parallel wrong PINs would all pass the throttle's check before any counted.
     createAgentProfile: (input) => signingIn(async () => createProfile(db, input, clock.now())),
     signIn: (input) => signingIn(async () => signIn(db, input, clock.now())),
+    signInAgent: (input) => signingIn(async () => sync.signInAgent(input, clock.now())),
     signOut: async () => {
       await signOut(db, clock.now());
       local.noteWrite();
