@@ -42,13 +42,15 @@ export interface SignInServer {
   deviceCode: string;
   addAgent(agent: Omit<ScriptedAgent, 'disabled'>): void;
   disable(agentId: string): void;
+  /** An agent's token as an enrolment code gave it before issue 9: bound to no desk. */
+  issueAgentToken(agentId: string): string;
   /** Revokes every token of an agent (as a new sign-in elsewhere would not; an admin does). */
   revokeTokens(agentId: string): void;
   close(): Promise<void>;
 }
 
 export async function startSignInServer(options: { offlineDays?: number; secretKind?: 'pin' | 'password' } = {}): Promise<SignInServer> {
-  const tokens = new Map<string, { kind: 'device' | 'agent'; agentId: string | null; deviceId: string }>();
+  const tokens = new Map<string, { kind: 'device' | 'agent'; agentId: string | null; deviceId: string | null }>();
   const changes: { kind: string; record: Record<string, unknown> }[] = [];
   const state: SignInServer = {
     url: '',
@@ -69,6 +71,11 @@ export async function startSignInServer(options: { offlineDays?: number; secretK
       const agent = state.agents.find((a) => a.agentId === agentId)!;
       agent.disabled = true;
       changes.push({ kind: 'agentState', record: { agentId, login: agent.login, name: agent.name, disabled: true, at: new Date().toISOString() } });
+    },
+    issueAgentToken(agentId) {
+      const token = 'agt_' + randomBytes(12).toString('hex');
+      tokens.set(token, { kind: 'agent', agentId, deviceId: null });
+      return token;
     },
     revokeTokens(agentId) {
       for (const [token, owner] of tokens) if (owner.agentId === agentId) tokens.delete(token);
@@ -100,12 +107,12 @@ export async function startSignInServer(options: { offlineDays?: number; secretK
       return answer(200, { kind: 'device', deviceToken, deviceId, serverTime: new Date().toISOString(), signIn: rules() });
     }
     if (!owner) return error(401, 'auth.invalid');
-    if (owner.deviceId !== device) return error(401, 'auth.deviceMismatch');
+    if (owner.deviceId !== null && owner.deviceId !== device) return error(401, 'auth.deviceMismatch');
     const agent = owner.agentId ? state.agents.find((a) => a.agentId === owner.agentId) : undefined;
     if (agent?.disabled) return error(401, 'auth.revoked');
     if (url.pathname === '/v1/me') {
       if (owner.kind === 'device') return answer(200, { kind: 'device', deviceId: owner.deviceId, features, serverEpoch: epoch, serverTime: new Date().toISOString(), signIn: rules() });
-      return answer(200, { kind: 'agent', agentId: agent!.agentId, agentName: agent!.name, deviceId: owner.deviceId, features, serverEpoch: epoch, serverTime: new Date().toISOString(), signIn: rules() });
+      return answer(200, { kind: 'agent', agentId: agent!.agentId, agentName: agent!.name, ...(owner.deviceId ? { deviceId: owner.deviceId } : {}), features, serverEpoch: epoch, serverTime: new Date().toISOString(), signIn: rules() });
     }
     if (url.pathname === '/v1/sign-in' && method === 'POST') {
       if (owner.kind !== 'device') return error(403, 'auth.deviceRequired');

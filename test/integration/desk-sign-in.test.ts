@@ -6,8 +6,11 @@
 // owner's records leave with that owner's token, the journal with the device's, and an owner with
 // no valid token waits without blocking the others.
 
-import { rmSync } from 'node:fs';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { DeskError, type SyncState } from '../../contract/index.ts';
 import { openDatabase, type LocalDatabase } from '../../db/connection.ts';
@@ -15,6 +18,8 @@ import { upsertClient } from '../../db/clients.ts';
 import { createDeskHandlers } from '../../db/desk.ts';
 import { writeTransaction } from '../../db/tx.ts';
 import { startSyncHost, type SyncHost, type SyncHostContext } from '../../sync/host.ts';
+import { SyncEngine } from '../../sync/engine.ts';
+import { getMeta } from '../../db/settings.ts';
 import { MovableClock, tempDir } from '../helpers/local-db.ts';
 import { startSignInServer, type SignInServer } from '../helpers/sign-in-server.ts';
 
@@ -204,5 +209,81 @@ describe('desk sign-in against a server (device enrolment)', () => {
     expect(after.waitingFor).toEqual([]);
     expect(server.pushes.filter((p) => p.kind === 'attempt').at(-1)).toEqual({ token: 'agent-awa', kind: 'attempt', id: awa.attempt.id, agentId: 'agent-awa', outcome: 'applied' });
     expect(server.pushes.filter((p) => p.outcome === 'rejected')).toEqual([]);
+  });
+});
+
+// The last release before issue 9 (migration 0011, agents' tokens only): a desk it enrolled keeps its
+// token as its agent's, and no attempt changes owner.
+const beforeSignIn = 'cdb0a9d';
+const root = resolve(import.meta.dirname, '../..');
+
+function releaseDir(commit: string): string | null {
+  try {
+    execFileSync('git', ['cat-file', '-e', `${commit}^{commit}`], { cwd: root, stdio: 'ignore' });
+  } catch {
+    return null;
+  }
+  const out = join(tmpdir(), `desk-release-${commit}`);
+  if (!existsSync(join(out, 'db', 'desk.ts'))) {
+    mkdirSync(out, { recursive: true });
+    const archive = execFileSync('git', ['archive', commit, 'contract', 'db', 'package.json'], { cwd: root, maxBuffer: 64 * 1024 * 1024 });
+    execFileSync('tar', ['-x', '-C', out], { input: archive });
+  }
+  if (!existsSync(join(out, 'node_modules'))) symlinkSync(join(root, 'node_modules'), join(out, 'node_modules'), 'dir');
+  return out;
+}
+
+describe('a desk enrolled before issue 9 (an agent token), migrated', () => {
+  const old = releaseDir(beforeSignIn);
+  if (!old) console.warn(`[skip] migration of a legacy enrolled desk: commit ${beforeSignIn} is not in this clone (fetch the full history)`);
+  it.skipIf(!old)('keeps its token as its agent\'s: that agent\'s records leave with it, another profile\'s wait, and no attempt changes owner', async () => {
+    const dir = tempDir('desk-legacy-enrolled-');
+    const file = join(dir, 'desk.db');
+    const server = await startSignInServer();
+    try {
+      server.addAgent({ agentId: 'agent-awa', login: 'awa', name: 'Awa Diallo', secret: '246810' });
+      const legacyToken = server.issueAgentToken('agent-awa');
+      const oldConnection = (await import(pathToFileURL(join(old!, 'db', 'connection.ts')).href)) as typeof import('../../db/connection.ts');
+      const oldDesk = (await import(pathToFileURL(join(old!, 'db', 'desk.ts')).href)) as typeof import('../../db/desk.ts');
+      const oldClients = (await import(pathToFileURL(join(old!, 'db', 'clients.ts')).href)) as typeof import('../../db/clients.ts');
+      const oldTx = (await import(pathToFileURL(join(old!, 'db', 'tx.ts')).href)) as typeof import('../../db/tx.ts');
+      const oldMeta = (await import(pathToFileURL(join(old!, 'db', 'sync-meta.ts')).href)) as typeof import('../../db/sync-meta.ts');
+      const clock = new MovableClock();
+      const before = await oldConnection.openDatabase(file);
+      const desk = oldDesk.createDeskHandlers(before, { clock });
+      await desk.updateSettings({ agentName: 'Awa Diallo' });
+      await oldTx.writeTransaction(before.db, async (trx) => {
+        await oldClients.upsertClient(trx, { code: 'C-1', name: 'Client', phones: [], email: null, city: null, address: null, extra: {} }, clock.now().toISOString());
+        // As the release's enrolment saved it (sync/enrol.ts saveEnrolment).
+        await oldMeta.saveSyncConfig(trx, { serverUrl: server.url, token: legacyToken, tokenStorage: 'plain' });
+        await oldMeta.adoptServerAgent(trx, { id: 'agent-awa', name: 'Awa Diallo' });
+      });
+      const awa = await desk.recordAttempt({ clientCode: 'C-1', status: 'success' });
+      await desk.createAgentProfile({ name: 'Marc Petit', pin: '1357' });
+      const marc = await desk.recordAttempt({ clientCode: 'C-1', status: 'failure' });
+      const attemptsBefore = await before.db.selectFrom('attempts').selectAll().orderBy('id').execute();
+      const deviceId = before.deviceId;
+      await before.close();
+
+      const after = await openDatabase(file);
+      try {
+        expect(await after.db.selectFrom('attempts').selectAll().orderBy('id').execute()).toEqual(attemptsBefore);
+        expect(await getMeta(after.db, 'sync_token')).toBe(legacyToken);
+        const engine = new SyncEngine({ db: after.db, deviceId, serverUrl: server.url, token: legacyToken, allowPlainHttp: true });
+        const report = await engine.sync();
+        expect(server.pushes.filter((p) => p.kind === 'attempt')).toEqual([{ token: 'agent-awa', kind: 'attempt', id: awa.attempt.id, agentId: 'agent-awa', outcome: 'applied' }]);
+        expect(report.push.waiting).toEqual([marc.attempt.agentId]);
+        expect(JSON.parse((await getMeta(after.db, 'sync_waiting_agents'))!)).toEqual([{ agentName: 'Marc Petit', pending: 1 }]);
+        expect(await after.db.selectFrom('attempts').selectAll().orderBy('id').execute()).toEqual(attemptsBefore);
+        // The old journal is kept, marked as told: only lines written from now on travel.
+        expect(await after.db.selectFrom('agent_events').where('sent_at', 'is', null).selectAll().execute()).toEqual([]);
+        expect((await after.db.selectFrom('agent_events').select('kind').orderBy('seq').execute()).map((e) => e.kind)).toEqual(['signIn', 'signIn']);
+      } finally {
+        await after.close();
+      }
+    } finally {
+      await server.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
