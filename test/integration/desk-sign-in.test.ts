@@ -33,8 +33,8 @@ function keychain(): SyncHostContext['safeStorage'] {
   };
 }
 
-async function deskError(pending: Promise<unknown>): Promise<DeskError> {
-  const error = await pending.then(
+async function deskError(pending: unknown): Promise<DeskError> {
+  const error = await Promise.resolve(pending).then(
     () => null,
     (e: unknown) => e,
   );
