@@ -9,6 +9,7 @@ import { clientRecordSchema } from '../contract/sync-protocol.ts';
 import { parseClientsCsv, type ClientsSource } from '../db/csv-clients.ts';
 import { uuidv7 } from '../db/ids.ts';
 import { logClientChanges, storeClients, type ClientFields } from './clients.ts';
+import { appendChanges } from './storage/changes.ts';
 import { openServerDatabase, type ServerDatabase } from './storage/database.ts';
 import { writeTransaction } from './storage/tx.ts';
 import { hashToken, newToken, tokenPrefix, tokenPrefixLength } from './tokens.ts';
@@ -53,13 +54,15 @@ export async function createAgent(ref: DatabaseRef, name: string): Promise<Issue
     writeTransaction(sdb, async (trx) => {
       const now = new Date().toISOString();
       const agentId = uuidv7();
-      await trx.insertInto('agents').values({ id: agentId, name: trimmed, created_at: now }).execute();
+      await trx.insertInto('agents').values({ id: agentId, name: trimmed, created_at: now, updated_at: now }).execute();
       const token = newToken();
       const tokenId = uuidv7();
       await trx
         .insertInto('tokens')
         .values({ id: tokenId, hash: hashToken(token), prefix: tokenPrefix(token), agent_id: agentId, created_at: now, last_used_at: null, revoked_at: null })
         .execute();
+      // Desks pull agents as 'agentState' (feature 'record.agentState'); last in the transaction.
+      await appendChanges(trx, [{ kind: 'agentState', ref: agentId }]);
       return { agentId, agentName: trimmed, tokenId, token };
     }),
   );

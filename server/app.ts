@@ -12,10 +12,13 @@ import {
   pullQuerySchema,
   pushLimits,
   type HealthResponse,
-  type MeResponse,
+  type MeAnyResponse,
+  type SignInRules,
+  deviceHeader,
   kindsHeader,
 } from '../contract/sync-protocol.ts';
-import { authenticate, type CallerIdentity } from './auth.ts';
+import { authenticate, checkBoundDevice, type CallerIdentity } from './auth.ts';
+import { defaultSignInRules, defaultSignInThrottle, registerSignIn, type SignInThrottleOptions } from './sign-in.ts';
 import { ReadSightings } from './devices.ts';
 import { consolePlugin, type ConsoleOptions } from './console/plugin.ts';
 import { enrolRoutes } from './enrol.ts';
@@ -45,8 +48,8 @@ declare module 'fastify' {
   }
 }
 
-/** Optional header naming the device on requests without a body (pull, me): logs and last seen. */
-export const deviceHeader = 'x-desk-device';
+/** Names the device on requests without a body (pull, me): logs, last seen, and bound tokens (contract). */
+export { deviceHeader };
 
 /** x-desk-kinds: the pulled kinds a device reads beyond the baseline; names this server does not know are ignored. */
 function declaredKinds(header: string | string[] | undefined): DeclarableChangeKind[] {
@@ -82,6 +85,10 @@ export interface AppOptions {
   reasons?: ReasonDefinition[];
   /** Minutes past due after which an agent's open call-back is the team's (sent with /v1/me). */
   callbackHandoverMinutes?: number;
+  /** What agents sign in with on this site's desks, and for how long offline (feature 'agent.signIn'). */
+  signIn?: SignInRules;
+  /** Failed sign-ins allowed per login, desk and address (tests shorten the window). */
+  signInThrottle?: Partial<SignInThrottleOptions>;
 }
 
 /** Seconds a device is asked to wait after a 503: the database or the server is coming back. */
@@ -98,6 +105,10 @@ const redactPaths = [
   '*.*.token',
   'password',
   '*.password',
+  // POST /v1/sign-in's body and answer: the agent's secret, the new token.
+  'secret',
+  '*.secret',
+  'body.secret',
 ];
 
 function loggerOption(logger: AppOptions['logger']): FastifyServerOptions['logger'] {
@@ -226,6 +237,7 @@ export async function buildApp(sdb: ServerDatabase, options: AppOptions = {}): P
   let epoch: string | null = null;
   const serverEpoch = async (): Promise<string> => (epoch ??= await readServerEpoch(sdb.db));
   const features = [...protocolFeatures];
+  const signInRules = options.signIn ?? defaultSignInRules;
 
   // Readiness: the database answers and carries this version's schema. /health/live says only
   // that the process serves HTTP (a load balancer routes on /health, a supervisor restarts on live).
@@ -267,20 +279,38 @@ export async function buildApp(sdb: ServerDatabase, options: AppOptions = {}): P
         }
         const device = request.headers[deviceHeader];
         if (typeof device === 'string' && device.length > 0 && device.length <= 64) request.deviceId = device;
+        // A token bound to a desk (device token, agent token from sign-in) is refused elsewhere.
+        checkBoundDevice(request.caller, typeof device === 'string' ? device : null);
       });
 
       // A desk that only reads is seen too; a failed write of this hint never fails the request.
+      // A device token names no agent: its desk is seen through its agent events instead.
       const noteSeen = async (request: FastifyRequest) => {
-        if (!request.deviceId || !request.caller) return;
+        if (!request.deviceId || !request.caller || request.caller.kind !== 'agent') return;
         await sightings.note(request.deviceId, request.caller.agentId, clock.now()).catch((error: unknown) => {
           request.log.warn({ err: error }, 'device sighting not recorded');
         });
       };
 
-      v1.get('/me', async (request): Promise<MeResponse> => {
+      v1.get('/me', async (request): Promise<MeAnyResponse> => {
         const caller = request.caller!;
         await noteSeen(request);
+        if (caller.kind === 'device') {
+          return {
+            kind: 'device',
+            deviceId: caller.boundDeviceId,
+            serverTime: clock.now().toISOString(),
+            features,
+            serverEpoch: await serverEpoch(),
+            signIn: signInRules,
+            ...(options.reasons ? { reasons: options.reasons } : {}),
+            callbackHandoverMinutes: options.callbackHandoverMinutes ?? limits.callbackHandoverMinutes,
+          };
+        }
         return {
+          kind: 'agent',
+          ...(caller.boundDeviceId !== null ? { deviceId: caller.boundDeviceId } : {}),
+          signIn: signInRules,
           agentId: caller.agentId,
           agentName: caller.agentName,
           serverTime: clock.now().toISOString(),
@@ -294,6 +324,7 @@ export async function buildApp(sdb: ServerDatabase, options: AppOptions = {}): P
       v1.post('/push', async (request) => {
         const push = checkPush(request.body);
         request.deviceId = push.deviceId;
+        checkBoundDevice(request.caller!, push.deviceId);
         const now = clock.now();
         const answer = await applyPush(sdb, request.caller!, push, now);
         if (push.device) await saveDeviceReport(sdb, push.deviceId, push.device, now);
@@ -311,12 +342,14 @@ export async function buildApp(sdb: ServerDatabase, options: AppOptions = {}): P
         await noteSeen(request);
         return { ...page, serverEpoch: await serverEpoch(), ...(reset ? { cursorReset: true } : {}) };
       });
+
+      registerSignIn(v1, { sdb, clock, rules: signInRules, throttle: { ...defaultSignInThrottle, ...options.signInThrottle } });
     },
     { prefix: '/v1' },
   );
 
   // Outside the token-checked /v1 scope above: the code is the credential.
-  await app.register(enrolRoutes, { prefix: '/v1', sdb, clock });
+  await app.register(enrolRoutes, { prefix: '/v1', sdb, clock, signIn: signInRules });
   await app.register(consolePlugin, { prefix: '/console', sdb, clock, ...options.console, ...(options.reasons ? { reasons: options.reasons } : {}) });
 
   return app;

@@ -84,6 +84,7 @@ async function serve(args: string[]): Promise<void> {
     maxEventLoopDelayMs: config.maxEventLoopDelayMs,
     ...(config.reasonsFile ? { reasons: config.reasonsFile } : {}),
     callbackHandoverMinutes: config.callbackHandoverMinutes,
+    signIn: { secretKind: config.agentSecret, offlineDays: config.offlineSignInDays },
   });
   let stopping = false;
   const stop = (signal: string) => {

@@ -8,6 +8,7 @@ import { readFileSync } from 'node:fs';
 import { limits } from '../contract/limits.ts';
 import { reasonListSchema } from '../contract/reason-schema.ts';
 import type { ReasonDefinition } from '../contract/reasons.ts';
+import { agentSecretKinds } from '../contract/enums.ts';
 import { rateLimitStores } from './rate-limit.ts';
 
 const logLevels = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -196,6 +197,22 @@ export const settings = {
     fallback: String(limits.callbackHandoverMinutes),
     schema: digits(1, 7 * 24 * 60),
     help: 'Minutes après l’échéance où le rappel « pour moi » encore ouvert passe à l’équipe',
+  },
+  agentSecret: {
+    flag: 'agent-secret',
+    env: 'DESK_SERVER_AGENT_SECRET',
+    example: 'pin',
+    fallback: 'pin',
+    schema: z.enum(agentSecretKinds, { message: 'pin ou password attendu (pin or password expected)' }),
+    help: `Secret des agents sur les postes inscrits : pin (${limits.agentPinMin} à ${limits.agentPinMax} chiffres) ou password (${limits.agentPasswordMin} à ${limits.agentPasswordMax} caractères)`,
+  },
+  offlineSignInDays: {
+    flag: 'offline-sign-in-days',
+    env: 'DESK_SERVER_OFFLINE_SIGN_IN_DAYS',
+    example: '14',
+    fallback: String(limits.offlineSignInDaysDefault),
+    schema: digits(0, limits.offlineSignInDaysMax),
+    help: 'Jours pendant lesquels un agent connecté en ligne sur un poste peut s’y connecter hors ligne (0 : jamais)',
   },
 } as const satisfies Record<string, SettingSpec>;
 

@@ -1,6 +1,8 @@
 // The central sync server, as a library: start it, and the admin functions tests and the CLI use.
 
 import type { ReasonDefinition } from '../contract/reasons.ts';
+import type { SignInRules } from '../contract/sync-protocol.ts';
+import type { SignInThrottleOptions } from './sign-in.ts';
 import type { FastifyInstance } from 'fastify';
 import { buildApp, type RateLimitOptions } from './app.ts';
 import { waitForDatabase, type Readiness } from './readiness.ts';
@@ -34,6 +36,9 @@ export interface StartServerOptions {
   reasons?: ReasonDefinition[];
   /** Minutes past due after which an agent's open call-back is the team's. */
   callbackHandoverMinutes?: number;
+  /** What agents sign in with, and how long offline (--agent-secret, --offline-sign-in-days). */
+  signIn?: SignInRules;
+  signInThrottle?: Partial<SignInThrottleOptions>;
   /** How long a shutdown waits for requests in flight before it cuts their connections. Default 5 s. */
   drainTimeoutMs?: number;
   /** First wait between two tries to reach the database at start (doubles up to maxRetryDelayMs). */
@@ -77,6 +82,8 @@ export async function listenServer(options: StartServerOptions): Promise<Running
       ...(options.pressureSampleIntervalMs === undefined ? {} : { pressureSampleIntervalMs: options.pressureSampleIntervalMs }),
       ...(options.reasons === undefined ? {} : { reasons: options.reasons }),
       ...(options.callbackHandoverMinutes === undefined ? {} : { callbackHandoverMinutes: options.callbackHandoverMinutes }),
+      ...(options.signIn === undefined ? {} : { signIn: options.signIn }),
+      ...(options.signInThrottle === undefined ? {} : { signInThrottle: options.signInThrottle }),
     });
     const host = options.host ?? '127.0.0.1';
     await app.listen({ port: options.port ?? 0, host });

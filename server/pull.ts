@@ -111,6 +111,20 @@ async function loadCallbacks(db: Kysely<ServerSchema>, ids: string[]): Promise<M
   return found;
 }
 
+type AgentStateChange = Extract<ChangeItem, { kind: 'agentState' }>['record'];
+
+/** The agent as it stands now: every entry of an agent sends its current state (the latest wins on the desk). */
+async function loadAgentStates(db: Kysely<ServerSchema>, ids: string[]): Promise<Map<string, AgentStateChange>> {
+  const found = new Map<string, AgentStateChange>();
+  for (const part of chunk([...new Set(ids)], 500)) {
+    const rows = await db.selectFrom('agents').select(['id', 'login', 'name', 'disabled_at', 'created_at', 'updated_at']).where('id', 'in', part).execute();
+    for (const r of rows) {
+      found.set(r.id, { agentId: r.id, login: r.login, name: r.name, disabled: r.disabled_at !== null, at: r.updated_at ?? r.created_at });
+    }
+  }
+  return found;
+}
+
 export async function readChanges(
   db: Kysely<ServerSchema>,
   cursor: string,
@@ -121,11 +135,12 @@ export async function readChanges(
   const rows = await readChangesAfter(db, cursor, limit + 1, declared);
   const page = rows.slice(0, limit);
   const refs = (kind: string) => page.filter((r) => r.kind === kind).map((r) => r.ref);
-  const [clients, attempts, voids, callbacks] = await Promise.all([
+  const [clients, attempts, voids, callbacks, agentStates] = await Promise.all([
     loadClients(db, refs('client')),
     loadAttempts(db, refs('attempt')),
     loadVoids(db, refs('void')),
     loadCallbacks(db, refs('callback')),
+    loadAgentStates(db, refs('agentState')),
   ]);
   const changes: ChangeItem[] = [];
   for (const row of page) {
@@ -139,6 +154,9 @@ export async function readChanges(
     } else if (row.kind === 'void') {
       const record = voids.get(row.ref);
       if (record) changes.push({ kind: 'void', record });
+    } else if (row.kind === 'agentState') {
+      const record = agentStates.get(row.ref);
+      if (record) changes.push({ kind: 'agentState', record });
     } else {
       const record = callbacks.get(row.ref);
       if (record) changes.push({ kind: 'callback', record });

@@ -8,22 +8,26 @@
 // reasons by attempt id, then the device, then the change counter), so two pushes wait for each other instead of deadlocking.
 
 import type { Kysely, Selectable } from 'kysely';
-import type { AttemptRecord, CallbackRecord, ReasonRecord, VoidRecord } from '../contract/records.ts';
+import type { AgentEventRecord, AttemptRecord, CallbackRecord, ReasonRecord, VoidRecord } from '../contract/records.ts';
 import { pushLimits, type PushItemResult, type PushResponse } from '../contract/sync-protocol.ts';
-import type { CallerIdentity } from './auth.ts';
+import type { AgentCaller, CallerIdentity } from './auth.ts';
 import { keepClientStatuses } from './client-status.ts';
 import { ProtocolFailure, itemError } from './failure.ts';
 import type { CheckedPush } from './push-items.ts';
 import { appendChanges, type Change } from './storage/changes.ts';
 import type { ServerDatabase } from './storage/database.ts';
-import type { AttemptReasonTable, AttemptTable, CallbackEventTable, ServerSchema, VoidTable } from './storage/schema.ts';
+import type { AgentEventTable, AttemptReasonTable, AttemptTable, CallbackEventTable, ServerSchema, VoidTable } from './storage/schema.ts';
 import { writeTransaction } from './storage/tx.ts';
 import { recordPushingDevice } from './devices.ts';
 
 export const localAgentPrefix = 'local:';
 
-/** Throws agent.mismatch (403) if any record claims an agent other than the caller. */
+/**
+ * Throws agent.mismatch (403) if any record claims an agent other than the caller. A device token
+ * names no agent: its records other than agent events are each rejected (auth.deviceOnly) instead.
+ */
 export function checkAttribution(caller: CallerIdentity, push: CheckedPush): void {
+  if (caller.kind === 'device') return;
   push.items.forEach((checked, index) => {
     // Agent events name who was at the keyboard, signed in or not: judged on their own (agentEvent()).
     if (!checked.ok || checked.item.kind === 'agentEvent') return;
@@ -90,7 +94,19 @@ function sameCallbackEvent(row: Selectable<CallbackEventTable>, record: Callback
   );
 }
 
-function outcomeFor(kind: 'attempt' | 'void' | 'reason' | 'callback', id: string): Outcome {
+function sameAgentEvent(row: Selectable<AgentEventTable>, record: AgentEventRecord): boolean {
+  return (
+    row.source === 'desk' &&
+    row.kind === record.kind &&
+    row.at === record.at &&
+    row.agent_id === record.agentId &&
+    row.login === record.login &&
+    row.device_id === record.deviceId &&
+    row.offline === (record.offline ? 1 : 0)
+  );
+}
+
+function outcomeFor(kind: 'attempt' | 'void' | 'reason' | 'callback' | 'agentEvent', id: string): Outcome {
   return (outcome, error) => (error ? { kind, id, outcome, error } : { kind, id, outcome });
 }
 
@@ -123,14 +139,75 @@ class PushBatch {
   private changes: (Change & { reason?: boolean })[] = [];
   readonly results: PushItemResult[] = [];
 
+  private readonly plannedAgentEvents: { index: number; row: Selectable<AgentEventTable>; record: AgentEventRecord; result: Outcome }[] = [];
+
   private readonly trx: Kysely<ServerSchema>;
-  private readonly caller: CallerIdentity;
+  private readonly caller: AgentCaller;
+  private readonly tokenId: string;
   private readonly receivedAt: string;
 
-  constructor(trx: Kysely<ServerSchema>, caller: CallerIdentity, receivedAt: string) {
+  /** caller: null for a device token, whose only items that reach the batch are agent events. */
+  constructor(trx: Kysely<ServerSchema>, caller: AgentCaller | null, tokenId: string, receivedAt: string) {
     this.trx = trx;
-    this.caller = caller;
+    // Every use of the agent below is for a record a device token never gets this far with.
+    this.caller = caller ?? ({ kind: 'agent', agentId: '', agentName: '', tokenId, boundDeviceId: null } satisfies AgentCaller);
+    this.tokenId = tokenId;
     this.receivedAt = receivedAt;
+  }
+
+  /**
+   * An agent event: kept as the desk says it (who was at the keyboard is the desk's statement, signed
+   * in or not, online or offline), with the token that brought it; the same id again is a duplicate.
+   * Its deviceId must be the push's: a desk speaks for itself only.
+   */
+  agentEvent(record: AgentEventRecord, carriedId: string, index: number, deviceId: string): PushItemResult {
+    const result = outcomeFor('agentEvent', carriedId);
+    if (record.deviceId !== deviceId) return result('rejected', itemError('record.invalid', 'deviceId'));
+    const earlier = this.plannedAgentEvents.find((p) => p.row.id === record.id);
+    if (earlier) return sameAgentEvent(earlier.row, record) ? result('duplicate') : result('rejected', itemError('attempt.conflict', `agent event ${record.id}`));
+    const row: Selectable<AgentEventTable> = {
+      id: record.id,
+      at: record.at,
+      received_at: this.receivedAt,
+      source: 'desk',
+      kind: record.kind,
+      agent_id: record.agentId,
+      login: record.login,
+      device_id: record.deviceId,
+      offline: record.offline ? 1 : 0,
+      detail: null,
+      address: null,
+      token_id: this.tokenId,
+    };
+    this.plannedAgentEvents.push({ index, row, record, result });
+    return result('applied');
+  }
+
+  /** Written in id order; an id already stored is a duplicate when it says the same, a conflict otherwise. */
+  async insertPlannedAgentEvents(): Promise<void> {
+    if (this.plannedAgentEvents.length === 0) return;
+    const sorted = [...this.plannedAgentEvents].sort((a, b) => byText(a.row.id, b.row.id));
+    const inserted = new Set<string>();
+    for (const part of chunk(sorted, pushLimits.maxItems)) {
+      const rows = await this.trx
+        .insertInto('agent_events')
+        .values(part.map((p) => p.row))
+        .onConflict((oc) => oc.column('id').doNothing())
+        .returning('id')
+        .execute();
+      for (const { id } of rows) inserted.add(id);
+    }
+    const raced = this.plannedAgentEvents.filter((p) => !inserted.has(p.row.id));
+    if (raced.length === 0) return;
+    const stored = await this.trx.selectFrom('agent_events').selectAll().where('id', 'in', raced.map((p) => p.row.id)).execute();
+    const storedById = new Map(stored.map((row) => [row.id, row]));
+    for (const planned of raced) {
+      const row = storedById.get(planned.row.id);
+      if (!row) throw new Error(`agent event ${planned.row.id} neither inserted nor found`);
+      this.results[planned.index] = sameAgentEvent(row, planned.record)
+        ? planned.result('duplicate')
+        : planned.result('rejected', itemError('attempt.conflict', `agent event ${planned.row.id}`));
+    }
   }
 
   /** Reads what the batch refers to in a few queries instead of one per item. */
@@ -451,23 +528,34 @@ export async function applyPushInTransaction(
   push: CheckedPush,
   receivedAt: string,
 ): Promise<PushItemResult[]> {
-  const batch = new PushBatch(trx, caller, receivedAt);
-  await batch.preload(push);
-  await batch.insertNewAttempts(push.items.flatMap((c) => (c.ok && c.item.kind === 'attempt' ? [c.item.record] : [])));
-  for (const [index, checked] of push.items.entries()) {
+  // A device token speaks for the desk, never for an agent: whatever it carries but agent events is
+  // rejected item by item (the rest of the batch, its agent events, still goes in).
+  const items =
+    caller.kind === 'agent'
+      ? push.items
+      : push.items.map((checked): typeof checked =>
+          !checked.ok || checked.item.kind === 'agentEvent'
+            ? checked
+            : { ok: false, result: { kind: checked.item.kind, id: checked.carriedId, outcome: 'rejected', error: itemError('auth.deviceOnly', checked.item.kind) } },
+        );
+  const batch = new PushBatch(trx, caller.kind === 'agent' ? caller : null, caller.tokenId, receivedAt);
+  await batch.preload({ ...push, items });
+  await batch.insertNewAttempts(items.flatMap((c) => (c.ok && c.item.kind === 'attempt' ? [c.item.record] : [])));
+  for (const [index, checked] of items.entries()) {
     if (!checked.ok) batch.results.push(checked.result);
+    else if (checked.item.kind === 'agentEvent') batch.results.push(batch.agentEvent(checked.item.record, checked.carriedId, index, push.deviceId));
     else if (checked.item.kind === 'attempt') batch.results.push(await batch.attempt(checked.item.record, checked.carriedId));
     else if (checked.item.kind === 'void') batch.results.push(await batch.void(checked.item.record, checked.carriedId, index));
     else if (checked.item.kind === 'reason') batch.results.push(await batch.reason(checked.item.record, checked.carriedId, index));
-    else if (checked.item.kind === 'callback') batch.results.push(await batch.callback(checked.item.record, checked.carriedId, index));
-    // Not listed in the features yet: no desk sends one (the server side of issue 9 follows).
-    else batch.results.push({ kind: 'agentEvent', id: checked.carriedId, outcome: 'rejected', error: itemError('record.unsupported', 'agentEvent') });
+    else batch.results.push(await batch.callback(checked.item.record, checked.carriedId, index));
   }
   await batch.insertPlannedVoids();
   await batch.insertPlannedReasons();
   await batch.insertPlannedCallbacks();
+  await batch.insertPlannedAgentEvents();
   await keepClientStatuses(trx, batch.statusChanges());
-  await recordPushingDevice(trx, { deviceId: push.deviceId, agentId: caller.agentId, at: receivedAt, ...batch.counts() });
+  // A device token's push names no agent to count it for (the Postes page shows its agent events).
+  if (caller.kind === 'agent') await recordPushingDevice(trx, { deviceId: push.deviceId, agentId: caller.agentId, at: receivedAt, ...batch.counts() });
   await appendChanges(trx, batch.loggedChanges());
   return batch.results;
 }

@@ -8,6 +8,7 @@ import type { Migration, MigrationProvider } from 'kysely/migration';
 import { attemptStatuses, consoleAuditActions, consoleRoles, sqlList } from '../../contract/enums.ts';
 import { recomputeAllClientStatuses } from '../client-status.ts';
 import { clientSearchText } from '../console/search-text.ts';
+import { appendChanges } from './changes.ts';
 
 const m0001: Migration = {
   async up(db: Kysely<any>): Promise<void> {
@@ -421,6 +422,140 @@ const m0010: Migration = {
   },
 };
 
+// Issue 9: desks enrolled with a device credential, agents signing in on them.
+// - agents get a login (unique once set, normalised by contract/sign-in.ts), a secret hash and its
+//   date, and updated_at: the time of the state pulled as 'agentState';
+// - tokens get a kind ('agent' | 'device') and the device they are bound to: a device token has no
+//   agent, so agent_id loses its NOT NULL (PostgreSQL in place; SQLite rebuilds the table);
+// - device enrolment codes have no agent either: their own table;
+// - agent_events: who signed in, out, locked, unlocked or failed, from desks and from the server,
+//   append-only like the console's audit;
+// - the change log and the console audit learn their new values (the lists are written out: a
+//   shipped migration must not follow later changes of contract/enums.ts);
+// - every existing agent is logged once as 'agentState', so desks learn them on their next read.
+const m0011: Migration = {
+  async up(db: Kysely<any>): Promise<void> {
+    const postgres = db.getExecutor().adapter instanceof PostgresAdapter;
+    await db.schema.alterTable('agents').addColumn('login', 'text').execute();
+    await db.schema.alterTable('agents').addColumn('secret_hash', 'text').execute();
+    await db.schema.alterTable('agents').addColumn('secret_set_at', 'text').execute();
+    await db.schema.alterTable('agents').addColumn('updated_at', 'text').execute();
+    await db.schema.createIndex('agents_by_login').on('agents').column('login').unique().execute();
+
+    const tokenKind = sql`kind IN ('agent', 'device')`;
+    const tokenShape = sql`(kind = 'device') = (agent_id IS NULL) AND (kind = 'agent' OR device_id IS NOT NULL)`;
+    if (postgres) {
+      await sql`ALTER TABLE tokens ALTER COLUMN agent_id DROP NOT NULL`.execute(db);
+      await sql`ALTER TABLE tokens ADD COLUMN kind text NOT NULL DEFAULT 'agent' CHECK (${tokenKind})`.execute(db);
+      await sql`ALTER TABLE tokens ADD COLUMN device_id text`.execute(db);
+      await sql`ALTER TABLE tokens ADD CONSTRAINT tokens_shape_check CHECK (${tokenShape})`.execute(db);
+    } else {
+      await db.schema
+        .createTable('tokens_next')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('hash', 'text', (c) => c.notNull().unique())
+        .addColumn('prefix', 'text', (c) => c.notNull())
+        .addColumn('agent_id', 'text', (c) => c.references('agents.id'))
+        .addColumn('created_at', 'text', (c) => c.notNull())
+        .addColumn('last_used_at', 'text')
+        .addColumn('revoked_at', 'text')
+        .addColumn('kind', 'text', (c) => c.notNull().defaultTo('agent').check(tokenKind))
+        .addColumn('device_id', 'text')
+        .addCheckConstraint('tokens_shape_check', tokenShape)
+        .execute();
+      await sql`INSERT INTO tokens_next (id, hash, prefix, agent_id, created_at, last_used_at, revoked_at) SELECT id, hash, prefix, agent_id, created_at, last_used_at, revoked_at FROM tokens`.execute(db);
+      await db.schema.dropTable('tokens').execute();
+      await sql`ALTER TABLE tokens_next RENAME TO tokens`.execute(db);
+      await db.schema.createIndex('tokens_by_prefix').on('tokens').columns(['prefix']).execute();
+      await db.schema.createIndex('tokens_by_agent').on('tokens').columns(['agent_id']).execute();
+    }
+    await db.schema.createIndex('tokens_by_device').on('tokens').columns(['device_id', 'agent_id']).execute();
+
+    await db.schema
+      .createTable('device_enrolment_codes')
+      .addColumn('code_hash', 'text', (c) => c.primaryKey())
+      .addColumn('created_by', 'text', (c) => c.notNull())
+      .addColumn('created_at', 'text', (c) => c.notNull())
+      .addColumn('expires_at', 'text', (c) => c.notNull())
+      .addColumn('used_at', 'text')
+      .addColumn('token_id', 'text')
+      .addColumn('device_id', 'text')
+      .execute();
+
+    await db.schema
+      .createTable('agent_events')
+      .addColumn('id', 'text', (c) => c.primaryKey())
+      .addColumn('at', 'text', (c) => c.notNull())
+      .addColumn('received_at', 'text', (c) => c.notNull())
+      .addColumn('source', 'text', (c) => c.notNull().check(sql`source IN ('desk', 'server')`))
+      .addColumn('kind', 'text', (c) => c.notNull().check(sql`kind IN ('signIn', 'signOut', 'lock', 'unlock', 'signInFailed')`))
+      .addColumn('agent_id', 'text')
+      .addColumn('login', 'text')
+      .addColumn('device_id', 'text', (c) => c.notNull())
+      .addColumn('offline', 'integer', (c) => c.notNull().check(sql`offline IN (0, 1)`))
+      // Server rows: why a sign-in failed ('invalid', 'disabled', 'throttled'); desk rows: null.
+      .addColumn('detail', 'text')
+      .addColumn('address', 'text')
+      .addColumn('token_id', 'text')
+      .execute();
+    await db.schema.createIndex('agent_events_by_device').on('agent_events').columns(['device_id', 'at', 'id']).execute();
+    await db.schema.createIndex('agent_events_by_agent').on('agent_events').columns(['agent_id', 'at', 'id']).execute();
+    const appendOnly = 'agent events are append-only';
+    if (postgres) {
+      await sql.raw(`CREATE FUNCTION agent_events_are_append_only() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION '${appendOnly}'; END $$`).execute(db);
+      await sql.raw('CREATE TRIGGER agent_events_append_only BEFORE UPDATE OR DELETE ON agent_events FOR EACH ROW EXECUTE FUNCTION agent_events_are_append_only()').execute(db);
+    } else {
+      for (const event of ['UPDATE', 'DELETE']) {
+        await sql.raw(`CREATE TRIGGER agent_events_append_only_${event.toLowerCase()} BEFORE ${event} ON agent_events BEGIN SELECT RAISE(ABORT, '${appendOnly}'); END`).execute(db);
+      }
+    }
+
+    const kinds = sql`kind IN ('client', 'attempt', 'void', 'callback', 'agentState')`;
+    const actions = sql.raw(
+      `action IN ('user.create', 'user.disable', 'agent.create', 'agent.disable', 'agent.enable', 'agent.setSecret', 'token.revoke', 'enrolment.issue', 'enrolment.use', 'device.enrolmentIssue', 'device.enrolmentUse')`,
+    );
+    if (postgres) {
+      await sql`ALTER TABLE changes DROP CONSTRAINT IF EXISTS changes_kind_check`.execute(db);
+      await sql`ALTER TABLE changes ADD CONSTRAINT changes_kind_check CHECK (${kinds})`.execute(db);
+      await sql`ALTER TABLE console_audit DROP CONSTRAINT IF EXISTS console_audit_action_check`.execute(db);
+      await sql`ALTER TABLE console_audit ADD CONSTRAINT console_audit_action_check CHECK (${actions})`.execute(db);
+    } else {
+      await db.schema
+        .createTable('changes_next')
+        .addColumn('seq', 'bigint', (c) => c.primaryKey())
+        .addColumn('kind', 'text', (c) => c.notNull().check(kinds))
+        .addColumn('ref', 'text', (c) => c.notNull())
+        .execute();
+      await sql`INSERT INTO changes_next (seq, kind, ref) SELECT seq, kind, ref FROM changes`.execute(db);
+      await db.schema.dropTable('changes').execute();
+      await sql`ALTER TABLE changes_next RENAME TO changes`.execute(db);
+      await db.schema.createIndex('changes_by_client').on('changes').column('ref').where(sql.ref('kind'), '=', sql.lit('client')).execute();
+
+      await db.schema
+        .createTable('console_audit_next')
+        .addColumn('id', 'text', (c) => c.primaryKey())
+        .addColumn('at', 'text', (c) => c.notNull())
+        .addColumn('user_id', 'text', (c) => c.notNull())
+        .addColumn('user_login', 'text', (c) => c.notNull())
+        .addColumn('action', 'text', (c) => c.notNull().check(actions))
+        .addColumn('target', 'text', (c) => c.notNull())
+        .addColumn('details', 'text', (c) => c.notNull().defaultTo('{}'))
+        .execute();
+      await sql`INSERT INTO console_audit_next SELECT id, at, user_id, user_login, action, target, details FROM console_audit`.execute(db);
+      // Dropping the table drops its triggers (and fires none): they are made again on the new one.
+      await db.schema.dropTable('console_audit').execute();
+      await sql`ALTER TABLE console_audit_next RENAME TO console_audit`.execute(db);
+      const message = 'the console audit log is append-only';
+      for (const event of ['UPDATE', 'DELETE']) {
+        await sql.raw(`CREATE TRIGGER console_audit_append_only_${event.toLowerCase()} BEFORE ${event} ON console_audit BEGIN SELECT RAISE(ABORT, '${message}'); END`).execute(db);
+      }
+    }
+
+    const agents = await db.selectFrom('agents').select('id').orderBy('id').execute();
+    if (agents.length > 0) await appendChanges(db, agents.map((a: { id: string }) => ({ kind: 'agentState', ref: a.id })));
+  },
+};
+
 const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_append_only_history': m0002,
@@ -432,6 +567,7 @@ const migrations: Record<string, Migration> = {
   '0008_supervision_console': m0008,
   '0009_attempt_reasons': m0009,
   '0010_callback_events': m0010,
+  '0011_agent_sign_in': m0011,
 };
 
 export const serverMigrations: MigrationProvider = {

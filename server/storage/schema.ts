@@ -2,7 +2,7 @@
 // PostgreSQL: times are UTC ISO 8601 text with milliseconds, so they compare and sort alike on both.
 
 import type { ColumnType } from 'kysely';
-import type { ChangeKind, ConsoleAuditAction, ConsoleRole } from '../../contract/enums.ts';
+import type { AgentEventKind, AgentEventSource, ChangeKind, ConsoleAuditAction, ConsoleRole, TokenKind } from '../../contract/enums.ts';
 import type { CallbackEventTable as DeskCallbackEventTable } from '../../db/schema.ts';
 
 export interface AgentTable {
@@ -11,6 +11,13 @@ export interface AgentTable {
   created_at: string;
   /** Set by the console: the agent's tokens are revoked with it and no code is issued for it. */
   disabled_at: ColumnType<string | null, string | null | undefined, string | null>;
+  /** contract/sign-in.ts normaliseLogin; unique once set; null for agents made before logins existed. */
+  login: ColumnType<string | null, string | null | undefined, string | null>;
+  /** scrypt (console/passwords.ts) of the agent's PIN or password; null: cannot sign in yet. */
+  secret_hash: ColumnType<string | null, string | null | undefined, string | null>;
+  secret_set_at: ColumnType<string | null, string | null | undefined, string | null>;
+  /** When the state desks pull as 'agentState' last changed (null: created_at). */
+  updated_at: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface TokenTable {
@@ -19,10 +26,46 @@ export interface TokenTable {
   hash: string;
   /** The token's first characters, so an administrator can tell tokens apart and revoke one. */
   prefix: string;
-  agent_id: string;
+  /** Null for a device token. */
+  agent_id: string | null;
   created_at: string;
   last_used_at: string | null;
   revoked_at: string | null;
+  kind: ColumnType<TokenKind, TokenKind | undefined, TokenKind>;
+  /** The desk a device token, or an agent token from sign-in, is bound to; null: usable from any desk. */
+  device_id: ColumnType<string | null, string | null | undefined, string | null>;
+}
+
+/** A device enrolment code (console Postes, "Inscrire un poste"): single use, expiring, no agent. */
+export interface DeviceEnrolmentCodeTable {
+  code_hash: string;
+  created_by: string;
+  created_at: string;
+  expires_at: string;
+  used_at: string | null;
+  token_id: string | null;
+  device_id: string | null;
+}
+
+/** Who signed in, out, locked or failed at a desk: pushed by desks, written by POST /v1/sign-in. Append-only. */
+export interface AgentEventTable {
+  id: string;
+  at: string;
+  received_at: string;
+  source: AgentEventSource;
+  kind: AgentEventKind;
+  agent_id: string | null;
+  /** As typed (bounded) for a failed sign-in; the agent's login otherwise. */
+  login: string | null;
+  device_id: string;
+  /** 0 or 1. */
+  offline: number;
+  /** Server rows: why a sign-in failed ('invalid' | 'disabled' | 'throttled'). */
+  detail: string | null;
+  /** Server rows: the caller's address. */
+  address: string | null;
+  /** The token that pushed or obtained it. */
+  token_id: string | null;
 }
 
 /** One row per device and agent seen on it (push, pull or /v1/me). */
@@ -214,6 +257,8 @@ export interface ServerSchema {
   console_throttle: ConsoleThrottleTable;
   console_audit: ConsoleAuditTable;
   enrolment_codes: EnrolmentCodeTable;
+  device_enrolment_codes: DeviceEnrolmentCodeTable;
+  agent_events: AgentEventTable;
   server_identity: ServerIdentityTable;
   device_reports: DeviceReportTable;
   agents: AgentTable;

@@ -75,7 +75,7 @@ describe.skipIf(pgReason !== null)('pull order equals commit order on PostgreSQL
     const transactionA = sdb.db.transaction().execute(async (trx) => {
       await applyPushInTransaction(
         trx,
-        { agentId: awa.agentId, agentName: awa.agentName, tokenId: awa.tokenId },
+        { kind: 'agent', agentId: awa.agentId, agentName: awa.agentName, tokenId: awa.tokenId, boundDeviceId: null },
         checkPush({ protocol: 1, deviceId: 'dev-a', items: [{ kind: 'attempt', record: recordA }] }),
         new Date().toISOString(),
       );
@@ -111,7 +111,7 @@ describe.skipIf(pgReason !== null)('pull order equals commit order on PostgreSQL
       sdb.db.transaction().execute(async (trx) => {
         await applyPushInTransaction(
           trx,
-          { agentId: awa.agentId, agentName: awa.agentName, tokenId: awa.tokenId },
+          { kind: 'agent', agentId: awa.agentId, agentName: awa.agentName, tokenId: awa.tokenId, boundDeviceId: null },
           checkPush({ protocol: 1, deviceId: 'dev-r', items: [{ kind: 'attempt', record: doomed }] }),
           new Date().toISOString(),
         );
