@@ -69,7 +69,9 @@ describe('agents sign in against the server on an enrolled desk (Chromium, npm r
     await desk.expectStatus('Injoignable');
 
     // Locked (as the idle delay does): the same PIN unlocks, no login asked.
-    await withServedDatabase(s.server, (_local, handlers) => handlers.lockSession({}));
+    await withServedDatabase(s.server, async (_local, handlers) => {
+      await handlers.lockSession({});
+    });
     await page.reload();
     await page.getByRole('heading', { name: 'Session verrouillée' }).waitFor();
     await page.getByText('La session de Marc Petit est verrouillée. Saisissez votre code PIN pour reprendre.').waitFor();

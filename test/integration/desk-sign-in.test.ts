@@ -80,6 +80,8 @@ describe('desk sign-in against a server (device enrolment)', () => {
     const { desk } = await enrolledDesk();
     const session = await desk.getAgentSession({});
     expect(session.server).toEqual({ secretKind: 'pin', offlineDays: 14, agents: [], login: null });
+    // Local profiles no longer apply here: their records could never be pushed.
+    expect((await deskError(desk.createAgentProfile({ name: 'Intrus', pin: '1234' }))).code).toBe('signIn.serverAgentsOnly');
     expect((await desk.getSettings({})).agent).toBeNull();
 
     const started = performance.now();

@@ -8,6 +8,7 @@ import { formatDateTime } from '../format.ts';
 import { dictionaryOf, useLocale, useT } from '../i18n/index.ts';
 import { useNow } from '../store/clock.ts';
 import { useSettingsStore } from '../store/settings.ts';
+import { useSessionStore } from '../store/session.ts';
 import { useSyncStore } from '../store/sync.ts';
 import { useToastStore } from '../store/toasts.ts';
 import { syncPhaseText } from '../syncText.ts';
@@ -38,6 +39,8 @@ function GeneralSettings() {
   const update = useSettingsStore((s) => s.update);
   const [language, setLanguage] = useState<Locale>(locale);
   const [agentName, setAgentName] = useState(settings?.agent?.name ?? '');
+  // On a desk enrolled with a device code the agent's name is the server's: shown, not edited here.
+  const serverAgents = useSessionStore((s) => s.session?.server !== undefined);
   const [singleKeys, setSingleKeys] = useState(settings?.singleKeyShortcuts ?? true);
   const [autoAdvance, setAutoAdvance] = useState(settings?.autoAdvance ?? false);
   const [failure, setFailure] = useState<string | null>(null);
@@ -55,7 +58,7 @@ function GeneralSettings() {
         locale: language,
         singleKeyShortcuts: singleKeys,
         autoAdvance,
-        ...(name ? { agentName: name } : {}),
+        ...(name && !serverAgents ? { agentName: name } : {}),
       });
       useToastStore.getState().push({ kind: 'success', text: dictionaryOf(saved.locale).settingsDialog.saved });
     } catch (error) {
@@ -81,7 +84,7 @@ function GeneralSettings() {
         ))}
       </fieldset>
       <label htmlFor="settings-agent">{t.settingsDialog.agentName}</label>
-      <input id="settings-agent" maxLength={limits.agentName} value={agentName} onChange={(e) => setAgentName(e.target.value)} />
+      <input id="settings-agent" maxLength={limits.agentName} value={agentName} readOnly={serverAgents} onChange={(e) => setAgentName(e.target.value)} />
       <label className="checkbox">
         <input type="checkbox" checked={singleKeys} disabled={lockedSingleKeys} onChange={(e) => setSingleKeys(e.target.checked)} />
         {t.settingsDialog.singleKeys}
