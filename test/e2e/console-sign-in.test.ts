@@ -140,6 +140,14 @@ describe.each([
     await page.getByRole('status').filter({ hasText: 'réactivé' }).waitFor();
     expect((await signInAs('9081726')).status).toBe(200);
     await expect(page.getByRole('table', { name: 'Journal de la console' }).textContent()).resolves.toMatch(/device\.enrolmentUse[\s\S]*agent\.setSecret|agent\.setSecret[\s\S]*device\.enrolmentUse/);
+
+    // A desk taken out of service: its device token is revoked from Postes and stops at once.
+    await page.getByRole('link', { name: 'Postes', exact: true }).click();
+    await page.getByRole('button', { name: 'Révoquer le jeton du poste poste-accueil-3' }).click();
+    await page.getByRole('status').filter({ hasText: 'Jeton révoqué' }).waitFor();
+    const gone = await desk.me();
+    expect(gone.status).toBe(401);
+    expect(gone.body.error.code).toBe('auth.revoked');
   });
 
   it.skipIf(skip)('an auditor reads a desk’s events but is offered no enrolment and is refused one', async () => {

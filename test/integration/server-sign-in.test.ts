@@ -242,7 +242,8 @@ describe.each(backends)('agents sign in on enrolled desks ($backend)', ({ backen
     const desk = await enrolDesk();
     expectError(await signIn(desk.api, login, '5551234'), 401, 'signIn.invalid');
     expect((await signIn(desk.api, login, '8889990')).status).toBe(200);
-  });
+    // Four real CLI processes (tsx): slow on a busy machine.
+  }, 180_000);
 
   it.skipIf(skip)('sets a secret for an agent made before logins, per the site rule', async () => {
     const legacy = await createAgentFromConsole(sdb, 'Ancien Agent', admin);

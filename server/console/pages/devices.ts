@@ -57,6 +57,7 @@ export async function loadDevices(db: Kysely<ServerSchema>): Promise<DeviceRow[]
 
 /** Desks enrolled with a device code (issue 9): one row per device token, newest first. */
 export interface EnrolledDeskRow {
+  id: string;
   device_id: string;
   created_at: string;
   last_used_at: string | null;
@@ -66,7 +67,7 @@ export interface EnrolledDeskRow {
 export async function loadEnrolledDesks(db: Kysely<ServerSchema>): Promise<EnrolledDeskRow[]> {
   return db
     .selectFrom('tokens')
-    .select(['device_id', 'created_at', 'last_used_at', 'revoked_at'])
+    .select(['id', 'device_id', 'created_at', 'last_used_at', 'revoked_at'])
     .where('kind', '=', 'device')
     .orderBy('created_at', 'desc')
     .orderBy('id')
@@ -95,7 +96,11 @@ function enrolSection(ctx: PageContext, desks: EnrolledDeskRow[], mayEnrol: bool
       <tbody>${desks.map(
         (d) => html`<tr><td>${d.device_id}</td><td>${serverTime(d.created_at, ctx.timeZone, ctx.locale)}</td>
           <td>${d.last_used_at ? serverTime(d.last_used_at, ctx.timeZone, ctx.locale) : '—'}</td>
-          <td>${d.revoked_at ? w.revoked(serverTime(d.revoked_at, ctx.timeZone, ctx.locale)) : w.active}</td>
+          <td>${d.revoked_at
+            ? w.revoked(serverTime(d.revoked_at, ctx.timeZone, ctx.locale))
+            : mayEnrol
+              ? html`${w.active} <form method="post" action="/console/tokens/${encodeURIComponent(d.id)}/revoke" class="inline">${csrfField(ctx)}<button type="submit" class="danger">${w.revoke(d.device_id)}</button></form>`
+              : w.active}</td>
           <td><a href="/console/devices/${encodeURIComponent(d.device_id)}">${w.eventsOf(d.device_id)}</a></td></tr>`,
       )}</tbody></table>`}`;
 }
