@@ -102,10 +102,12 @@ export async function revokeToken(ref: DatabaseRef, tokenOrIdOrPrefix: string): 
   if (!given) throw new AdminError('Jeton à révoquer non précisé.', 'No token given to revoke.');
   return withDatabase(ref, (sdb) =>
     writeTransaction(sdb, async (trx) => {
-      const base = trx.selectFrom('tokens').innerJoin('agents', 'agents.id', 'tokens.agent_id').select([
+      // A device token (issue 9) has no agent: it is named by its desk.
+      const base = trx.selectFrom('tokens').leftJoin('agents', 'agents.id', 'tokens.agent_id').select([
         'tokens.id as token_id',
         'tokens.revoked_at',
         'tokens.prefix',
+        'tokens.device_id',
         'agents.id as agent_id',
         'agents.name as agent_name',
       ]);
@@ -126,7 +128,12 @@ export async function revokeToken(ref: DatabaseRef, tokenOrIdOrPrefix: string): 
       if (match.revoked_at === null) {
         await trx.updateTable('tokens').set({ revoked_at: new Date().toISOString() }).where('id', '=', match.token_id).execute();
       }
-      return { tokenId: match.token_id, agentId: match.agent_id, agentName: match.agent_name, alreadyRevoked: match.revoked_at !== null };
+      return {
+        tokenId: match.token_id,
+        agentId: match.agent_id ?? '',
+        agentName: match.agent_name ?? `poste ${match.device_id ?? '?'}`,
+        alreadyRevoked: match.revoked_at !== null,
+      };
     }),
   );
 }

@@ -350,7 +350,7 @@ export async function buildApp(sdb: ServerDatabase, options: AppOptions = {}): P
 
   // Outside the token-checked /v1 scope above: the code is the credential.
   await app.register(enrolRoutes, { prefix: '/v1', sdb, clock, signIn: signInRules });
-  await app.register(consolePlugin, { prefix: '/console', sdb, clock, ...options.console, ...(options.reasons ? { reasons: options.reasons } : {}) });
+  await app.register(consolePlugin, { prefix: '/console', sdb, clock, secretKind: signInRules.secretKind, ...options.console, ...(options.reasons ? { reasons: options.reasons } : {}) });
 
   return app;
 }

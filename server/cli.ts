@@ -12,13 +12,18 @@ import { printable } from './terminal-text.ts';
 import { commandLineActor } from './console/audit.ts';
 import { PasswordMismatch, readNewPassword } from './console/password-input.ts';
 import { createConsoleUser } from './console/users.ts';
+import { createAgentFromConsole, setAgentSecret } from './console/agents.ts';
 
 const serveSettings = Object.keys(settings) as SettingName[];
 
 const usage = `Utilisation :
   npm run server -- [serve] [réglages…]          démarre le serveur (migre la base d’abord, sauf --no-migrate)
   npm run server -- migrate --db …               migre la base puis s’arrête
-  npm run server -- admin create-agent   --db … --name "Awa Diallo"
+  npm run server -- admin create-agent   --db … --name "Awa Diallo"   (jeton d’agent affiché, pour un poste sans connexion)
+  npm run server -- admin create-agent   --db … --login awa.diallo --name "Awa Diallo" [--agent-secret pin|password]
+      (agent qui se connecte sur les postes inscrits ; code PIN ou mot de passe demandé au terminal,
+       ou lu sur une ligne de l’entrée standard ; jamais en argument)
+  npm run server -- admin set-agent-secret --db … --login awa.diallo [--agent-secret pin|password]
   npm run server -- admin create-token   --db … --agent ID_AGENT
   npm run server -- admin revoke-token   --db … --token JETON|ID|PRÉFIXE
   npm run server -- admin import-clients --db … FICHIER.csv
@@ -144,7 +149,17 @@ async function admin(args: string[]): Promise<void> {
     agent: { type: 'string' },
     login: { type: 'string' },
     role: { type: 'string' },
+    'agent-secret': { type: 'string' },
   });
+  // The site's secret kind, as the server is started with (flag, then DESK_SERVER_AGENT_SECRET).
+  const agentSecretKind = () => readConfig(['agentSecret'], values).agentSecret;
+  const readAgentSecret = async (kind: 'pin' | 'password') => {
+    if (positionals.length > 0) fail('Le secret ne se donne jamais en argument : il est demandé au terminal, ou lu sur l’entrée standard.');
+    return readNewPassword(kind === 'pin' ? 'Code PIN' : 'Mot de passe').catch((error: unknown) => {
+      if (error instanceof PasswordMismatch) throw new AdminError('Les deux saisies diffèrent.', 'The two entries differ.');
+      throw error;
+    });
+  };
   switch (command) {
     case 'create-user': {
       if (!values.login) fail('Précisez l’identifiant avec --login.');
@@ -165,9 +180,34 @@ async function admin(args: string[]): Promise<void> {
     }
     case 'create-agent': {
       if (!values.name) fail('Précisez le nom de l’agent avec --name "Prénom Nom".');
+      if (values.login !== undefined) {
+        const kind = agentSecretKind();
+        const secret = await readAgentSecret(kind);
+        const sdb = await openServerDatabase(database(values.db), { poolSize: 2 });
+        try {
+          const agent = await createAgentFromConsole(sdb, { name: values.name, login: values.login, secret }, commandLineActor, kind);
+          console.log(`Agent créé : ${printable(agent.name)} (identifiant ${printable(agent.login ?? '')}, ${agent.agentId}) ; il se connecte sur les postes inscrits.`);
+        } finally {
+          await sdb.close();
+        }
+        return;
+      }
       const issued = await createAgent(database(values.db), values.name);
       console.log(`Agent créé : ${issued.agentName} (${issued.agentId})`);
       console.log(`Jeton d’accès (affiché une seule fois, à saisir dans l’application) :\n${issued.token}`);
+      return;
+    }
+    case 'set-agent-secret': {
+      if (!values.login) fail('Précisez l’identifiant de l’agent avec --login.');
+      const kind = agentSecretKind();
+      const secret = await readAgentSecret(kind);
+      const sdb = await openServerDatabase(database(values.db), { poolSize: 2 });
+      try {
+        const agent = await setAgentSecret(sdb, { login: values.login }, secret, kind, commandLineActor);
+        console.log(`Nouveau ${kind === 'pin' ? 'code PIN' : 'mot de passe'} enregistré pour ${printable(agent.name)} (${printable(agent.login)}).`);
+      } finally {
+        await sdb.close();
+      }
       return;
     }
     case 'create-token': {

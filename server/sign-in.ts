@@ -41,9 +41,9 @@ export interface SignInOptions {
   throttle: SignInThrottleOptions;
 }
 
-/** A login as typed, bounded, for the event of a failed sign-in (never the secret). */
+/** A login as typed (NFC, trimmed), bounded, for the event of a failed sign-in (never the secret). */
 function typedLogin(login: string): string {
-  return [...normaliseLogin(login)].slice(0, limits.login).join('');
+  return [...login.normalize('NFC').trim()].slice(0, limits.login).join('');
 }
 
 export async function writeServerAgentEvent(

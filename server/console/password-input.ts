@@ -38,10 +38,11 @@ async function askHidden(question: string): Promise<string> {
 
 export class PasswordMismatch extends Error {}
 
-export async function readNewPassword(): Promise<string> {
+/** label: what is asked ('Mot de passe', 'Code PIN'), on the terminal only. */
+export async function readNewPassword(label = 'Mot de passe'): Promise<string> {
   if (!process.stdin.isTTY) return readOneLine(process.stdin);
-  const first = await askHidden('Mot de passe : ');
-  const second = await askHidden('Mot de passe (encore) : ');
-  if (first !== second) throw new PasswordMismatch('Les deux mots de passe diffèrent.');
+  const first = await askHidden(`${label} : `);
+  const second = await askHidden(`${label} (encore) : `);
+  if (first !== second) throw new PasswordMismatch('Les deux saisies diffèrent.');
   return first;
 }

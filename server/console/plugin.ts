@@ -12,7 +12,9 @@ import type { ConsoleRole } from '../../contract/enums.ts';
 import type { Locale } from '../../contract/errors.ts';
 import { AdminError } from '../admin.ts';
 import type { ServerDatabase } from '../storage/database.ts';
-import { createAgentFromConsole, disableAgent, issueEnrolmentCode, revokeTokenById } from './agents.ts';
+import { createAgentFromConsole, disableAgent, enableAgent, issueDeviceEnrolmentCode, issueEnrolmentCode, revokeTokenById, setAgentSecret } from './agents.ts';
+import { agentEventsTable, loadAgentEvents } from './pages/agent-events.ts';
+import type { AgentSecretKind } from '../../contract/enums.ts';
 import type { Actor } from './audit.ts';
 import { journalCsv, journalXlsx, exportFileName } from './export.ts';
 import { html } from './html.ts';
@@ -22,7 +24,7 @@ import { mayOpen, message, page, pageContext, type PageContext, type Section } f
 import { agentsPage, loadAgentsData, type AgentsNotice } from './pages/agents.ts';
 import { clientFilePage, clientHistory, clientSearchPage, findClients } from './pages/clients.ts';
 import { dashboardPage, dashboardQuerySchema, loadDashboard } from './pages/dashboard.ts';
-import { devicesPage, loadDevices } from './pages/devices.ts';
+import { deviceEventsPage, devicesPage, loadDevices, loadEnrolledDesks, type DevicesNotice } from './pages/devices.ts';
 import { journalPageHtml } from './pages/journal.ts';
 import { verifyAgainstDecoy, verifyPassword } from './passwords.ts';
 import { closeSession, csrfMatches, findSession, openSession, sessionCookie, sessionLimits, type ConsoleSession } from './sessions.ts';
@@ -42,6 +44,8 @@ export interface ConsoleOptions {
   secureCookies?: boolean;
   /** The site's reason list (the same the desks get); default: the defaults of contract/reasons.ts. */
   reasons?: ReasonDefinition[];
+  /** What agents sign in with (server setting --agent-secret): the Agents page asks for that kind. */
+  secretKind?: AgentSecretKind;
 }
 
 declare module 'fastify' {
@@ -101,6 +105,7 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
   const { sdb, clock } = options;
   const db = sdb.db;
   const timeZone = options.timeZone ?? defaultConsoleTimeZone;
+  const secretKind: AgentSecretKind = options.secretKind ?? 'pin';
 
   await app.register(cookie);
   await app.register(formbody, { bodyLimit: 16 * 1024 });
@@ -286,9 +291,27 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
     return send(reply, 200, dashboardPage(ctxOf(request), query, await loadDashboard(db, query, timeZone, clock.now())));
   });
 
+  const renderDevices = async (request: FastifyRequest, reply: FastifyReply, status: number, notice: DevicesNotice = {}) => {
+    const session = request.consoleSession!;
+    const mayEnrol = session.role === 'admin' || session.role === 'supervisor';
+    return send(reply, status, devicesPage(ctxOf(request), await loadDevices(db), await loadEnrolledDesks(db), mayEnrol, notice));
+  };
+
   app.get('/devices', async (request, reply) => {
     if (!signedIn(request, reply, 'devices')) return reply;
-    return send(reply, 200, devicesPage(ctxOf(request), await loadDevices(db)));
+    return renderDevices(request, reply, 200);
+  });
+
+  // "Inscrire un poste": a device code (admin, supervisor), shown once.
+  app.post('/devices/enrolment-code', async (request, reply) => {
+    const session = signedIn(request, reply, 'devices', ['admin', 'supervisor'])!;
+    return renderDevices(request, reply, 200, { code: await issueDeviceEnrolmentCode(sdb, actor(session), clock.now()) });
+  });
+
+  app.get('/devices/:id', async (request, reply) => {
+    if (!signedIn(request, reply, 'devices')) return reply;
+    const { id } = z.object({ id: z.string().min(1).max(64) }).parse(request.params);
+    return send(reply, 200, deviceEventsPage(ctxOf(request), id, await loadAgentEvents(db, { deviceId: id })));
   });
 
   // --- agents (admin, supervisor), users (admin) ----------------------------------------------
@@ -297,7 +320,7 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
 
   const renderAgents = async (request: FastifyRequest, reply: FastifyReply, status: number, notice: AgentsNotice = {}) => {
     const session = request.consoleSession!;
-    return send(reply, status, agentsPage(ctxOf(request), await loadAgentsData(db, session.role === 'admin'), notice));
+    return send(reply, status, agentsPage(ctxOf(request), await loadAgentsData(db, session.role === 'admin'), notice, secretKind));
   };
 
   /** Runs a change; an AdminError becomes the page's message in the user's language. */
@@ -318,10 +341,39 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
     return renderAgents(request, reply, 200);
   });
 
+  const field = (request: FastifyRequest, name: string) => {
+    const value = body(request)[name];
+    return typeof value === 'string' ? value : '';
+  };
+
   app.post('/agents', async (request, reply) => {
     const session = signedIn(request, reply, 'agents', manage)!;
-    const name = String(body(request).name ?? '');
-    return change(request, reply, async () => ({ ok: ctxOf(request).words.agents.created((await createAgentFromConsole(sdb, name, actor(session))).name) }));
+    const agent = { name: field(request, 'name'), login: field(request, 'login'), secret: field(request, 'secret') };
+    return change(request, reply, async () => ({ ok: ctxOf(request).words.agents.created((await createAgentFromConsole(sdb, agent, actor(session), secretKind)).name) }));
+  });
+
+  app.post('/agents/:id/secret', async (request, reply) => {
+    const session = signedIn(request, reply, 'agents', manage)!;
+    const { id } = idParams.parse(request.params);
+    return change(request, reply, async () => {
+      const done = await setAgentSecret(sdb, { agentId: id }, field(request, 'secret'), secretKind, actor(session), field(request, 'login'));
+      return { ok: ctxOf(request).words.agents.secretSet(done.name) };
+    });
+  });
+
+  app.post('/agents/:id/enable', async (request, reply) => {
+    const session = signedIn(request, reply, 'agents', manage)!;
+    const { id } = idParams.parse(request.params);
+    return change(request, reply, async () => ({ ok: ctxOf(request).words.agents.enabledDone((await enableAgent(sdb, id, actor(session))).name) }));
+  });
+
+  app.get('/agents/:id', async (request, reply) => {
+    if (!signedIn(request, reply, 'agents', manage)) return reply;
+    const { id } = idParams.parse(request.params);
+    const agent = await db.selectFrom('agents').select(['id', 'name']).where('id', '=', id).executeTakeFirst();
+    if (!agent) throw new Refusal(404, ctxOf(request).words.errors.notFound);
+    const ctx = ctxOf(request);
+    return send(reply, 200, page(ctx, ctx.words.agents.events(agent.name), agentEventsTable(ctx, agent.name, await loadAgentEvents(db, { agentId: id }), 'device'), 'agents'));
   });
 
   app.post('/agents/:id/disable', async (request, reply) => {

@@ -4,6 +4,7 @@
 
 import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { kindsHeader } from '../../contract/sync-protocol.ts';
 import { applyPushInTransaction } from '../../server/push.ts';
 import { checkPush } from '../../server/push-items.ts';
 import { openServerDatabase, type ServerDatabase } from '../../server/storage/database.ts';
@@ -104,7 +105,8 @@ describe.skipIf(pgReason !== null)('pull order equals commit order on PostgreSQL
 
   it('a transaction that rolls back leaves no hole and loses nothing', async () => {
     const awa = await server.agent('Awa Diallo');
-    const reader = new ProtocolClient(server.url, awa.token);
+    // Reads agent states too: the agent just made is logged as one, and the cursor passes it.
+    const reader = new ProtocolClient(server.url, awa.token, { [kindsHeader]: 'agentState' });
     const start = await reader.pullAll();
     const doomed = attemptRecord({ clientCode: 'C1' });
     await expect(

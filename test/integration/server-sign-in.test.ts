@@ -2,6 +2,8 @@
 // token may do, disabled agents, agent events and agent states, against a real server on SQLite and
 // on PostgreSQL over real HTTP.
 
+import { spawn } from 'node:child_process';
+import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { deviceHeader, kindsHeader } from '../../contract/sync-protocol.ts';
 import { uuidv7 } from '../../db/ids.ts';
@@ -18,6 +20,20 @@ const backends: { backend: Backend; skip: boolean }[] = [
 ];
 
 const admin = { userId: 'test', login: 'test' };
+const root = resolve(import.meta.dirname, '../..');
+
+/** The real CLI, its standard input piped (not a terminal: one line is read as the secret). */
+function cli(args: string[], stdin: string): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', join(root, 'server/cli.ts'), ...args], { cwd: root, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (c: Buffer) => (stdout += c.toString()));
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    child.on('close', (code) => done({ code, stdout, stderr }));
+    child.stdin.end(stdin);
+  });
+}
 
 function expectError(answer: { status: number; body: any }, status: number, code: string): void {
   expect(answer.status, JSON.stringify(answer.body)).toBe(status);
@@ -208,6 +224,26 @@ describe.each(backends)('agents sign in on enrolled desks ($backend)', ({ backen
     // Append-only: the database itself refuses a change.
     await expect(sdb.db.deleteFrom('agent_events').where('id', '=', event.id).execute()).rejects.toThrow(/append-only/);
   });
+
+  it.skipIf(skip)('admin create-agent --login and set-agent-secret read the secret from standard input, never an argument', async () => {
+    const login = `cli.${uuidv7().slice(-6)}`;
+    const created = await cli(['admin', 'create-agent', '--db', server.database.url, '--login', login, '--name', 'Agent Ligne'], '5551234\n');
+    expect(created.code, created.stderr).toBe(0);
+    expect(created.stdout).toContain(login);
+    expect(created.stdout + created.stderr).not.toContain('5551234');
+    const refused = await cli(['admin', 'set-agent-secret', '--db', server.database.url, '--login', login, '1234'], '');
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toMatch(/jamais en argument/);
+    const tooShort = await cli(['admin', 'set-agent-secret', '--db', server.database.url, '--login', login], '12\n');
+    expect(tooShort.code).toBe(1);
+    expect(tooShort.stderr).toMatch(/6 à 12 chiffres/);
+    const changed = await cli(['admin', 'set-agent-secret', '--db', server.database.url, '--login', login], '8889990\n');
+    expect(changed.code, changed.stderr).toBe(0);
+    const desk = await enrolDesk();
+    expectError(await signIn(desk.api, login, '5551234'), 401, 'signIn.invalid');
+    expect((await signIn(desk.api, login, '8889990')).status).toBe(200);
+    // Four real CLI processes (tsx): slow on a busy machine.
+  }, 180_000);
 
   it.skipIf(skip)('sets a secret for an agent made before logins, per the site rule', async () => {
     const legacy = await createAgentFromConsole(sdb, 'Ancien Agent', admin);

@@ -28,6 +28,8 @@ describe('server settings', () => {
       maxEventLoopDelayMs: 1000,
       reasonsFile: null,
       callbackHandoverMinutes: 60,
+      agentSecret: 'pin',
+      offlineSignInDays: 14,
     });
   });
 
@@ -65,6 +67,8 @@ describe('server settings', () => {
       DESK_SERVER_DRAIN_TIMEOUT_MS: '2000',
       DESK_SERVER_MAX_EVENT_LOOP_DELAY_MS: '0',
       DESK_SERVER_CALLBACK_HANDOVER_MINUTES: '90',
+      DESK_SERVER_AGENT_SECRET: 'password',
+      DESK_SERVER_OFFLINE_SIGN_IN_DAYS: '0',
     };
     expect(readConfig(all, {}, env)).toEqual({
       db: 'postgres://desk@db/desk',
@@ -83,7 +87,11 @@ describe('server settings', () => {
       maxEventLoopDelayMs: 0,
       reasonsFile: null,
       callbackHandoverMinutes: 90,
+      agentSecret: 'password',
+      offlineSignInDays: 0,
     });
+    expect(() => readConfig(['agentSecret'], { 'agent-secret': 'pattern' }, {})).toThrow(/--agent-secret.*pin ou password attendu/);
+    expect(() => readConfig(['offlineSignInDays'], {}, { DESK_SERVER_OFFLINE_SIGN_IN_DAYS: '366' })).toThrow(/DESK_SERVER_OFFLINE_SIGN_IN_DAYS.*au plus 365/);
     expect(readConfig(['port', 'host', 'migrate'], { port: '8080', host: '::' }, { ...env, DESK_SERVER_MIGRATE: 'true' })).toEqual({
       port: 8080,
       host: '::',

@@ -3,8 +3,9 @@
 
 import type { Kysely } from 'kysely';
 import type { ServerSchema } from '../../storage/schema.ts';
-import { html } from '../html.ts';
-import { page, type PageContext } from '../layout.ts';
+import { html, type SafeHtml } from '../html.ts';
+import { csrfField, message, page, type PageContext } from '../layout.ts';
+import { agentEventsTable, type AgentEventRow } from './agent-events.ts';
 import { serverTime } from '../time.ts';
 
 export interface DeviceRow {
@@ -54,13 +55,74 @@ export async function loadDevices(db: Kysely<ServerSchema>): Promise<DeviceRow[]
   }));
 }
 
-export function devicesPage(ctx: PageContext, devices: DeviceRow[]): string {
+/** Desks enrolled with a device code (issue 9): one row per device token, newest first. */
+export interface EnrolledDeskRow {
+  id: string;
+  device_id: string;
+  created_at: string;
+  last_used_at: string | null;
+  revoked_at: string | null;
+}
+
+export async function loadEnrolledDesks(db: Kysely<ServerSchema>): Promise<EnrolledDeskRow[]> {
+  return db
+    .selectFrom('tokens')
+    .select(['id', 'device_id', 'created_at', 'last_used_at', 'revoked_at'])
+    .where('kind', '=', 'device')
+    .orderBy('created_at', 'desc')
+    .orderBy('id')
+    .limit(1000)
+    .execute() as Promise<EnrolledDeskRow[]>;
+}
+
+export interface DevicesNotice {
+  error?: string;
+  code?: { code: string; expiresAt: string };
+}
+
+function enrolSection(ctx: PageContext, desks: EnrolledDeskRow[], mayEnrol: boolean, notice: DevicesNotice): SafeHtml {
+  const w = ctx.words.devices;
+  return html`${message('error', notice.error)}
+    ${notice.code
+      ? html`<p class="message ok" role="status">${w.codeIssued} <strong class="code">${notice.code.code}</strong><br>${ctx.words.agents.codeValidUntil(serverTime(notice.code.expiresAt, ctx.timeZone, ctx.locale))}</p>`
+      : ''}
+    ${mayEnrol
+      ? html`<form method="post" action="/console/devices/enrolment-code" class="card">${csrfField(ctx)}<p>${w.enrolHint}</p><button type="submit">${w.enrol}</button></form>`
+      : ''}
+    ${desks.length === 0
+      ? ''
+      : html`<table><caption>${w.enrolled}</caption>
+      <thead><tr><th scope="col">${w.colDevice}</th><th scope="col">${w.colEnrolled}</th><th scope="col">${w.colLastUsed}</th><th scope="col">${w.colState}</th><th scope="col">${w.events}</th></tr></thead>
+      <tbody>${desks.map(
+        (d) => html`<tr><td>${d.device_id}</td><td>${serverTime(d.created_at, ctx.timeZone, ctx.locale)}</td>
+          <td>${d.last_used_at ? serverTime(d.last_used_at, ctx.timeZone, ctx.locale) : '—'}</td>
+          <td>${d.revoked_at
+            ? w.revoked(serverTime(d.revoked_at, ctx.timeZone, ctx.locale))
+            : mayEnrol
+              ? html`${w.active} <form method="post" action="/console/tokens/${encodeURIComponent(d.id)}/revoke" class="inline">${csrfField(ctx)}<button type="submit" class="danger">${w.revoke(d.device_id)}</button></form>`
+              : w.active}</td>
+          <td><a href="/console/devices/${encodeURIComponent(d.device_id)}">${w.eventsOf(d.device_id)}</a></td></tr>`,
+      )}</tbody></table>`}`;
+}
+
+/** One desk's sign-in events (Postes → a desk). */
+export function deviceEventsPage(ctx: PageContext, deviceId: string, events: AgentEventRow[]): string {
+  return page(ctx, ctx.words.devices.eventsOf(deviceId), agentEventsTable(ctx, deviceId, events, 'agent'), 'devices');
+}
+
+export function devicesPage(
+  ctx: PageContext,
+  devices: DeviceRow[],
+  enrolled: EnrolledDeskRow[] = [],
+  mayEnrol = false,
+  notice: DevicesNotice = {},
+): string {
   const en = ctx.locale === 'en';
   const h = en
     ? { caption: 'Devices, most recently seen first', device: 'Device', agent: 'Agent', first: 'First push', last: 'Last push', attempts: 'Attempts received', voids: 'Voids received', version: 'App version', pending: 'Waiting to send', dead: 'Dead letters (reported)', none: 'No device has pushed yet.', notReported: 'not reported' }
     : { caption: 'Postes, vus le plus récemment d’abord', device: 'Poste', agent: 'Agent', first: 'Premier envoi', last: 'Dernier envoi', attempts: 'Tentatives reçues', voids: 'Annulations reçues', version: 'Version', pending: 'En attente d’envoi', dead: 'En échec (signalées)', none: 'Aucun poste n’a encore envoyé de tentative.', notReported: 'non signalé' };
   const reasons = (d: DeviceRow) => (d.dead_letter_reasons ? (JSON.parse(d.dead_letter_reasons) as { reason: string; count: number }[]) : []);
-  const body =
+  const body = html`${enrolSection(ctx, enrolled, mayEnrol, notice)}${
     devices.length === 0
       ? html`<p role="status">${h.none}</p>`
       : html`<table><caption>${h.caption}</caption>
@@ -72,6 +134,7 @@ export function devicesPage(ctx: PageContext, devices: DeviceRow[]): string {
           <td>${d.app_version ?? html`<span class="muted">${h.notReported}</span>`}</td>
           <td class="num">${d.outbox_pending ?? '—'}</td>
           <td>${d.dead_letters === null ? '—' : html`${d.dead_letters}${reasons(d).length ? html`<ul>${reasons(d).map((r) => html`<li>${r.reason} (${r.count})</li>`)}</ul>` : ''}`}</td></tr>`,
-      )}</tbody></table>`;
+      )}</tbody></table>`
+  }`;
   return page(ctx, ctx.words.nav.devices, body, 'devices');
 }
