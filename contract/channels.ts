@@ -17,6 +17,7 @@ export const operationNameList = [
   'voidAttempt',
   'listHistory',
   'importClients',
+  'importClientsFile',
   'cancelImport',
   'exportHistory',
   'todayCounts',

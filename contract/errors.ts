@@ -148,8 +148,12 @@ const catalog = {
     en: (p) => `File too large (${p.size} bytes, maximum ${p.max}).`,
   },
   'import.encoding': {
-    fr: () => 'Le fichier n’est pas en UTF-8 : enregistrez-le en « CSV UTF-8 » puis réessayez.',
-    en: () => 'The file is not UTF-8: save it as "CSV UTF-8" and try again.',
+    fr: () => 'Le fichier mélange deux encodages (de l’UTF-8 puis autre chose) : enregistrez-le en « CSV UTF-8 » puis réessayez.',
+    en: () => 'The file mixes two encodings (UTF-8, then something else): save it as "CSV UTF-8" and try again.',
+  },
+  'import.unreadable': {
+    fr: (p) => `Fichier illisible : ${p.details}`,
+    en: (p) => `Unreadable file: ${p.details}`,
   },
   'import.noHeader': {
     fr: () => 'En-tête introuvable : la première ligne doit nommer les colonnes (dont « Code client » et « Nom »).',

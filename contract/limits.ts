@@ -35,4 +35,6 @@ export const limits = {
   offlineSignInDaysMax: 365,
   /** Default: an agent's open call-back becomes the team's this long after it fell due (a site may set its own). */
   callbackHandoverMinutes: 60,
+  /** Past this difference between the desk's clock and the server's, the desk warns the agent. */
+  clockSkewWarnMinutes: 5,
 } as const;

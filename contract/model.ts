@@ -149,6 +149,23 @@ export interface ImportReport {
   rejectedTruncated: boolean;
   /** True when the agent stopped it: the lines counted were committed, the rest of the file was not read. */
   cancelled?: boolean;
+  /** The file's encoding as read (BOM, else UTF-8 if valid, else Windows-1252): the summary shows it. */
+  encoding?: ImportEncoding;
+  /**
+   * Codes of the file that equal another code (of the file or the base) once their leading zeros
+   * are stripped (`100400` and `0000100400`): two clients where Excel likely dropped the zeros.
+   */
+  lookalikes?: { count: number; examples: ImportLookalike[] };
+}
+
+export type ImportEncoding = 'utf-8' | 'windows-1252' | 'utf-16le' | 'utf-16be';
+
+export interface ImportLookalike {
+  /** Physical line of the file holding `code`. */
+  line: number;
+  code: string;
+  /** The other code, already in the base or earlier in the file. */
+  other: string;
 }
 
 export interface ImportProgress {
@@ -240,6 +257,12 @@ export interface SyncState {
    * desk): their names, with how many records each. Absent or empty when nobody's records wait.
    */
   waitingFor?: { agentName: string; pending: number }[];
+  /**
+   * The desk's clock against the server's, from the last answer that carried `serverTime`:
+   * `offsetMs` = desk − server (positive: the desk is ahead), measured at `at` (desk time).
+   * Attempts keep the desk's time; past limits.clockSkewWarnMinutes the window warns the agent.
+   */
+  serverClock?: { offsetMs: number; at: string } | null;
 }
 
 export interface SyncSettingsView {

@@ -96,6 +96,12 @@ export const schemas = {
     content: z.string().max(limits.importBytes),
     importId: z.string().max(64).optional(),
   }),
+  // The page hands over the file it was given, not its text: the database worker reads it from
+  // disk as a stream (Electron's webUtils.getPathForFile; the web bridge's upload, web/server.ts).
+  importClientsFile: z.strictObject({
+    path: z.string().min(1).max(4096),
+    importId: z.string().min(1).max(64),
+  }),
   cancelImport: z.strictObject({ importId: z.string().min(1).max(64) }),
   exportHistory: z.strictObject({
     from: day.optional(),
@@ -150,6 +156,7 @@ export interface OperationOutputs {
   voidAttempt: AttemptOutcome;
   listHistory: HistoryPage;
   importClients: ImportReport;
+  importClientsFile: ImportReport;
   /** Whether an import of that id was running (it stops after its current chunk). */
   cancelImport: { cancelled: boolean };
   exportHistory: HistoryExport;

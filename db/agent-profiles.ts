@@ -135,6 +135,11 @@ async function serverSignInView(db: Kysely<Database>, meta: Map<string, string>)
   };
 }
 
+/** isLocked on meta already read (the click reads meta once). */
+export function lockedIn(meta: ReadonlyMap<string, string>): boolean {
+  return meta.get(lockedKey) === 'true';
+}
+
 export async function isLocked(db: Kysely<Database>): Promise<boolean> {
   return (await getMeta(db, lockedKey)) === 'true';
 }

@@ -1,6 +1,7 @@
 // Notification attempts: recording one, taking it back, voiding it, reading a client's history.
 // Each write is one transaction: the attempt (or void), the client's status and the outbox entry.
 
+import type BetterSqlite3 from 'better-sqlite3';
 import type { Kysely, Selectable } from 'kysely';
 import {
   DeskError,
@@ -16,13 +17,17 @@ import {
   type ReasonRecord,
   type VoidRecord,
 } from '../contract/index.ts';
-import { closeCallbacksByAttempt } from './callbacks.ts';
-import { clientExists, getClient } from './clients.ts';
+import { lockedIn } from './agent-profiles.ts';
+import { callbacksClosedBy, closeCallbacks, handoverKey, handoverMinutesOf, type OpenCallback } from './callbacks.ts';
+import { getClient, toClient } from './clients.ts';
+import type { LocalDatabase } from './connection.ts';
 import { utcOffsetMinutes, type Clock } from './clock.ts';
 import type { UndoWindow } from './undo-window.ts';
 import { uuidv7 } from './ids.ts';
-import { enqueueAttempt, enqueueReason, enqueueVoid } from './outbox.ts';
-import type { AttemptTable, Database, VoidTable } from './schema.ts';
+import { enqueueReason, enqueueVoid } from './outbox.ts';
+import { reasonsFromMeta } from './reasons.ts';
+import type { AttemptTable, ClientTable, Database, VoidTable } from './schema.ts';
+import { settingsFromMeta } from './settings.ts';
 import { applyNewAttempts, recomputeClientStatus } from './status.ts';
 import { writeTransaction } from './tx.ts';
 
@@ -171,12 +176,8 @@ export interface RecordAttemptInput {
   reason?: string | undefined;
 }
 
-/**
- * Stores a reason beside its attempt and queues it as its own record, after the attempt's (a
- * server that takes reasons checks the attempt is there first). Call inside a transaction.
- */
-async function addReason(trx: Kysely<Database>, attempt: AttemptRecord, code: string, at: Date): Promise<void> {
-  const record: ReasonRecord = {
+function reasonRecord(attempt: AttemptRecord, code: string, at: Date): ReasonRecord {
+  return {
     attemptId: attempt.id,
     code,
     agentId: attempt.agentId,
@@ -185,6 +186,14 @@ async function addReason(trx: Kysely<Database>, attempt: AttemptRecord, code: st
     utcOffsetMin: utcOffsetMinutes(at),
     deviceId: attempt.deviceId,
   };
+}
+
+/**
+ * Stores a reason beside its attempt and queues it as its own record, after the attempt's (a
+ * server that takes reasons checks the attempt is there first). Call inside a transaction.
+ */
+async function addReason(trx: Kysely<Database>, attempt: AttemptRecord, code: string, at: Date): Promise<void> {
+  const record = reasonRecord(attempt, code, at);
   await trx
     .insertInto('attempt_reasons')
     .values({ attempt_id: record.attemptId, code: record.code, chosen_at: record.chosenAt, utc_offset_min: record.utcOffsetMin })
@@ -220,37 +229,131 @@ export async function insertPulledReasons(trx: Kysely<Database>, attempts: reado
   return inserted;
 }
 
-export async function recordAttempt(
-  db: Kysely<Database>,
-  ctx: ActingContext,
-  input: RecordAttemptInput,
-  reasons: readonly ReasonDefinition[] = [],
-): Promise<AttemptOutcome> {
-  const at = ctx.clock.now();
-  if (input.reason) checkReasonFits(reasons, input.reason, input.status);
-  const note = input.note?.trim();
-  const record: AttemptRecord = {
-    // Without options uuid keeps a per-process sequence: two clicks in the same millisecond still get
-    // increasing ids, which is how the status breaks ties between attempts at the same instant.
-    id: uuidv7(),
-    clientCode: input.clientCode,
-    agentId: ctx.agent.id,
-    agentName: ctx.agent.name,
-    occurredAt: at.toISOString(),
-    utcOffsetMin: utcOffsetMinutes(at),
-    status: input.status,
-    channel: input.channel?.trim() || defaultChannel,
-    note: note ? note : null,
-    deviceId: ctx.deviceId,
+/** What a click needs from the desk beside its input; who is acting is read in the click's transaction. */
+export type ClickContext = Pick<ActingContext, 'deviceId' | 'clock' | 'undoWindow'>;
+
+/**
+ * The click's statements, prepared once per connection: building the same Kysely queries on every
+ * click (parse, freeze, compile) and reading settings, lock, reasons and hand-over delay one query
+ * each cost more CPU than SQLite's own work on the three rows (docs/PERFORMANCE.md, "The click").
+ * Keyed by the handle, so a base reopened after a restore gets its own.
+ */
+interface ClickStatements {
+  begin: BetterSqlite3.Statement;
+  commit: BetterSqlite3.Statement;
+  rollback: BetterSqlite3.Statement;
+  meta: BetterSqlite3.Statement<[], [string, string]>;
+  /** The client's status moved to the click when it is later (the rule of applyNewAttempts), the row returned. */
+  updateClient: BetterSqlite3.Statement;
+  insertAttempt: BetterSqlite3.Statement;
+  insertOutbox: BetterSqlite3.Statement;
+  insertReason: BetterSqlite3.Statement;
+  openCallbacks: BetterSqlite3.Statement;
+}
+
+const clickStatementsByHandle = new WeakMap<BetterSqlite3.Database, ClickStatements>();
+
+function clickStatements(sqlite: BetterSqlite3.Database): ClickStatements {
+  let statements = clickStatementsByHandle.get(sqlite);
+  if (statements) return statements;
+  const later = `(last_attempt_id IS NULL OR last_attempt_at IS NULL
+      OR @occurredAt > last_attempt_at OR (@occurredAt = last_attempt_at AND @id > last_attempt_id))`;
+  statements = {
+    begin: sqlite.prepare('BEGIN IMMEDIATE'),
+    commit: sqlite.prepare('COMMIT'),
+    rollback: sqlite.prepare('ROLLBACK'),
+    meta: sqlite.prepare<[], [string, string]>('SELECT key, value FROM meta').raw(),
+    updateClient: sqlite.prepare(
+      `UPDATE clients SET
+         attempt_count = attempt_count + 1,
+         last_status = CASE WHEN ${later} THEN @status ELSE last_status END,
+         last_attempt_at = CASE WHEN ${later} THEN @occurredAt ELSE last_attempt_at END,
+         last_attempt_id = CASE WHEN ${later} THEN @id ELSE last_attempt_id END,
+         last_agent_id = CASE WHEN ${later} THEN @agentId ELSE last_agent_id END,
+         last_agent_name = CASE WHEN ${later} THEN @agentName ELSE last_agent_name END
+       WHERE code = @clientCode
+       RETURNING *`,
+    ),
+    insertAttempt: sqlite.prepare(
+      `INSERT INTO attempts (id, client_code, agent_id, agent_name, occurred_at, utc_offset_min, status, channel, note, device_id)
+       VALUES (@id, @clientCode, @agentId, @agentName, @occurredAt, @utcOffsetMin, @status, @channel, @note, @deviceId)`,
+    ),
+    insertOutbox: sqlite.prepare(`INSERT INTO outbox (kind, record_id, payload, created_at, state) VALUES (?, ?, ?, ?, 'pending')`),
+    insertReason: sqlite.prepare('INSERT INTO attempt_reasons (attempt_id, code, chosen_at, utc_offset_min) VALUES (?, ?, ?, ?)'),
+    openCallbacks: sqlite.prepare(`SELECT callback_id, for_agent_id, due_at FROM callbacks WHERE client_code = ? AND state = 'open'`),
   };
-  return writeTransaction(db, async (trx) => {
-    // Unknown client: a clear error, nothing written.
-    if (!(await clientExists(trx, record.clientCode))) throw new DeskError('client.notFound', { code: record.clientCode });
-    await insertAttemptRecord(trx, record);
-    await enqueueAttempt(trx, record, record.occurredAt);
-    if (input.reason) await addReason(trx, record, input.reason, at);
-    await closeCallbacksByAttempt(trx, ctx, record.clientCode, record.id);
-    return { attempt: { ...record, reason: input.reason ?? null, void: null }, client: await getClient(trx, record.clientCode) };
+  clickStatementsByHandle.set(sqlite, statements);
+  return statements;
+}
+
+/**
+ * A click: the attempt, the client's status, the outbox entry (and the reason picked before, and the
+ * call-backs it closes) in one transaction, on statements prepared once. Who is acting (agent, lock),
+ * the reasons and the hand-over delay come from one read of meta inside the transaction. Same rules
+ * and errors as insertAttemptRecord + enqueueAttempt, which the sync path keeps using.
+ */
+export async function recordAttempt(
+  local: Pick<LocalDatabase, 'db' | 'sqlite'>,
+  click: ClickContext,
+  input: RecordAttemptInput,
+): Promise<AttemptOutcome> {
+  const statements = clickStatements(local.sqlite);
+  // Kysely's connection, held: no other query of this connection (an import's chunk) runs in between.
+  return local.db.connection().execute(async (trx) => {
+    statements.begin.run();
+    try {
+      const meta = new Map(statements.meta.all());
+      const { agent, formerAgentIds } = settingsFromMeta(meta);
+      if (!agent) throw new DeskError('agent.notSet');
+      // A locked desk records nothing: whoever is at the keyboard now is not known.
+      if (lockedIn(meta)) throw new DeskError('session.locked');
+      const ctx: ActingContext = { ...click, agent, formerAgentIds };
+      const at = ctx.clock.now();
+      if (input.reason) checkReasonFits(reasonsFromMeta(meta), input.reason, input.status);
+      const note = input.note?.trim();
+      const record: AttemptRecord = {
+        // Without options uuid keeps a per-process sequence: two clicks in the same millisecond still get
+        // increasing ids, which is how the status breaks ties between attempts at the same instant.
+        id: uuidv7(),
+        clientCode: input.clientCode,
+        agentId: agent.id,
+        agentName: agent.name,
+        occurredAt: at.toISOString(),
+        utcOffsetMin: utcOffsetMinutes(at),
+        status: input.status,
+        channel: input.channel?.trim() || defaultChannel,
+        note: note ? note : null,
+        deviceId: ctx.deviceId,
+      };
+      // Unknown client: a clear error, nothing written. The status first: its RETURNING is the
+      // client the answer carries, so the row is read once.
+      const client = statements.updateClient.get(record) as Selectable<ClientTable> | undefined;
+      if (!client) throw new DeskError('client.notFound', { code: record.clientCode });
+      statements.insertAttempt.run(record);
+      statements.insertOutbox.run('attempt', record.id, JSON.stringify(record), record.occurredAt);
+      if (input.reason) {
+        const reason = reasonRecord(record, input.reason, at);
+        statements.insertReason.run(reason.attemptId, reason.code, reason.chosenAt, reason.utcOffsetMin);
+        statements.insertOutbox.run('reason', reason.attemptId, JSON.stringify(reason), reason.chosenAt);
+      }
+      const open = statements.openCallbacks.all(record.clientCode) as OpenCallback[];
+      if (open.length > 0) {
+        const closed = callbacksClosedBy(open, [agent.id, ...formerAgentIds], at, handoverMinutesOf(meta.get(handoverKey)));
+        // Rare (a call-back open on this client): Kysely on the connection held, inside the transaction.
+        await closeCallbacks(trx, ctx, record.clientCode, record.id, closed, at);
+      }
+      statements.commit.run();
+      return { attempt: { ...record, reason: input.reason ?? null, void: null }, client: toClient(client) };
+    } catch (error) {
+      if (local.sqlite.inTransaction) {
+        try {
+          statements.rollback.run();
+        } catch {
+          // The connection is closed or the rollback already happened (SQLite rolls back on some errors).
+        }
+      }
+      throw error;
+    }
   });
 }
 

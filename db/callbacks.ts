@@ -23,11 +23,16 @@ import { writeTransaction } from './tx.ts';
 /** "Due now": fell due within these minutes; earlier than that it is overdue. */
 export const dueNowMinutes = 15;
 
-const handoverKey = 'callback_handover_minutes';
+export const handoverKey = 'callback_handover_minutes';
+
+/** The stored delay, if it reads as one; else the default. */
+export function handoverMinutesOf(stored: string | null | undefined): number {
+  const raw = Number(stored);
+  return Number.isInteger(raw) && raw > 0 && raw <= 7 * 24 * 60 ? raw : limits.callbackHandoverMinutes;
+}
 
 export async function loadHandoverMinutes(db: Kysely<Database>): Promise<number> {
-  const raw = Number(await getMeta(db, handoverKey));
-  return Number.isInteger(raw) && raw > 0 && raw <= 7 * 24 * 60 ? raw : limits.callbackHandoverMinutes;
+  return handoverMinutesOf(await getMeta(db, handoverKey));
 }
 
 /** What the server said at the greeting; null: the default. */
@@ -136,25 +141,29 @@ export async function cancelCallback(db: Kysely<Database>, ctx: ActingContext, c
   });
 }
 
+/** An open call-back of the client an attempt was just made on. */
+export interface OpenCallback {
+  callback_id: string;
+  for_agent_id: string | null;
+  due_at: string;
+}
+
 /**
  * An attempt on a client closes the open call-backs of that client this agent may take (its own,
- * the team's, another agent's handed over): the call was made. Call inside the attempt's transaction.
+ * the team's, another agent's handed over): the call was made. Returns their ids.
  */
-export async function closeCallbacksByAttempt(trx: Kysely<Database>, ctx: ActingContext, clientCode: string, attemptId: string): Promise<number> {
-  const ids = [ctx.agent.id, ...ctx.formerAgentIds];
-  const now = ctx.clock.now();
-  const handoverBefore = new Date(now.getTime() - (await loadHandoverMinutes(trx)) * 60_000).toISOString();
-  const open = await trx
-    .selectFrom('callbacks')
-    .select('callback_id')
-    .where('client_code', '=', clientCode)
-    .where('state', '=', 'open')
-    .where((eb) => eb.or([eb('for_agent_id', 'is', null), eb('for_agent_id', 'in', ids), eb('due_at', '<', handoverBefore)]))
-    .execute();
-  for (const { callback_id } of open) {
-    await recordEvent(trx, eventOf(ctx, now, { callbackId: callback_id, event: 'done', clientCode, dueAt: null, forAgentId: null, attemptId }));
+export function callbacksClosedBy(open: readonly OpenCallback[], agentIds: readonly string[], now: Date, handoverMinutes: number): string[] {
+  const handoverBefore = new Date(now.getTime() - handoverMinutes * 60_000).toISOString();
+  return open
+    .filter((c) => c.for_agent_id === null || agentIds.includes(c.for_agent_id) || c.due_at < handoverBefore)
+    .map((c) => c.callback_id);
+}
+
+/** Records 'done' for each call-back the attempt closed. Call inside the attempt's transaction. */
+export async function closeCallbacks(trx: Kysely<Database>, ctx: ActingContext, clientCode: string, attemptId: string, callbackIds: readonly string[], now: Date): Promise<void> {
+  for (const callbackId of callbackIds) {
+    await recordEvent(trx, eventOf(ctx, now, { callbackId, event: 'done', clientCode, dueAt: null, forAgentId: null, attemptId }));
   }
-  return open.length;
 }
 
 /** End of the local day, as a UTC instant. */

@@ -1,10 +1,11 @@
-// Reads a clients file as Excel and other tools write it (';' or ',', UTF-8 with or without BOM,
-// CRLF or LF) into client records, line by line. Pure: no database, so the desk's import and the
+// Reads a clients file as Excel and other tools write it (';', ',' or tab; UTF-8 with or without
+// BOM, Windows-1252 or UTF-16; CRLF or LF) into client records, line by line. Pure: no database, so the desk's import and the
 // server's admin import read files the same way. A bad line is reported with its physical line
 // number and the reading goes on; only a file that cannot be read at all stops it (DeskError).
 
+import { isAscii } from 'node:buffer';
 import { parse as parseRecord } from 'csv-parse/sync';
-import { DeskError, foldText, type ErrorCode } from '../contract/index.ts';
+import { DeskError, foldText, type ErrorCode, type ImportEncoding } from '../contract/index.ts';
 import { isStorableText, unstorableCharacter } from '../contract/text.ts';
 import type { ClientInput } from './clients.ts';
 
@@ -133,37 +134,137 @@ export function detectDelimiter(headerLine: string): string {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Bytes -> text -> physical lines.
+// Bytes -> text. Excel (France) saves "CSV UTF-8" (BOM), "CSV (séparateur : point-virgule)" in
+// Windows-1252 and "Texte Unicode" in UTF-16LE with a BOM; other tools write UTF-8 without one. The
+// encoding is the BOM's; without one, the bytes are UTF-8 if they are valid UTF-8, else
+// Windows-1252 (a superset of Latin-1 whose every byte is a character, so it never fails). The
+// choice is made on the first non-ASCII chunk and kept: ASCII reads the same in all three.
+
+export type FileEncoding = ImportEncoding;
+
+/** What the reading found out about the file, filled in as it goes (the summary shows it). */
+export interface ReadInfo {
+  encoding: FileEncoding;
+}
 
 function encodingError(): DeskError {
   return new DeskError('import.encoding');
 }
 
-/** UTF-8 text of the source; a byte sequence that is not UTF-8 (Windows-1252, UTF-16) stops the reading. */
-async function* decode(source: ClientsSource): AsyncGenerator<string> {
-  const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
-  for await (const chunk of source) {
-    let text: string;
-    if (typeof chunk === 'string') text = chunk;
-    else {
+function bytesOf(chunk: Buffer | Uint8Array): Buffer {
+  return Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+}
+
+/** Decodes bytes in the detected encoding, keeping one streaming decoder for the whole file. */
+class Decoder {
+  private decoder: InstanceType<typeof TextDecoder> | null = null;
+  private mode: 'start' | 'ascii' | 'decided' = 'start';
+  /** Bytes held back at the start until there are enough to tell a BOM (at most 3). */
+  private head: Buffer | null = null;
+  /** Bytes from the first non-ASCII one, held while too few to tell UTF-8 from Windows-1252. */
+  private held: Buffer | null = null;
+  /** Bytes of the BOM skipped, counted towards bytesRead. */
+  bomBytes = 0;
+
+  private readonly info: ReadInfo;
+
+  constructor(info: ReadInfo) {
+    this.info = info;
+  }
+
+  private decide(encoding: FileEncoding): void {
+    this.info.encoding = encoding;
+    this.decoder = new TextDecoder(encoding, { fatal: encoding === 'utf-8', ignoreBOM: true });
+    this.mode = 'decided';
+  }
+
+  private run(bytes: Buffer, stream: boolean): string {
+    try {
+      return this.decoder!.decode(bytes, { stream });
+    } catch {
+      // Valid UTF-8 earlier in the file, then bytes that are not: a file of two encodings.
+      throw encodingError();
+    }
+  }
+
+  push(chunk: Buffer, stream = true): string {
+    if (this.mode === 'start') {
+      const bytes = this.head ? Buffer.concat([this.head, chunk]) : chunk;
+      if (bytes.length < 3 && stream) {
+        this.head = bytes;
+        return '';
+      }
+      this.head = null;
+      if (bytes[0] === 0xef && bytes[1] === 0xbb && bytes[2] === 0xbf) {
+        this.bomBytes = 3;
+        this.decide('utf-8');
+        return this.run(bytes.subarray(3), stream);
+      }
+      if (bytes[0] === 0xff && bytes[1] === 0xfe) {
+        this.bomBytes = 2;
+        this.decide('utf-16le');
+        return this.run(bytes.subarray(2), stream);
+      }
+      if (bytes[0] === 0xfe && bytes[1] === 0xff) {
+        this.bomBytes = 2;
+        this.decide('utf-16be');
+        return this.run(bytes.subarray(2), stream);
+      }
+      // UTF-16 without a BOM: a header of Latin letters has a zero byte beside each one.
+      if (bytes.length >= 4 && bytes[0] !== 0 && bytes[1] === 0 && bytes[2] !== 0 && bytes[3] === 0) {
+        this.decide('utf-16le');
+        return this.run(bytes, stream);
+      }
+      this.mode = 'ascii';
+      chunk = bytes;
+    }
+    if (this.mode === 'ascii') {
+      if (this.held) {
+        chunk = Buffer.concat([this.held, chunk]);
+        this.held = null;
+      }
+      if (isAscii(chunk)) return chunk.toString('latin1');
+      let first = 0;
+      while ((chunk[first] ?? 0) < 0x80) first++;
+      // "é" at the very end of a chunk: one byte of Windows-1252, or the start of a UTF-8 sequence
+      // the next chunk completes. Decide on a whole sequence (UTF-8's longest is 4 bytes).
+      if (stream && chunk.length - first < 4) {
+        this.held = chunk.subarray(first);
+        return chunk.toString('latin1', 0, first);
+      }
+      const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
       try {
-        text = decoder.decode(chunk, { stream: true });
+        const text = utf8.decode(chunk, { stream });
+        this.info.encoding = 'utf-8';
+        this.decoder = utf8;
+        this.mode = 'decided';
+        return text;
       } catch {
-        throw encodingError();
+        this.decide('windows-1252');
+        return this.run(chunk, stream);
       }
     }
-    // File.text() in the renderer turns bad bytes into U+FFFD: the same mistake, seen later.
-    if (text.includes('\uFFFD')) throw encodingError();
-    if (text) yield text;
+    return this.run(chunk, stream);
   }
-  let rest: string;
-  try {
-    rest = decoder.decode();
-  } catch {
-    throw encodingError();
+
+  end(): string {
+    if (this.mode === 'start') return this.head ? this.push(Buffer.alloc(0), false) : '';
+    if (this.mode === 'ascii') return this.held ? this.push(Buffer.alloc(0), false) : '';
+    return this.run(Buffer.alloc(0), false);
   }
-  if (rest.includes('\uFFFD')) throw encodingError();
-  if (rest) yield rest;
+
+  /** Bytes that `text` took in the file, for the progress bar. */
+  byteLength(text: string): number {
+    switch (this.info.encoding) {
+      case 'windows-1252':
+        return text.length;
+      case 'utf-16le':
+      case 'utf-16be':
+        return text.length * 2;
+      default:
+        return Buffer.byteLength(text, 'utf8');
+    }
+  }
 }
 
 interface PhysicalLine {
@@ -171,60 +272,78 @@ interface PhysicalLine {
   text: string;
   /** True when the line was longer than csvLimits.lineChars; `text` is then only its start. */
   overlong: boolean;
+  /** Physical lines and bytes read from the source up to the end of this line. */
+  linesRead: number;
+  bytesRead: number;
 }
 
-interface Counter {
-  lines: number;
-  bytes: number;
-}
+/** Splits text on CRLF, LF or CR, counting lines and bytes; a BOM at the very start is dropped and counted. */
+class LineSplitter {
+  private pending = '';
+  private overlong = false;
+  private first = true;
+  lines = 0;
+  bytes = 0;
 
-/** Splits on CRLF, LF or CR, counting lines and bytes; the BOM is dropped and counted. */
-async function* physicalLines(text: AsyncIterable<string>, counter: Counter): AsyncGenerator<PhysicalLine> {
-  let pending = '';
-  let overlong = false;
-  let first = true;
-  const emit = (body: string, terminatorBytes: number): PhysicalLine => {
-    counter.lines++;
-    counter.bytes += Buffer.byteLength(body, 'utf8') + terminatorBytes;
-    const tooLong = overlong || body.length > csvLimits.lineChars;
-    const line = { number: counter.lines, text: tooLong ? body.slice(0, csvLimits.lineChars) : body, overlong: tooLong };
-    overlong = false;
-    return line;
-  };
-  for await (let chunk of text) {
-    if (first) {
-      first = false;
+  private readonly byteLength: (text: string) => number;
+
+  constructor(byteLength: (text: string) => number) {
+    this.byteLength = byteLength;
+  }
+
+  private emit(out: PhysicalLine[], body: string, terminatorChars: number): void {
+    this.lines++;
+    this.bytes += this.byteLength(body) + (terminatorChars ? this.byteLength(terminatorChars === 2 ? '\r\n' : '\n') : 0);
+    const tooLong = this.overlong || body.length > csvLimits.lineChars;
+    out.push({
+      number: this.lines,
+      text: tooLong ? body.slice(0, csvLimits.lineChars) : body,
+      overlong: tooLong,
+      linesRead: this.lines,
+      bytesRead: this.bytes,
+    });
+    this.overlong = false;
+  }
+
+  push(chunk: string, out: PhysicalLine[]): void {
+    if (this.first && chunk) {
+      this.first = false;
       if (chunk.charCodeAt(0) === 0xfeff) {
+        // A string source (the page's File.text()) may still hold the BOM.
         chunk = chunk.slice(1);
-        counter.bytes += 3;
+        this.bytes += 3;
       }
     }
-    let buffer = pending + chunk;
+    const buffer = this.pending + chunk;
     let start = 0;
+    // Next CR and LF at or after `start`, each searched again only once passed: a file of LF
+    // alone must not be scanned to its end for a CR at every line.
+    let lf = buffer.indexOf('\n', start);
+    let cr = buffer.indexOf('\r', start);
     for (;;) {
-      const lf = buffer.indexOf('\n', start);
-      const cr = buffer.indexOf('\r', start);
+      if (lf !== -1 && lf < start) lf = buffer.indexOf('\n', start);
+      if (cr !== -1 && cr < start) cr = buffer.indexOf('\r', start);
       const end = lf === -1 ? cr : cr === -1 ? lf : Math.min(lf, cr);
       if (end === -1) break;
       // A CR at the very end may be the first half of a CRLF split across chunks.
-      if (buffer[end] === '\r' && end === buffer.length - 1) break;
-      const terminator = buffer[end] === '\r' && buffer[end + 1] === '\n' ? 2 : 1;
-      yield emit(buffer.slice(start, end), terminator);
+      if (end === cr && end === buffer.length - 1) break;
+      const terminator = end === cr && lf === end + 1 ? 2 : 1;
+      this.emit(out, buffer.slice(start, end), terminator);
       start = end + terminator;
     }
-    pending = buffer.slice(start);
-    buffer = '';
-    if (pending.length > csvLimits.lineChars) {
+    this.pending = buffer.slice(start);
+    if (this.pending.length > csvLimits.lineChars) {
       // Keep counting its bytes but not its text: a 60 MB line must not sit in memory twice.
-      counter.bytes += Buffer.byteLength(pending.slice(csvLimits.lineChars), 'utf8');
-      pending = pending.slice(0, csvLimits.lineChars + 1);
-      overlong = true;
+      this.bytes += this.byteLength(this.pending.slice(csvLimits.lineChars));
+      this.pending = this.pending.slice(0, csvLimits.lineChars + 1);
+      this.overlong = true;
     }
   }
-  if (pending.endsWith('\r')) {
-    yield emit(pending.slice(0, -1), 1);
-  } else if (pending) {
-    yield emit(pending, 0);
+
+  end(out: PhysicalLine[]): void {
+    if (this.pending.endsWith('\r')) this.emit(out, this.pending.slice(0, -1), 1);
+    else if (this.pending) this.emit(out, this.pending, 0);
+    this.pending = '';
   }
 }
 
@@ -238,49 +357,6 @@ function countQuotes(text: string): number {
   let n = 0;
   for (let i = text.indexOf('"'); i !== -1; i = text.indexOf('"', i + 1)) n++;
   return n;
-}
-
-interface RawRecord {
-  lines: PhysicalLine[];
-}
-
-class LineReader {
-  private readonly queue: PhysicalLine[] = [];
-  private readonly source: AsyncIterator<PhysicalLine>;
-  constructor(source: AsyncIterator<PhysicalLine>) {
-    this.source = source;
-  }
-  async next(): Promise<PhysicalLine | null> {
-    const queued = this.queue.shift();
-    if (queued) return queued;
-    const { value, done } = await this.source.next();
-    return done ? null : value;
-  }
-  /** Puts lines back to be read again, in order, before anything else. */
-  unread(lines: PhysicalLine[]): void {
-    this.queue.unshift(...lines);
-  }
-}
-
-type Assembled = { kind: 'record'; record: RawRecord } | { kind: 'unclosed'; line: PhysicalLine };
-
-async function assemble(reader: LineReader): Promise<Assembled | null> {
-  const first = await reader.next();
-  if (!first) return null;
-  if (first.overlong || countQuotes(first.text) % 2 === 0) return { kind: 'record', record: { lines: [first] } };
-  const lines = [first];
-  let quotes = countQuotes(first.text);
-  while (quotes % 2 === 1) {
-    const next = lines.length < csvLimits.recordLines ? await reader.next() : null;
-    if (!next || next.overlong) {
-      if (next) reader.unread([next]);
-      reader.unread(lines.slice(1));
-      return { kind: 'unclosed', line: first };
-    }
-    lines.push(next);
-    quotes += countQuotes(next.text);
-  }
-  return { kind: 'record', record: { lines } };
 }
 
 /** The fields of one record; null when its quoting is broken. */
@@ -377,50 +453,129 @@ function buildClient(fields: string[], map: ColumnMap, multiLine: boolean, seen:
 
 // ---------------------------------------------------------------------------------------------
 
-/**
- * Yields one entry per data line of the file: a client, or the reason the line was rejected.
- * Throws DeskError for a file that cannot be read at all: not UTF-8 (import.encoding), no header
- * (import.noHeader), no code or name column (import.missingColumn), unreadable header
- * (import.malformed). Blank lines are skipped. Codes are unique within the file: the later line
- * with a code already seen is rejected.
- */
-export async function* parseClientsCsv(source: ClientsSource): AsyncGenerator<ParsedLine> {
-  const counter: Counter = { lines: 0, bytes: 0 };
-  const reader = new LineReader(physicalLines(decode(source), counter)[Symbol.asyncIterator]());
-  const position = (line: number): Position => ({ line, linesRead: counter.lines, bytesRead: counter.bytes });
+/** The entries of one stretch of the file, and how far the reading got (lines and bytes). */
+export interface ParsedBatch {
+  entries: ParsedLine[];
+  linesRead: number;
+  bytesRead: number;
+}
 
-  const headerLine = await reader.next();
-  if (!headerLine || headerLine.text.trim() === '') throw new DeskError('import.noHeader');
-  if (headerLine.overlong) throw new DeskError('import.malformed', { line: 1, details: 'en-tête trop long / header too long' });
-  const delimiter = detectDelimiter(headerLine.text);
-  const headerFields = splitFields(headerLine.text, delimiter);
-  if (!headerFields) throw new DeskError('import.malformed', { line: 1, details: 'guillemets / quotes' });
-  const map = mapHeader(headerFields);
+/** Physical lines -> entries, synchronously, holding back a record that is not complete yet. */
+class RecordParser {
+  private queue: PhysicalLine[] = [];
+  private head = 0;
+  private delimiter = ';';
+  private map: ColumnMap | null = null;
+  private readonly seen = new Map<string, number>();
 
-  const seen = new Map<string, number>();
-  for (;;) {
-    const assembled = await assemble(reader);
-    if (!assembled) return;
-    if (assembled.kind === 'unclosed') {
-      yield { ...position(assembled.line.number), rejected: { code: 'import.line.quoting', params: {} } };
-      continue;
-    }
-    const { lines } = assembled.record;
-    const first = lines[0] as PhysicalLine;
-    if (first.overlong) {
-      yield { ...position(first.number), rejected: { code: 'import.line.lineTooLong', params: { max: csvLimits.lineChars } } };
-      continue;
-    }
-    const multiLine = lines.length > 1;
-    const fields = splitFields(lines.map((l) => l.text).join('\n'), delimiter);
-    const built = fields === null ? ({ brokenQuoting: true } as const) : isBlank(fields) ? null : buildClient(fields, map, multiLine, seen, first.number);
-    if (built === null) continue;
-    if ('brokenQuoting' in built) {
-      // Resynchronise: only the line that opened the quote is lost; the ones after it are read again.
-      reader.unread(lines.slice(1));
-      yield { ...position(first.number), rejected: { code: 'import.line.quoting', params: {} } };
-      continue;
-    }
-    yield 'client' in built ? { ...position(first.number), client: built.client } : { ...position(first.number), rejected: built.rejected };
+  private reject(out: ParsedLine[], line: PhysicalLine, rejected: LineRejection): void {
+    out.push({ line: line.number, linesRead: line.linesRead, bytesRead: line.bytesRead, rejected });
   }
+
+  private readHeader(headerLine: PhysicalLine): void {
+    if (headerLine.text.trim() === '') throw new DeskError('import.noHeader');
+    if (headerLine.overlong) throw new DeskError('import.malformed', { line: 1, details: 'en-tête trop long / header too long' });
+    this.delimiter = detectDelimiter(headerLine.text);
+    const headerFields = splitFields(headerLine.text, this.delimiter);
+    if (!headerFields) throw new DeskError('import.malformed', { line: 1, details: 'guillemets / quotes' });
+    this.map = mapHeader(headerFields);
+  }
+
+  /** Parses the lines queued; with `ended` false, stops before a record whose closing quote may come later. */
+  feed(lines: PhysicalLine[], ended: boolean, out: ParsedLine[]): void {
+    this.queue = this.head === 0 && this.queue.length === 0 ? lines : this.queue.slice(this.head).concat(lines);
+    this.head = 0;
+    const queue = this.queue;
+    while (this.head < queue.length) {
+      const first = queue[this.head]!;
+      if (!this.map) {
+        this.readHeader(first);
+        this.head++;
+        continue;
+      }
+      if (first.overlong) {
+        this.reject(out, first, { code: 'import.line.lineTooLong', params: { max: csvLimits.lineChars } });
+        this.head++;
+        continue;
+      }
+      let end = this.head + 1;
+      let quotes = countQuotes(first.text);
+      while (quotes % 2 === 1 && end - this.head < csvLimits.recordLines && end < queue.length && !queue[end]!.overlong) {
+        quotes += countQuotes(queue[end]!.text);
+        end++;
+      }
+      if (quotes % 2 === 1) {
+        // Its closing quote may be in the next chunk of the file.
+        if (!ended && end === queue.length && end - this.head < csvLimits.recordLines) break;
+        this.reject(out, first, { code: 'import.line.quoting', params: {} });
+        this.head++;
+        continue;
+      }
+      const last = queue[end - 1]!;
+      const multiLine = end - this.head > 1;
+      const text = multiLine ? queue.slice(this.head, end).map((l) => l.text).join('\n') : first.text;
+      const fields = splitFields(text, this.delimiter);
+      const built = fields === null ? ({ brokenQuoting: true } as const) : isBlank(fields) ? null : buildClient(fields, this.map, multiLine, this.seen, first.number);
+      if (built !== null && 'brokenQuoting' in built) {
+        // Resynchronise: only the line that opened the quote is lost; the ones after it are read again.
+        this.reject(out, first, { code: 'import.line.quoting', params: {} });
+        this.head++;
+        continue;
+      }
+      this.head = end;
+      if (built === null) continue;
+      const position = { line: first.number, linesRead: last.linesRead, bytesRead: last.bytesRead };
+      out.push('client' in built ? { ...position, client: built.client } : { ...position, rejected: built.rejected });
+    }
+    if (ended && !this.map) throw new DeskError('import.noHeader');
+  }
+}
+
+/**
+ * Reads the file in batches, one per chunk of the source: each batch is parsed synchronously (no
+ * promise per line), so the import writes a whole batch at once. Throws DeskError for a file that
+ * cannot be read at all: two encodings (import.encoding), no header (import.noHeader), no code or
+ * name column (import.missingColumn), unreadable header (import.malformed). Blank lines are
+ * skipped. Codes are unique within the file: the later line with a code already seen is
+ * rejected. `info.encoding` tells the encoding once known.
+ */
+export async function* parseClientsCsvBatches(source: ClientsSource, info: ReadInfo = { encoding: 'utf-8' }): AsyncGenerator<ParsedBatch> {
+  const decoder = new Decoder(info);
+  const splitter = new LineSplitter((text) => decoder.byteLength(text));
+  const records = new RecordParser();
+  const batch = (lines: PhysicalLine[], ended: boolean): ParsedBatch => {
+    const entries: ParsedLine[] = [];
+    records.feed(lines, ended, entries);
+    return { entries, linesRead: splitter.lines, bytesRead: splitter.bytes };
+  };
+  let bomCounted = false;
+  for await (const chunk of source) {
+    let text: string;
+    if (typeof chunk === 'string') {
+      // File.text() in the page turns bytes that are not UTF-8 into U+FFFD: the same mistake, seen later.
+      if (chunk.includes('\uFFFD')) throw encodingError();
+      text = chunk;
+    } else {
+      text = decoder.push(bytesOf(chunk));
+      if (decoder.bomBytes && !bomCounted) {
+        bomCounted = true;
+        splitter.bytes += decoder.bomBytes;
+      }
+    }
+    if (!text) continue;
+    const lines: PhysicalLine[] = [];
+    splitter.push(text, lines);
+    yield batch(lines, false);
+  }
+  const lines: PhysicalLine[] = [];
+  const rest = decoder.end();
+  if (rest) splitter.push(rest, lines);
+  if (decoder.bomBytes && !bomCounted) splitter.bytes += decoder.bomBytes;
+  splitter.end(lines);
+  yield batch(lines, true);
+}
+
+/** One entry per data line of the file (parseClientsCsvBatches, unbatched): for the server's import and tests. */
+export async function* parseClientsCsv(source: ClientsSource, info?: ReadInfo): AsyncGenerator<ParsedLine> {
+  for await (const { entries } of parseClientsCsvBatches(source, info)) yield* entries;
 }

@@ -3,7 +3,7 @@
 
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { dirname, isAbsolute } from 'node:path';
 import { Readable } from 'node:stream';
 import {
   DeskError,
@@ -152,6 +152,16 @@ export function createDeskHandlers(local: LocalDatabase, options: DeskOptions = 
     return value;
   }
 
+  /** The size of a file the page asks to import; a folder, a device or a missing file is refused in words. */
+  async function importableSize(path: string): Promise<number> {
+    if (!isAbsolute(path)) throw new DeskError('import.unreadable', { details: 'chemin relatif / relative path' });
+    const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
+      throw new DeskError('import.unreadable', { details: error.code ?? 'stat' });
+    });
+    if (!info.isFile()) throw new DeskError('import.unreadable', { details: 'pas un fichier / not a file' });
+    return info.size;
+  }
+
   /** Imports running, by id, so that the agent can stop one (it stops after its current chunk). */
   const imports = new Map<string, AbortController>();
 
@@ -226,7 +236,7 @@ export function createDeskHandlers(local: LocalDatabase, options: DeskOptions = 
     searchClients: (input) => searchClients(db, input),
     getClient: ({ code }) => getClient(db, code),
     recordAttempt: async (input) => {
-      const outcome = await recordAttempt(db, await acting(), input, await loadReasons(db));
+      const outcome = await recordAttempt(local, { deviceId, clock, undoWindow }, input);
       undoWindow.recorded(outcome.attempt.id);
       return queued(outcome);
     },
@@ -256,7 +266,15 @@ export function createDeskHandlers(local: LocalDatabase, options: DeskOptions = 
       if (content.includes('\uFFFD')) throw new DeskError('import.encoding');
       return runImport(importId ?? 'import', Readable.from([content]), bytesTotal);
     },
-    importFile: async (path, importId) => runImport(importId, createReadStream(path), (await stat(path)).size, true),
+    // The size first: a stream opened on a missing file would fail later, unheard, once the call has answered.
+    importFile: async (path, importId) => {
+      const size = (await stat(path)).size;
+      return runImport(importId, createReadStream(path), size, true);
+    },
+    importClientsFile: async ({ path, importId }) => {
+      const size = await importableSize(path);
+      return runImport(importId, createReadStream(path), size, true);
+    },
     cancelImport: ({ importId }) => {
       const control = imports.get(importId);
       control?.abort();

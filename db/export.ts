@@ -6,7 +6,10 @@ import { stringify } from 'csv-stringify/sync';
 import type { Kysely } from 'kysely';
 import writeXlsxFile, { type Cell, type Row } from 'write-excel-file/node';
 import { defaultReasons, reasonLabel, type ExportFormat, type HistoryExport, type KnownChannel, type Locale, type ReasonDefinition } from '../contract/index.ts';
+import { csvTextCode as csvCode, neutralizeCell } from '../contract/spreadsheet-cells.ts';
 import type { Database } from './schema.ts';
+
+export { neutralizeCell } from '../contract/spreadsheet-cells.ts';
 
 export interface ExportFilter {
   /** Local calendar days, inclusive, 'YYYY-MM-DD'. */
@@ -115,23 +118,6 @@ function deviceWallClock(isoUtc: string, offsetMin: number): Date {
 }
 
 const csvDateTime = (wallClock: Date) => wallClock.toISOString().slice(0, 19).replace('T', ' ');
-
-/**
- * A spreadsheet runs a cell that starts with = + - @ (or a tab or CR before them) as a formula:
- * a note or an imported name such as "=HYPERLINK(…)" would (OWASP "CSV injection"). A leading
- * apostrophe makes it text; the workbook needs none, its strings are never formulas.
- */
-export function neutralizeCell(value: string): string {
-  return /^[=+\-@\t\r]/.test(value) ? `'${value}` : value;
-}
-
-/**
- * Excel reads an all-digit cell of a CSV as a number: "0000100413" loses its zeros, long codes turn
- * into 1.00004E+15. Written as ="0000100413" it stays text. Digits only, so nothing else can run.
- */
-function csvCode(code: string): string {
-  return /^\d+$/.test(code) ? `="${code}"` : neutralizeCell(code);
-}
 
 function channelWord(words: ExportWords, channel: string): string {
   return Object.hasOwn(words.channels, channel) ? words.channels[channel as KnownChannel] : channel;

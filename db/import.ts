@@ -7,10 +7,10 @@
 // Clients already known are updated by code; their status and history stay theirs.
 
 import { setImmediate as yieldToEvents } from 'node:timers/promises';
-import { DeskError, errorPayload, limits, type ImportRejectedLine, type ImportReport } from '../contract/index.ts';
+import { DeskError, errorPayload, limits, type ImportLookalike, type ImportRejectedLine, type ImportReport } from '../contract/index.ts';
 import { prepareClientUpsert } from './clients.ts';
 import type { LocalDatabase } from './connection.ts';
-import { parseClientsCsv, type ClientsSource, type ParsedLine } from './csv-clients.ts';
+import { parseClientsCsvBatches, type ClientsSource, type ParsedLine, type ReadInfo } from './csv-clients.ts';
 
 export interface ImportProgressReport {
   linesRead: number;
@@ -39,13 +39,15 @@ export interface ImportOptions {
 }
 
 /**
- * One chunk's transaction, holding the connection from before BEGIN to after COMMIT. Its commit
- * skips the fsync (WAL + synchronous=NORMAL: never a damaged base; at worst the last chunks lost on
- * a power cut, which importing the same file again restores), then the connection's own level
- * (FULL: a click is on disk when acknowledged) is back before anyone else may use it; the next
- * FULL commit syncs the chunks with it. SQLite refuses a level change inside a transaction.
+ * One chunk's transaction, holding the connection from before BEGIN to after COMMIT. The work is
+ * synchronous (the chunk's lines are parsed before it starts), so nothing else waits on a file read
+ * inside it. Its commit skips the fsync (WAL + synchronous=NORMAL: never a damaged base; at worst
+ * the last chunks lost on a power cut, which importing the same file again restores), then the
+ * connection's own level (FULL: a click is on disk when acknowledged) is back before anyone else
+ * may use it; the next FULL commit syncs the chunks with it. SQLite refuses a level change inside
+ * a transaction.
  */
-async function chunkTransaction<T>(local: Pick<LocalDatabase, 'db' | 'sqlite'>, work: () => Promise<T>): Promise<T> {
+async function chunkTransaction<T>(local: Pick<LocalDatabase, 'db' | 'sqlite'>, work: () => T): Promise<T> {
   const { sqlite } = local;
   return local.db.connection().execute(async () => {
     const level = sqlite.pragma('synchronous', { simple: true }) as number;
@@ -53,7 +55,7 @@ async function chunkTransaction<T>(local: Pick<LocalDatabase, 'db' | 'sqlite'>, 
     try {
       sqlite.exec('BEGIN IMMEDIATE');
       try {
-        const result = await work();
+        const result = work();
         sqlite.exec('COMMIT');
         return result;
       } catch (error) {
@@ -68,8 +70,31 @@ async function chunkTransaction<T>(local: Pick<LocalDatabase, 'db' | 'sqlite'>, 
 
 /** The report lists this many rejected lines at most; a wrong file would otherwise list them all. */
 export const maxRejectedListed = 1000;
-export const defaultChunkRows = 2000;
+/** …and this many look-alike codes (the count says how many more). */
+export const maxLookalikesListed = 10;
+export const defaultChunkRows = 20_000;
 export const defaultChunkMs = 25;
+/** Lines parsed ahead of the writes. */
+export const readAheadLines = 4096;
+
+/**
+ * The other code this one equals once leading zeros are stripped, if the base holds one: `100400`
+ * against `0000100400`, either way. Uses the partial index on the stripped codes (migration 0012),
+ * which holds only codes beginning with a zero.
+ */
+function prepareLookalikeCheck(sqlite: LocalDatabase['sqlite']): (code: string) => string | undefined {
+  const exact = sqlite.prepare('SELECT code FROM clients WHERE code = ?').pluck();
+  const padded = sqlite.prepare(`SELECT code FROM clients WHERE code GLOB '0*' AND ltrim(code, '0') = ? AND code <> ? LIMIT 1`).pluck();
+  return (code) => {
+    const bare = code.replace(/^0+/, '');
+    if (bare === '') return undefined; // "000": nothing left to compare
+    if (bare !== code) {
+      const other = exact.get(bare) as string | undefined;
+      if (other !== undefined) return other;
+    }
+    return padded.get(bare, code) as string | undefined;
+  };
+}
 
 export async function importClients(
   local: Pick<LocalDatabase, 'db' | 'sqlite'>,
@@ -87,6 +112,8 @@ export async function importClients(
   let updated = 0;
   let rejectedCount = 0;
   const rejected: ImportRejectedLine[] = [];
+  let lookalikeCount = 0;
+  const lookalikes: ImportLookalike[] = [];
   let linesRead = 0;
   let bytesRead = 0;
   let linesCommitted = 0;
@@ -94,31 +121,64 @@ export async function importClients(
   const report = () =>
     options.onProgress?.({ linesRead, bytesRead: Math.min(bytesRead, options.bytesTotal), bytesTotal: options.bytesTotal, linesCommitted });
 
+  const info: ReadInfo = { encoding: 'utf-8' };
   const upsert = prepareClientUpsert(local.sqlite);
-  const lines = parseClientsCsv(source)[Symbol.asyncIterator]();
+  const lookalikeOf = prepareLookalikeCheck(local.sqlite);
+  const batches = parseClientsCsvBatches(source, info)[Symbol.asyncIterator]();
+  // Lines parsed and not yet written, oldest first from `pos`; the file is read ahead by a few
+  // thousand lines (more than a 25 ms chunk writes, little memory), so that a chunk's transaction
+  // never waits on the disk or the parser.
+  const ahead = Math.min(chunkRows, readAheadLines);
+  let pending: ParsedLine[] = [];
+  let pos = 0;
+  let ended = false;
+  let readLines = 0;
+  let readBytes = 0;
+  const readAhead = async () => {
+    while (!ended && pending.length - pos < ahead) {
+      const next = await batches.next();
+      if (next.done) {
+        ended = true;
+        break;
+      }
+      if (pos > 0) {
+        pending = pending.slice(pos);
+        pos = 0;
+      }
+      for (const entry of next.value.entries) pending.push(entry);
+      readLines = next.value.linesRead;
+      readBytes = next.value.bytesRead;
+    }
+  };
   // The header is read (and a file that is not a clients file refused) before anything is written.
-  let next: IteratorResult<ParsedLine> = await lines.next();
+  await readAhead();
   let cancelled = false;
-  while (!next.done) {
+  while (pos < pending.length || !ended) {
     if (options.signal?.aborted) {
       cancelled = true;
-      await lines.return?.(undefined);
+      await batches.return?.(undefined);
       break;
     }
-    const counts = await chunkTransaction(local, async () => {
+    const counts = await chunkTransaction(local, () => {
       const started = performance.now();
       let rows = 0;
       let chunkInserted = 0;
       let chunkUpdated = 0;
-      while (!next.done && rows < chunkRows && (rows % 16 !== 0 || performance.now() - started < chunkMs)) {
-        const entry = next.value;
+      while (pos < pending.length && rows < chunkRows && (rows % 16 !== 0 || performance.now() - started < chunkMs)) {
+        const entry = pending[pos++]!;
         total++;
         rows++;
         linesRead = entry.linesRead;
         bytesRead = entry.bytesRead;
         if ('client' in entry) {
+          const { code } = entry.client;
           if (upsert(entry.client, options.at) === 'inserted') chunkInserted++;
           else chunkUpdated++;
+          const other = lookalikeOf(code);
+          if (other !== undefined) {
+            lookalikeCount++;
+            if (lookalikes.length < maxLookalikesListed) lookalikes.push({ line: entry.line, code, other });
+          }
         } else {
           rejectedCount++;
           if (rejected.length < maxRejectedListed) {
@@ -130,19 +190,34 @@ export async function importClients(
           report();
           nextReport += every;
         }
-        next = await lines.next();
       }
       return { chunkInserted, chunkUpdated };
     });
     // Counted once committed: a chunk rolled back (disk full) counts nothing.
     inserted += counts.chunkInserted;
     updated += counts.chunkUpdated;
+    if (pos >= pending.length && ended) linesRead = readLines;
     linesCommitted = linesRead;
     options.onChunk?.(linesCommitted);
     // Let the clicks and searches queued meanwhile take the connection before the next chunk.
-    if (!next.done) await yieldToEvents();
+    if (pos < pending.length || !ended) {
+      await yieldToEvents();
+      await readAhead();
+    }
   }
-  if (!cancelled) bytesRead = options.bytesTotal;
+  if (!cancelled) {
+    linesRead = Math.max(linesRead, readLines);
+    bytesRead = Math.max(readBytes, options.bytesTotal);
+  }
   report();
-  return { total, inserted, updated, rejected, rejectedTruncated: rejectedCount > rejected.length, ...(cancelled ? { cancelled } : {}) };
+  return {
+    total,
+    inserted,
+    updated,
+    rejected,
+    rejectedTruncated: rejectedCount > rejected.length,
+    encoding: info.encoding,
+    ...(lookalikeCount > 0 ? { lookalikes: { count: lookalikeCount, examples: lookalikes } } : {}),
+    ...(cancelled ? { cancelled } : {}),
+  };
 }

@@ -6,22 +6,56 @@
 //      last attempt's reason's (the site's list, else the defaults): "Pas de réponse" again after
 //      2 h while the client has had fewer than 5 attempts; a reason that stops ("Faux numéro")
 //      takes the client out of the queue. A failure without a reason is tried like "Pas de réponse".
-// Each step is one indexed query that stops at its first row, so the answer does not grow with the
-// base (bench line next_client, 100,000 clients).
+// Step 3 reads what the client rows keep (migration 0013: retry_wait_min, retry_at, kept by triggers
+// in the transaction that moves the last attempt or gives its reason): one index range per distinct
+// wait, each stopping at its first row, so the answer costs the same whether many, few or no
+// failures are due (bench line next_client, 100,000 clients).
 
 import { sql, type Kysely } from 'kysely';
 import { defaultFailureRetry, type NextClient, type ReasonDefinition } from '../contract/index.ts';
 import { dueCallbackClients, loadHandoverMinutes } from './callbacks.ts';
-import type { Database } from './schema.ts';
+import type { Database, QueueRuleTable } from './schema.ts';
+import { writeTransaction } from './tx.ts';
 
-/** Failures looked at per press, oldest first, before the queue says there is nobody left. */
-const failureScan = 2000;
+/** The rules as the triggers read them: each failure reason's, and '' for the rest. */
+export function queueRules(reasons: readonly ReasonDefinition[]): QueueRuleTable[] {
+  const fallback = defaultFailureRetry.kind === 'again' ? defaultFailureRetry : { afterMinutes: 120, maxAttempts: 5 };
+  const rows: QueueRuleTable[] = [{ reason_code: '', wait_min: fallback.afterMinutes, max_attempts: fallback.maxAttempts }];
+  for (const r of reasons) {
+    // A success reason on a failure, or a code given twice: the first failure rule, else the fallback.
+    if (r.status !== 'failure' || r.code === '' || rows.some((row) => row.reason_code === r.code)) continue;
+    rows.push(r.retry.kind === 'again' ? { reason_code: r.code, wait_min: r.retry.afterMinutes, max_attempts: r.retry.maxAttempts } : { reason_code: r.code, wait_min: null, max_attempts: null });
+  }
+  return rows.sort((a, b) => (a.reason_code < b.reason_code ? -1 : 1));
+}
+
+const same = (a: QueueRuleTable[], b: QueueRuleTable[]) =>
+  a.length === b.length && a.every((r, i) => r.reason_code === b[i]!.reason_code && r.wait_min === b[i]!.wait_min && r.max_attempts === b[i]!.max_attempts);
+
+/**
+ * Makes queue_rules the list's and, when it changed (a new site list, a first start after migration
+ * 0013), recomputes every client that is or was in the retry queue, through the same trigger.
+ * Returns the waits to look at. Cheap when nothing changed: a dozen rows read.
+ */
+export async function syncQueueRules(db: Kysely<Database>, reasons: readonly ReasonDefinition[]): Promise<number[]> {
+  const wanted = queueRules(reasons);
+  const stored = await db.selectFrom('queue_rules').selectAll().orderBy('reason_code').execute();
+  if (!same(stored, wanted)) {
+    await writeTransaction(db, async (trx) => {
+      await trx.deleteFrom('queue_rules').execute();
+      await trx.insertInto('queue_rules').values(wanted).execute();
+      await sql`UPDATE clients SET attempt_count = attempt_count WHERE last_status = 'failure' OR retry_at IS NOT NULL`.execute(trx);
+    });
+  }
+  return [...new Set(wanted.flatMap((r) => (r.wait_min === null ? [] : [r.wait_min])))];
+}
 
 export async function nextClient(
   db: Kysely<Database>,
   input: { agentIds: readonly string[]; now: Date; reasons: readonly ReasonDefinition[]; exclude: readonly string[] },
 ): Promise<NextClient | null> {
   const exclude = input.exclude.length > 0 ? [...input.exclude] : [''];
+  const waits = await syncQueueRules(db, input.reasons);
   const callback = await dueCallbackClients(db, input.agentIds, input.now, await loadHandoverMinutes(db))
     .where('client_code', 'not in', exclude)
     .limit(1)
@@ -39,42 +73,25 @@ export async function nextClient(
     .executeTakeFirst();
   if (never) return { code: never.code, why: 'never', dueAt: null };
 
-  // The rule of each reason as SQL: minutes to wait and attempts allowed, or out of the queue.
-  const rules = input.reasons.filter((r) => r.status === 'failure');
-  const again = rules.flatMap((r) => (r.retry.kind === 'again' ? [{ code: r.code, minutes: r.retry.afterMinutes, max: r.retry.maxAttempts }] : []));
-  const stops = rules.filter((r) => r.retry.kind === 'stop').map((r) => r.code);
-  const fallback = defaultFailureRetry.kind === 'again' ? defaultFailureRetry : { afterMinutes: 120, maxAttempts: 5 };
-  const byReason = (value: (r: (typeof again)[number]) => number, otherwise: number) =>
-    again.length === 0
-      ? sql<number>`${otherwise}`
-      : sql<number>`CASE attempt_reasons.code ${sql.join(
-          again.map((r) => sql`WHEN ${r.code} THEN ${value(r)}`),
-          sql` `,
-        )} ELSE ${otherwise} END`;
-  const minutes = byReason((r) => r.minutes, fallback.afterMinutes);
-  const maxAttempts = byReason((r) => r.max, fallback.maxAttempts);
-  const failure = await db
-    .selectFrom((eb) =>
-      eb
-        .selectFrom('clients')
-        .select(['code', 'last_attempt_at', 'last_attempt_id', 'attempt_count'])
-        .where('last_status', '=', 'failure')
-        .where('code', 'not in', exclude)
-        .orderBy('last_status')
-        .orderBy('last_attempt_at')
-        .orderBy('code')
-        .limit(failureScan)
-        .as('oldest'),
-    )
-    .leftJoin('attempt_reasons', 'attempt_reasons.attempt_id', 'oldest.last_attempt_id')
-    .select(['oldest.code', 'oldest.last_attempt_at', sql<number>`${minutes}`.as('minutes')])
-    .where((eb) => (stops.length > 0 ? eb.or([eb('attempt_reasons.code', 'is', null), eb('attempt_reasons.code', 'not in', stops)]) : eb.lit(true)))
-    .where(sql<boolean>`oldest.attempt_count < ${maxAttempts}`)
-    .where(sql<boolean>`(julianday(${input.now.toISOString()}) - julianday(oldest.last_attempt_at)) * 1440 >= ${minutes}`)
-    .limit(1)
-    .executeTakeFirst();
-  if (failure && failure.last_attempt_at) {
-    return { code: failure.code, why: 'retry', dueAt: new Date(Date.parse(failure.last_attempt_at) + failure.minutes * 60_000).toISOString() };
+  // Within one wait, due order is last-attempt order; across waits, the one tried longest ago wins.
+  const now = input.now.toISOString();
+  let best: { code: string; last_attempt_at: string; retry_at: string } | null = null;
+  for (const wait of waits) {
+    const first = await db
+      .selectFrom('clients')
+      .select(['code', 'last_attempt_at', 'retry_at'])
+      .where('retry_wait_min', '=', wait)
+      .where('retry_at', 'is not', null)
+      .where('retry_at', '<=', now)
+      .where('code', 'not in', exclude)
+      .orderBy('retry_wait_min')
+      .orderBy('retry_at')
+      .orderBy('code')
+      .limit(1)
+      .executeTakeFirst();
+    if (!first || first.last_attempt_at === null || first.retry_at === null) continue;
+    const candidate = { code: first.code, last_attempt_at: first.last_attempt_at, retry_at: first.retry_at };
+    if (!best || candidate.last_attempt_at < best.last_attempt_at || (candidate.last_attempt_at === best.last_attempt_at && candidate.code < best.code)) best = candidate;
   }
-  return null;
+  return best ? { code: best.code, why: 'retry', dueAt: best.retry_at } : null;
 }

@@ -29,8 +29,21 @@ export interface ClientTable {
   last_agent_id: string | null;
   last_agent_name: string | null;
   attempt_count: Generated<number>;
+  /** Kept by triggers (migration 0013): the wait of the last attempt's retry rule, NULL out of the queue. */
+  retry_wait_min: number | null;
+  /** When the failure comes due again (last attempt + wait), NULL out of the queue. */
+  retry_at: string | null;
   created_at: string;
   updated_at: string;
+}
+
+/** The retry rules the queue's triggers read (migration 0013), copied from the reason list by db/queue.ts. */
+export interface QueueRuleTable {
+  /** '' : a failure without a reason, or with one that is not among the list's failures. */
+  reason_code: string;
+  /** NULL: the reason stops the client. */
+  wait_min: number | null;
+  max_attempts: number | null;
 }
 
 export interface AttemptTable {
@@ -152,7 +165,7 @@ export interface AgentProfileTable {
 
 export interface AgentEventTable {
   seq: Generated<number>;
-  /** uuid v7, the record's id on the wire ('legacy-N' for rows from before migration 0012, never sent). */
+  /** uuid v7, the record's id on the wire ('legacy-N' for rows from before migration 0014, never sent). */
   id: string;
   at: string;
   kind: AgentEventKind;
@@ -195,6 +208,7 @@ export interface Database {
   attempts: AttemptTable;
   voids: VoidTable;
   attempt_reasons: AttemptReasonTable;
+  queue_rules: QueueRuleTable;
   callback_events: CallbackEventTable;
   callbacks: CallbackTable;
   outbox: OutboxTable;

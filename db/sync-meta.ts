@@ -28,6 +28,7 @@ const keys = {
   serverEpoch: 'sync_server_epoch',
   serverFeatures: serverFeaturesKey,
   notice: 'sync_notice',
+  serverClock: 'sync_server_clock',
 } as const;
 
 export async function readSyncConfig(db: Kysely<Database>): Promise<StoredSyncConfig> {
@@ -123,6 +124,22 @@ export async function getServerFeatures(db: Kysely<Database>): Promise<string[]>
 
 export async function setServerFeatures(db: Kysely<Database>, features: readonly string[]): Promise<void> {
   await setMeta(db, { [keys.serverFeatures]: JSON.stringify(features) });
+}
+
+/** The desk's clock against the server's (desk − server, ms), as last measured; see SyncState.serverClock. */
+export async function setServerClock(db: Kysely<Database>, clock: { offsetMs: number; at: string }): Promise<void> {
+  await setMeta(db, { [keys.serverClock]: JSON.stringify(clock) });
+}
+
+export async function getServerClock(db: Kysely<Database>): Promise<{ offsetMs: number; at: string } | null> {
+  const raw = await getMeta(db, keys.serverClock);
+  if (!raw) return null;
+  try {
+    const parsed = JSON.parse(raw) as { offsetMs?: unknown; at?: unknown };
+    return typeof parsed.offsetMs === 'number' && Number.isFinite(parsed.offsetMs) && typeof parsed.at === 'string' ? { offsetMs: parsed.offsetMs, at: parsed.at } : null;
+  } catch {
+    return null;
+  }
 }
 
 /** Something the agent should read about sync (a server restored, …): a code and its time. */

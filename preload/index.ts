@@ -3,7 +3,7 @@
 // events, and the shell's name — and never ipcRenderer itself or an IPC event object.
 // Bundled as one CommonJS file; it imports only zod-free contract files to stay small.
 
-import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import { contextBridge, ipcRenderer, webUtils, type IpcRendererEvent } from 'electron';
 import type { DeskBridge } from '../contract/bridge.ts';
 import { channelOf, operationNameList } from '../contract/channels.ts';
 import { eventChannelOf, eventNames, type DeskEventName, type DeskEvents } from '../contract/events.ts';
@@ -37,6 +37,14 @@ function on<E extends DeskEventName>(event: E, listener: (payload: DeskEvents[E]
   };
 }
 
-const bridge: DeskBridge = Object.freeze({ api: buildApi(), on, shell: 'electron' as const });
+const api = buildApi();
+
+/** The picked file's path, which only the preload can see (Electron removed File.path), handed to the worker. */
+function importFile(file: File, importId: string): ReturnType<DeskBridge['importFile']> {
+  const path = webUtils.getPathForFile(file);
+  return api.importClientsFile({ path, importId }) as unknown as ReturnType<DeskBridge['importFile']>;
+}
+
+const bridge: DeskBridge = Object.freeze({ api, on, importFile, shell: 'electron' as const });
 
 contextBridge.exposeInMainWorld('desk', bridge);

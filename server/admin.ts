@@ -6,7 +6,7 @@ import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { errorPayload, limits, type ImportRejectedLine, type ImportReport } from '../contract/index.ts';
 import { clientRecordSchema } from '../contract/sync-protocol.ts';
-import { parseClientsCsv, type ClientsSource } from '../db/csv-clients.ts';
+import { parseClientsCsv, type ClientsSource, type ReadInfo } from '../db/csv-clients.ts';
 import { uuidv7 } from '../db/ids.ts';
 import { logClientChanges, storeClients, type ClientFields } from './clients.ts';
 import { appendChanges } from './storage/changes.ts';
@@ -280,7 +280,8 @@ export async function importClients(ref: DatabaseRef, source: string | ClientsSo
         outcomes.push(...stored.outcomes);
         changed.push(...stored.changed);
       };
-      for await (const entry of parseClientsCsv(input)) {
+      const read: ReadInfo = { encoding: 'utf-8' };
+      for await (const entry of parseClientsCsv(input, read)) {
         total++;
         if ('rejected' in entry) {
           reject(entry.line, entry.rejected.code, entry.rejected.params);
@@ -304,6 +305,7 @@ export async function importClients(ref: DatabaseRef, source: string | ClientsSo
         updated: outcomes.filter((o) => o !== 'inserted').length, // 'unchanged' counts as updated, as in the app
         rejected,
         rejectedTruncated: rejectedCount > rejected.length,
+        encoding: read.encoding,
       };
     }),
   );

@@ -89,6 +89,7 @@ async function serve(args: string[]): Promise<void> {
     maxEventLoopDelayMs: config.maxEventLoopDelayMs,
     ...(config.reasonsFile ? { reasons: config.reasonsFile } : {}),
     callbackHandoverMinutes: config.callbackHandoverMinutes,
+    console: { timeZone: config.consoleTimeZone, ...(config.consoleSecureCookies ? { secureCookies: true } : {}) },
     signIn: { secretKind: config.agentSecret, offlineDays: config.offlineSignInDays },
   });
   let stopping = false;
@@ -232,7 +233,7 @@ async function admin(args: string[]): Promise<void> {
       if (!file) fail('Précisez le fichier CSV des clients.');
       if (positionals.length > 1) fail(`Argument inattendu : ${positionals[1]}`);
       const report = await importClients(database(values.db), file);
-      console.log(`${report.total} lignes lues : ${report.inserted} clients ajoutés, ${report.updated} mis à jour, ${report.rejected.length + (report.rejectedTruncated ? '+' : '')} lignes refusées.`);
+      console.log(`${report.total} lignes lues : ${report.inserted} clients ajoutés, ${report.updated} mis à jour, ${report.rejected.length + (report.rejectedTruncated ? '+' : '')} lignes refusées.${report.encoding ? ` Encodage : ${report.encoding}.` : ''}`);
       for (const line of report.rejected.slice(0, 50)) console.log(`  ligne ${line.line} : ${printable(line.message.fr)}`);
       if (report.rejected.length > 50) console.log(`  … et ${report.rejected.length - 50} autres.`);
       return;

@@ -66,6 +66,25 @@ const reasonsFile = z.string().transform((path, ctx): ReasonDefinition[] | null 
   return list.data;
 });
 
+/**
+ * An IANA time zone name (Europe/Paris, America/Cayenne, UTC), which this Node knows: the console's
+ * calendar days and server times. Offsets such as "+01:00" are refused: they know no summer time.
+ */
+const timeZone = z
+  .string()
+  .trim()
+  .min(1, 'valeur vide (empty value)')
+  .refine((v) => /^(?:[A-Za-z][A-Za-z0-9_+-]*)(?:\/[A-Za-z0-9_+-]+)*$/.test(v) && knownTimeZone(v), 'fuseau horaire IANA inconnu, par exemple Europe/Paris (unknown IANA time zone, e.g. Europe/Paris)');
+
+function knownTimeZone(name: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: name });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export interface SettingSpec {
   flag: string;
   env: string;
@@ -197,6 +216,22 @@ export const settings = {
     fallback: String(limits.callbackHandoverMinutes),
     schema: digits(1, 7 * 24 * 60),
     help: 'Minutes après l’échéance où le rappel « pour moi » encore ouvert passe à l’équipe',
+  },
+  consoleTimeZone: {
+    flag: 'console-time-zone',
+    env: 'DESK_SERVER_CONSOLE_TIME_ZONE',
+    example: 'Europe/Paris',
+    fallback: 'Europe/Paris',
+    schema: timeZone,
+    help: 'Fuseau (IANA) des jours et heures du serveur dans la console : journal, tableau de bord, exports',
+  },
+  consoleSecureCookies: {
+    flag: 'console-secure-cookies',
+    env: 'DESK_SERVER_CONSOLE_SECURE_COOKIES',
+    example: 'true',
+    fallback: 'false',
+    schema: boolean,
+    help: 'Cookies de la console toujours Secure (false : seulement en HTTPS, vu en direct ou par X-Forwarded-Proto d’un relais cru)',
   },
   agentSecret: {
     flag: 'agent-secret',

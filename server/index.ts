@@ -1,6 +1,7 @@
 // The central sync server, as a library: start it, and the admin functions tests and the CLI use.
 
 import type { ReasonDefinition } from '../contract/reasons.ts';
+import type { ConsoleOptions } from './console/plugin.ts';
 import type { SignInRules } from '../contract/sync-protocol.ts';
 import type { SignInThrottleOptions } from './sign-in.ts';
 import type { FastifyInstance } from 'fastify';
@@ -36,6 +37,8 @@ export interface StartServerOptions {
   reasons?: ReasonDefinition[];
   /** Minutes past due after which an agent's open call-back is the team's. */
   callbackHandoverMinutes?: number;
+  /** The console's time zone and cookie flags (--console-time-zone, --console-secure-cookies). */
+  console?: Omit<ConsoleOptions, 'sdb' | 'clock' | 'reasons'>;
   /** What agents sign in with, and how long offline (--agent-secret, --offline-sign-in-days). */
   signIn?: SignInRules;
   signInThrottle?: Partial<SignInThrottleOptions>;
@@ -82,6 +85,7 @@ export async function listenServer(options: StartServerOptions): Promise<Running
       ...(options.pressureSampleIntervalMs === undefined ? {} : { pressureSampleIntervalMs: options.pressureSampleIntervalMs }),
       ...(options.reasons === undefined ? {} : { reasons: options.reasons }),
       ...(options.callbackHandoverMinutes === undefined ? {} : { callbackHandoverMinutes: options.callbackHandoverMinutes }),
+      ...(options.console === undefined ? {} : { console: options.console }),
       ...(options.signIn === undefined ? {} : { signIn: options.signIn }),
       ...(options.signInThrottle === undefined ? {} : { signInThrottle: options.signInThrottle }),
     });

@@ -41,6 +41,7 @@ import {
   setServerEpoch,
   setServerFeatures,
   setSyncNotice,
+  setServerClock,
 } from '../db/sync-meta.ts';
 import { requeueOwnRecords, settleOutbox, takePendingBatch, type OutboxEntry, type Settlement } from '../db/sync-outbox.ts';
 import { idsOfTokenAgent } from '../db/agent-profiles.ts';
@@ -176,6 +177,8 @@ const meResponseSchema = z.object({
   reasons: z.unknown().optional(),
   callbackHandoverMinutes: z.unknown().optional(),
   serverEpoch: z.string().min(1).max(100).optional(),
+  // Read apart (noteServerTime): a missing or odd time never fails the greeting.
+  serverTime: z.unknown().optional(),
 });
 
 function describeChangeProblem(error: z.ZodError): string {
@@ -309,8 +312,10 @@ export class SyncEngine {
 
   /** GET /v1/me: the features the server accepts and its epoch. An older server lists neither. */
   async greet(): Promise<ServerReport> {
+    const sent = this.clock.now().getTime();
     const raw = await this.http.request<unknown>('GET', 'v1/me');
     const parsed = meResponseSchema.safeParse(raw);
+    if (parsed.success) await this.noteServerTime(parsed.data.serverTime, sent);
     if (!parsed.success) throw new SyncFailure('badAnswer', `GET v1/me: réponse inattendue (${parsed.error.issues[0]?.message ?? ''})`);
     const features = knownFeatures(parsed.data.features);
     await setServerFeatures(this.db, features);
@@ -333,6 +338,19 @@ export class SyncEngine {
     }
     const { changed, requeued } = parsed.data.serverEpoch ? await this.noticeEpoch(parsed.data.serverEpoch) : { changed: false, requeued: 0 };
     return { features, changed, requeued };
+  }
+
+  /**
+   * How far the desk's clock is from the server's: the server's time against the middle of the
+   * request's round trip on the desk's clock (the error is at most half the round trip, far below
+   * the minutes that matter). Kept for the window's warning; nothing is re-timed by it.
+   */
+  private async noteServerTime(serverTime: unknown, sentAtMs: number): Promise<void> {
+    const server = typeof serverTime === 'string' ? Date.parse(serverTime) : Number.NaN;
+    if (!Number.isFinite(server)) return;
+    const now = this.clock.now();
+    const offsetMs = Math.round((sentAtMs + now.getTime()) / 2 - server);
+    await setServerClock(this.db, { offsetMs, at: now.toISOString() });
   }
 
   /**
@@ -536,6 +554,7 @@ export class SyncEngine {
       .join(',')}]}`;
     report.requests += 1;
     let raw: unknown;
+    const sent = this.clock.now().getTime();
     try {
       raw = await http.request<unknown>('POST', 'v1/push', body);
     } catch (error) {
@@ -546,6 +565,7 @@ export class SyncEngine {
     const parsed = pushResponseSchema.safeParse(raw);
     if (!parsed.success) throw new SyncFailure('badAnswer', `POST v1/push: réponse inattendue (${parsed.error.issues[0]?.message ?? ''})`);
     const answer = parsed.data as PushResponse;
+    await this.noteServerTime(answer.serverTime, sent);
     if (typeof (raw as { serverEpoch?: unknown }).serverEpoch === 'string') await this.noticeEpoch((raw as { serverEpoch: string }).serverEpoch);
     await this.hooks.afterPushAnswer?.(answer, batch);
 

@@ -3,7 +3,7 @@
 // token or a protocol mismatch stops automatic runs until someone acts: no hammering.
 
 import { isOneOf, syncNoticeCodes } from '../contract/enums.ts';
-import { getSyncNotice } from '../db/sync-meta.ts';
+import { getServerClock, getSyncNotice } from '../db/sync-meta.ts';
 import { countUnknownChanges } from '../db/sync-unknown.ts';
 import type { Kysely } from 'kysely';
 import type { Locale, SyncState } from '../contract/index.ts';
@@ -153,6 +153,7 @@ export class SyncScheduler {
       unknownRecords: await countUnknownChanges(this.options.db),
       notice: readNotice(await getSyncNotice(this.options.db)),
       waitingFor: readWaiting(this.target ? await getMeta(this.options.db, waitingKey) : null),
+      serverClock: await getServerClock(this.options.db),
     };
   }
 

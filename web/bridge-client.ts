@@ -76,5 +76,27 @@ function on<E extends DeskEventName>(event: E, listener: (payload: DeskEvents[E]
   };
 }
 
-const bridge: DeskBridge = { api, on, shell: 'web' };
+/**
+ * The file goes to the local server as the request body, streamed by the browser (never read whole
+ * in the page); the server keeps it on disk for the database worker and answers with the report.
+ */
+async function importFile(file: Blob, importId: string): Promise<Result<unknown>> {
+  let response: Response;
+  try {
+    response = await fetch(`/desk/import?importId=${encodeURIComponent(importId)}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/octet-stream', 'X-Desk-Secret': secret },
+      body: file,
+      credentials: 'same-origin',
+      cache: 'no-store',
+    });
+  } catch (error) {
+    return { ok: false, error: errorPayload('bridge.unreachable', { details: String(error) }) };
+  }
+  const body: unknown = await response.json().catch(() => null);
+  if (isResult(body)) return body;
+  return { ok: false, error: errorPayload('bridge.unreachable', { details: `HTTP ${response.status}` }) };
+}
+
+const bridge: DeskBridge = { api, on, importFile: importFile as DeskBridge['importFile'], shell: 'web' };
 Object.defineProperty(globalThis, 'desk', { value: Object.freeze(bridge), enumerable: true });

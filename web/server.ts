@@ -3,10 +3,13 @@
 // (db/database-client.ts), where contract/dispatch.ts validates each call: this process only serves
 // HTTP, so the browser tests exercise the app's split; only the transport differs.
 
-import { existsSync, mkdirSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { randomUUID } from 'node:crypto';
+import { createWriteStream, existsSync, mkdirSync } from 'node:fs';
+import { readFile, rm } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
 import Fastify, { type FastifyError, type FastifyReply, type FastifyRequest } from 'fastify';
 import { errorPayload, isOperationName, limits, type DeskErrorPayload, type OperationName } from '../contract/index.ts';
 import { frameAncestors } from '../contract/csp.ts';
@@ -15,6 +18,7 @@ import { schemas } from '../contract/operations.ts';
 import { signInWithoutPin } from '../db/agent-profiles.ts';
 import { openDatabase } from '../db/connection.ts';
 import { DatabaseStartError, startDatabase, type DatabaseClient } from '../db/database-client.ts';
+import type { DatabaseStartData } from '../db/database-messages.ts';
 import type { EmitEvent } from '../db/desk.ts';
 import { buildBridgeScript } from './bridge-bundle.ts';
 import { acquireDataLock } from './data-lock.ts';
@@ -37,6 +41,11 @@ export interface WebServerOptions {
   demoClients?: number;
   /** Signs in the local profile of that name (made if new) without its PIN: demos and tests. */
   agentName?: string;
+  /**
+   * Runs the sync worker as the app does (default: off, the desk works on its own), so that the
+   * browser tests can sync with a server; the token is kept plain (no keychain here).
+   */
+  sync?: DatabaseStartData['sync'];
   /**
    * A sync server (tests, demos): the bridge runs the sync worker as the app does, the token kept
    * plain in the database (no OS keychain here; the settings say so). With `enrolmentCode`, a desk
@@ -155,11 +164,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   const hub = createEventStreamHub();
   let database: DatabaseClient;
   try {
-    database = await startDatabase({
-      file: join(options.dataDir, databaseFileName),
-      emit: (event, payload) => hub.emit(event, payload),
-      ...(options.serverUrl !== undefined ? { sync: {} } : {}),
-    });
+    database = await startDatabase({ file: join(options.dataDir, databaseFileName), emit: (event, payload) => hub.emit(event, payload), sync: options.sync ?? (options.serverUrl !== undefined ? {} : false) });
   } catch (error) {
     lock.release();
     if (error instanceof DatabaseStartError) throw new WebSetupError(`${error.error.message.fr} (${error.error.message.en})`);
@@ -226,12 +231,36 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       return reply.code(500).send(failure('internal'));
     });
 
+    // An imported file arrives as its bytes, streamed to disk (never whole in memory), only on /desk/import.
+    app.addContentTypeParser('application/octet-stream', (request, payload, done) => {
+      if (pathOf(request.url) !== '/desk/import') done(Object.assign(new Error('application/octet-stream'), { statusCode: 415, code: 'FST_ERR_CTP_INVALID_MEDIA_TYPE' }), undefined);
+      else done(null, payload);
+    });
+
     app.post<{ Params: { operation: string } }>('/desk/api/:operation', async (request, reply) => {
       const operation = request.params.operation;
+      // A path on this machine is for the server's own upload (below), never for the page to name.
+      if (operation === 'importClientsFile') return reply.code(403).send(failure('sender.forbidden'));
       const result = isOperationName(operation)
         ? await database.call(operation, request.body)
         : failure('operation.unknown', { operation: operation.slice(0, 80) });
       return reply.code(httpStatusOf(result)).type('application/json; charset=utf-8').send(result);
+    });
+
+    // The page's import (web/bridge-client.ts importFile): the body is the file, kept in the data
+    // folder while the database worker reads it, as Electron's worker reads the picked file itself.
+    app.post('/desk/import', async (request, reply) => {
+      const importId = (queryParam(request.url, 'importId') ?? '').slice(0, 64) || 'import';
+      const uploads = join(options.dataDir, 'imports');
+      mkdirSync(uploads, { recursive: true });
+      const file = join(uploads, `${randomUUID()}.csv`);
+      try {
+        await pipeline(request.body as Readable, createWriteStream(file, { flags: 'wx', mode: 0o600 }));
+        const result = await database.call('importClientsFile', { path: file, importId });
+        return reply.code(httpStatusOf(result)).type('application/json; charset=utf-8').send(result);
+      } finally {
+        await rm(file, { force: true });
+      }
     });
 
     app.get('/desk/events', (request, reply) => {

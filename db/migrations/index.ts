@@ -10,7 +10,9 @@ import * as m0008 from './0008_attempt_reasons.ts';
 import * as m0009 from './0009_callbacks.ts';
 import * as m0010 from './0010_queue_index.ts';
 import * as m0011 from './0011_agent_profiles.ts';
-import * as m0012 from './0012_server_sign_in.ts';
+import * as m0012 from './0012_unpadded_codes.ts';
+import * as m0013 from './0013_queue_retry.ts';
+import * as m0014 from './0014_server_sign_in.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
@@ -21,7 +23,9 @@ const migrations: Record<string, Migration> = {
   '0009_callbacks': m0009,
   '0010_queue_index': m0010,
   '0011_agent_profiles': m0011,
-  '0012_server_sign_in': m0012,
+  '0012_unpadded_codes': m0012,
+  '0013_queue_retry': m0013,
+  '0014_server_sign_in': m0014,
 };
 
 /** What this version of the app knows: a base with any other migration comes from a newer version. */

@@ -17,6 +17,7 @@ import { watchCallbacks } from './callbacks.ts';
 import { nextClientNow } from './actions.ts';
 import { useCallbacksStore } from './store/callbacks.ts';
 import { StorageProblem } from './components/StorageProblem.tsx';
+import { ClockSkew } from './components/ClockSkew.tsx';
 import type { StorageState } from '../../contract/model.ts';
 import { call, messageOf } from './desk.ts';
 import { useDeskEvents, useDocumentLanguage, useGlobalShortcuts } from './hooks.ts';
@@ -133,6 +134,7 @@ function Workspace() {
             </button>
           </div>
         </header>
+        <ClockSkew />
         {/* Under a narrow width (200 % zoom) one pane shows at a time: the file when one is open (or the onboarding). */}
         <div className={fileOpen || clientCount === 0 ? 'panes shows-file' : 'panes shows-list'}>
           <nav className="pane-list" aria-label={t.app.clientsNav}>

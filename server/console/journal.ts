@@ -53,6 +53,29 @@ export interface JournalRow {
 
 export const journalPageSize = 50;
 
+/** What the live journal compares with: the change log's last number and the time when the page was made. */
+export interface JournalNews {
+  seq: string;
+  at: string;
+}
+
+/** Margin before the page's time: a push received then but committed after the mark still counts. */
+const newsMarginMs = 60_000;
+
+/** The mark a page carries: read before its rows, so an attempt committed meanwhile is counted, never lost. */
+export async function newsMark(db: Kysely<ServerSchema>, now: Date): Promise<JournalNews> {
+  const row = await db.selectFrom('counters').select(sql<string>`CAST(value AS TEXT)`.as('value')).where('name', '=', 'changes').executeTakeFirst();
+  return { seq: row?.value ?? '0', at: now.toISOString() };
+}
+
+/** At most this many new attempts are counted; past it the notice says "more than". */
+export const newsCap = 100;
+
+export const newsQuerySchema = z.object({
+  since: z.string().regex(/^\d{1,19}$/),
+  at: z.iso.datetime({ offset: false }),
+});
+
 /** What a row of the journal or of a client's history shows of an attempt and its void. */
 export const attemptColumns = [
   'attempts.id',
@@ -89,7 +112,7 @@ function decodeCursor(cursor: string): { occurredAt: string; id: string } | null
 export async function journalPage(
   db: Kysely<ServerSchema>,
   filter: JournalQuery,
-  options: { timeZone: string; limit?: number; after?: { occurredAt: string; id: string } | null },
+  options: { timeZone: string; limit?: number; after?: { occurredAt: string; id: string } | null; newer?: JournalNews },
 ): Promise<{ rows: JournalRow[]; next: string | null }> {
   const limit = options.limit ?? journalPageSize;
   let query = db
@@ -122,6 +145,24 @@ export async function journalPage(
             // each row's client, instead of sorting every attempt of tens of thousands of clients.
             query.where(sql<boolean>`(SELECT c.search_text FROM clients c WHERE c.code = attempts.client_code) LIKE ${containsPattern(fragment)} ESCAPE '\\'`);
     }
+  }
+  if (options.newer) {
+    // Logged in the change log after the page's mark (seq is its primary key: a short range) and
+    // received since shortly before it (a push in flight when the mark was read). A reason arriving
+    // in a later push logs its attempt again (pulls read them together): an attempt received before
+    // the mark whose reason came later is one the page already showed, not a new one.
+    const { seq, at } = options.newer;
+    query = query
+      .where('attempts.id', 'in', (eb) => eb.selectFrom('changes').select('changes.ref').where('changes.kind', '=', 'attempt').where('changes.seq', '>', seq))
+      .where('attempts.received_at', '>=', new Date(Date.parse(at) - newsMarginMs).toISOString())
+      .where((eb) =>
+        eb.not(
+          eb.and([
+            eb('attempts.received_at', '<', at),
+            eb.exists(eb.selectFrom('attempt_reasons as later').select('later.attempt_id').whereRef('later.attempt_id', '=', 'attempts.id').whereRef('later.received_at', '>', 'attempts.received_at')),
+          ]),
+        ),
+      );
   }
   const after = options.after !== undefined ? options.after : filter.after ? decodeCursor(filter.after) : null;
   if (after) query = query.where(sql<boolean>`(attempts.occurred_at, attempts.id) < (${after.occurredAt}, ${after.id})`);

@@ -1,5 +1,6 @@
-// The supervision console under /console: server-rendered pages, no script at all (so the CSP
-// allows none), cookie sessions, a synchronizer CSRF token on every changing form plus an
+// The supervision console under /console: server-rendered pages, one small same-origin script (the
+// live journal's polling, assets/journal-live.js; the CSP allows scripts from 'self' only, nothing
+// inline, and fetches to 'self' only), cookie sessions, a synchronizer CSRF token on every changing form plus an
 // Origin/Sec-Fetch-Site check, sign-in throttling, and role checks on every route.
 
 import { readFileSync } from 'node:fs';
@@ -19,13 +20,13 @@ import type { Actor } from './audit.ts';
 import { journalCsv, journalXlsx, exportFileName } from './export.ts';
 import { html } from './html.ts';
 import { defaultReasons, type ReasonDefinition } from '../../contract/reasons.ts';
-import { journalPage, journalQuerySchema } from './journal.ts';
+import { journalPage, journalQuerySchema, newsCap, newsMark, newsQuerySchema } from './journal.ts';
 import { mayOpen, message, page, pageContext, type PageContext, type Section } from './layout.ts';
 import { agentsPage, loadAgentsData, type AgentsNotice } from './pages/agents.ts';
 import { clientFilePage, clientHistory, clientSearchPage, findClients } from './pages/clients.ts';
 import { dashboardPage, dashboardQuerySchema, loadDashboard } from './pages/dashboard.ts';
 import { deviceEventsPage, devicesPage, loadDevices, loadEnrolledDesks, type DevicesNotice } from './pages/devices.ts';
-import { journalPageHtml } from './pages/journal.ts';
+import { filterQuery, journalPageHtml } from './pages/journal.ts';
 import { verifyAgainstDecoy, verifyPassword } from './passwords.ts';
 import { closeSession, csrfMatches, findSession, openSession, sessionCookie, sessionLimits, type ConsoleSession } from './sessions.ts';
 import { blockedUntil, clearFailures, recordFailure, throttleKeys, throttleRules } from './throttle.ts';
@@ -38,10 +39,14 @@ export interface ConsoleOptions {
   /** Calendar days and server times are shown in this zone. */
   timeZone?: string;
   /**
-   * Secure session cookies. Default: only when this server itself speaks TLS. Set it when a TLS
-   * reverse proxy sits in front (the usual deployment), where requests reach us as plain HTTP.
+   * Secure cookies always (--console-secure-cookies). Otherwise they are Secure when the request
+   * came over HTTPS: this server's own TLS, or X-Forwarded-Proto https from a proxy that
+   * --trust-proxy believes (Fastify's request.protocol). Set it behind a TLS proxy that is not
+   * trusted, where requests reach us as plain HTTP.
    */
   secureCookies?: boolean;
+  /** How often the open journal asks for new attempts (ms). Default 10 s; tests shorten it. */
+  livePollMs?: number;
   /** The site's reason list (the same the desks get); default: the defaults of contract/reasons.ts. */
   reasons?: ReasonDefinition[];
   /** What agents sign in with (server setting --agent-secret): the Agents page asks for that kind. */
@@ -57,7 +62,8 @@ declare module 'fastify' {
 
 export const consoleContentSecurityPolicy = [
   "default-src 'none'",
-  "script-src 'none'",
+  "script-src 'self'",
+  "connect-src 'self'",
   "style-src 'self'",
   "img-src 'self'",
   "form-action 'self'",
@@ -68,6 +74,9 @@ export const consoleContentSecurityPolicy = [
 const langCookie = 'desk_console_lang';
 const stylesheet = readFileSync(join(import.meta.dirname, 'assets', 'console.css'));
 const favicon = readFileSync(join(import.meta.dirname, 'assets', 'favicon.svg'));
+const liveScript = readFileSync(join(import.meta.dirname, 'assets', 'journal-live.js'));
+/** The journal's polling path: what the page asks by itself does not keep its session alive. */
+const newsPath = '/console/journal/news';
 
 class Refusal extends Error {
   readonly status: number;
@@ -77,8 +86,8 @@ class Refusal extends Error {
   }
 }
 
-function cookieOptions(request: FastifyRequest, maxAgeMs: number, secure: boolean | undefined) {
-  return { path: '/console', httpOnly: true, sameSite: 'strict' as const, secure: secure ?? request.protocol === 'https', maxAge: Math.floor(maxAgeMs / 1000) };
+function cookieOptions(request: FastifyRequest, maxAgeMs: number, forceSecure: boolean | undefined) {
+  return { path: '/console', httpOnly: true, sameSite: 'strict' as const, secure: forceSecure === true || request.protocol === 'https', maxAge: Math.floor(maxAgeMs / 1000) };
 }
 
 /**
@@ -147,7 +156,7 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
     } else {
       request.consoleLocale = request.cookies[langCookie] === 'en' ? 'en' : 'fr';
     }
-    request.consoleSession = await findSession(db, request.cookies[sessionCookie], clock.now());
+    request.consoleSession = await findSession(db, request.cookies[sessionCookie], clock.now(), { touch: request.url.split('?')[0] !== newsPath });
   });
 
   // Every changing request: same site, then (past sign-in) the session's CSRF token.
@@ -175,6 +184,8 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
   const actor = (session: ConsoleSession): Actor => ({ userId: session.userId, login: session.login });
 
   app.get('/assets/console.css', async (_request, reply) => reply.type('text/css; charset=utf-8').header('cache-control', 'public, max-age=3600').send(stylesheet));
+
+  app.get('/assets/journal-live.js', async (_request, reply) => reply.type('text/javascript; charset=utf-8').header('cache-control', 'public, max-age=3600').send(liveScript));
 
   app.get('/assets/favicon.svg', async (_request, reply) => reply.type('image/svg+xml').header('cache-control', 'public, max-age=86400').send(favicon));
 
@@ -250,8 +261,21 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
   app.get('/journal', async (request, reply) => {
     if (!signedIn(request, reply, 'journal')) return reply;
     const filter = journalQuerySchema.parse(request.query);
+    const mark = await newsMark(db, clock.now());
     const { rows, next } = await journalPage(db, filter, { timeZone });
-    return send(reply, 200, journalPageHtml(ctxOf(request), filter, await journalChoices(), rows, next));
+    return send(reply, 200, journalPageHtml(ctxOf(request), filter, await journalChoices(), rows, next, { ...mark, pollMs: options.livePollMs ?? 10_000 }));
+  });
+
+  // The live journal's question: how many attempts matching these filters arrived after the page's
+  // mark. JSON for assets/journal-live.js; the words in the page's language, the link to the newest.
+  app.get('/journal/news', async (request, reply) => {
+    if (!request.consoleSession) return reply.code(401).send({ error: 'signed-out' });
+    signedIn(request, reply, 'journal');
+    const filter = journalQuerySchema.parse(request.query);
+    const { since, at } = newsQuerySchema.parse(request.query);
+    const { rows, next } = await journalPage(db, { ...filter, after: undefined }, { timeZone, limit: newsCap, after: null, newer: { seq: since, at } });
+    const words = ctxOf(request).words.journal;
+    return reply.send({ count: rows.length, capped: next !== null, text: words.news(rows.length, next !== null), href: `/console/journal${filterQuery(filter)}` });
   });
 
   for (const format of ['csv', 'xlsx'] as const) {
@@ -262,7 +286,8 @@ export async function consolePlugin(app: FastifyInstance, options: ConsoleOption
       void reply
         .header('content-disposition', `attachment; filename="${name}"`)
         .type(format === 'csv' ? 'text/csv; charset=utf-8' : 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet');
-      return reply.send(format === 'csv' ? journalCsv(db, filter, request.consoleLocale, timeZone) : journalXlsx(db, filter, request.consoleLocale, timeZone));
+      const how = { locale: request.consoleLocale, timeZone, reasons: options.reasons ?? defaultReasons };
+      return reply.send(format === 'csv' ? journalCsv(db, filter, how) : journalXlsx(db, filter, how));
     });
   }
 

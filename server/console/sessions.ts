@@ -41,8 +41,12 @@ export async function openSession(db: Kysely<ServerSchema>, userId: string, now:
   return value;
 }
 
-/** The live session behind a cookie value, or null (unknown, expired, idle too long, user disabled). */
-export async function findSession(db: Kysely<ServerSchema>, value: string | undefined, now: Date): Promise<ConsoleSession | null> {
+/**
+ * The live session behind a cookie value, or null (unknown, expired, idle too long, user disabled).
+ * touch false: a request the page makes by itself (the live journal's polling) does not count as
+ * activity, so an unattended open journal still ends after the idle time.
+ */
+export async function findSession(db: Kysely<ServerSchema>, value: string | undefined, now: Date, { touch = true }: { touch?: boolean } = {}): Promise<ConsoleSession | null> {
   if (!value || value.length > 100) return null;
   const idHash = hashSessionValue(value);
   const row = await db
@@ -57,7 +61,7 @@ export async function findSession(db: Kysely<ServerSchema>, value: string | unde
     await db.deleteFrom('console_sessions').where('id_hash', '=', idHash).execute();
     return null;
   }
-  if (at - Date.parse(row.last_seen_at) > touchResolutionMs) {
+  if (touch && at - Date.parse(row.last_seen_at) > touchResolutionMs) {
     await db.updateTable('console_sessions').set({ last_seen_at: now.toISOString() }).where('id_hash', '=', idHash).execute();
   }
   return { idHash, userId: row.id, login: row.login, role: row.role, csrf: row.csrf };

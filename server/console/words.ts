@@ -49,6 +49,9 @@ const fr = {
     empty: 'Aucune tentative ne correspond à ces filtres.',
     next: 'Tentatives plus anciennes',
     first: 'Revenir aux plus récentes',
+    /** The live notice (assets/journal-live.js polls /console/journal/news): a link to the newest. */
+    news: (n: number, capped: boolean) => `${capped ? 'Plus de ' : ''}${n} ${n > 1 || capped ? 'nouvelles tentatives' : 'nouvelle tentative'} — afficher`,
+    liveLabel: 'Nouvelles tentatives',
   },
   client: {
     search: 'Rechercher un client',
@@ -190,6 +193,8 @@ const en: Words = {
     empty: 'No attempt matches these filters.',
     next: 'Older attempts',
     first: 'Back to the newest',
+    news: (n: number, capped: boolean) => `${capped ? 'More than ' : ''}${n} new ${n > 1 || capped ? 'attempts' : 'attempt'} — show`,
+    liveLabel: 'New attempts',
   },
   client: {
     search: 'Find a client',

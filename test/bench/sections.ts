@@ -11,6 +11,11 @@ import { sync10mSection, syncSection } from './sync.ts';
 import { consoleSection } from './console.ts';
 import { signInSection } from './sign-in.ts';
 import type { Measurement } from './measure.ts';
+import type { Kysely } from 'kysely';
+import { defaultReasons } from '../../contract/index.ts';
+import { nextClient } from '../../db/queue.ts';
+import { loadReasons, saveSiteReasons } from '../../db/reasons.ts';
+import type { Database } from '../../db/schema.ts';
 
 export type { Measurement } from './measure.ts';
 export { measure, percentile } from './measure.ts';
@@ -134,7 +139,7 @@ export const sections: BenchSection[] = [
   },
   {
     name: 'next_client',
-    description: '"Client suivant": due call-backs, then never attempted, then failures whose retry has come (passing over the open client)',
+    description: '"Client suivant": due call-backs, then never attempted, then failures whose retry has come (passing over the open client); _none: nobody due; _rules_change: a new site list, once (no target)',
     targetP99Ms: 10,
     run: async (ctx) => {
       const first = await ctx.measure('next_client', Math.round(1000 * ctx.scale), () => ctx.call('nextClient', { exclude: [ctx.randomClientCode()] }));
@@ -143,7 +148,24 @@ export const sections: BenchSection[] = [
       const never = await ctx.local.db.selectFrom('clients').select('code').where('last_status', 'is', null).execute();
       for (const { code } of never) await ctx.call('recordAttempt', { clientCode: code, status: 'failure' });
       const retry = await ctx.measure('next_client_retry', Math.round(300 * ctx.scale), () => ctx.call('nextClient', { exclude: [ctx.randomClientCode()] }));
-      return [first, retry];
+      // Nobody due: the queue asked at an instant before every attempt of the base (no call-back,
+      // no failure has come due yet). The case the stored retry times (migration 0012) are for.
+      const db = ctx.local.db as unknown as Kysely<Database>;
+      const earliest = await db.selectFrom('attempts').select((eb) => eb.fn.min('occurred_at').as('at')).executeTakeFirstOrThrow();
+      const before = new Date(Date.parse(String(earliest.at)) - 60_000);
+      const reasons = await loadReasons(db);
+      const none = await ctx.measure('next_client_none', Math.round(1000 * ctx.scale), async () => {
+        if ((await nextClient(db, { agentIds: [], now: before, reasons, exclude: [ctx.randomClientCode()] })) !== null) throw new Error('next_client_none: someone was due');
+      });
+      // What a new site list costs once (every failed client's retry time recomputed); no target.
+      let flip = 0;
+      const rulesChange = await ctx.measure(
+        'next_client_rules_change',
+        3,
+        () => saveSiteReasons(db, flip++ % 2 === 0 ? defaultReasons.map((r) => (r.retry.kind === 'again' ? { ...r, retry: { ...r.retry, afterMinutes: r.retry.afterMinutes + 15 } } : r)) : null),
+        0,
+      );
+      return [first, retry, none, rulesChange];
     },
   },
   {

@@ -49,7 +49,8 @@ describe.each([
       { code: '0000100500', name: 'Marc Petit', phones: ['+33 7 11 22 33 44'], email: null, city: 'Paris', address: null, extra: {} },
     ]);
     const agent = await createAgent(database.url, 'Awa Diallo');
-    server = await startServer({ db: database.url });
+    // The live journal asks every second here (10 s in production), so the test sees it soon.
+    server = await startServer({ db: database.url, console: { livePollMs: 1000 } });
     desk = new ProtocolClient(server.url, agent.token);
     const pushed = await desk.push('poste-awa', [
       { kind: 'attempt', record: attemptRecord({ clientCode: '0000100400', status: 'failure', channel: 'phone', deviceId: 'poste-awa', note: xssNote, occurredAt: new Date(Date.now() - 3600_000).toISOString() }) },
@@ -126,12 +127,36 @@ describe.each([
     await expect(rows.count()).resolves.toBe(1);
     await expect(rows.first().textContent()).resolves.toContain('Hélène Dupont');
 
-    // A desk pushes while the supervisor watches: the new attempt is there after a reload.
-    await page.goto(`${server.url}/console/journal`);
+    // A desk pushes while the supervisor watches, filtered on failures: a success does not count;
+    // a failure shows "1 nouvelle tentative — afficher" in the live region, without a reload,
+    // reached with Tab and followed with Enter.
+    await page.goto(`${server.url}/console/journal?status=failure`);
+    const live = page.getByRole('status', { name: 'Nouvelles tentatives' });
+    await expect(live.textContent()).resolves.toBe('');
+    const pushedAt = page.url();
     await desk.push('poste-awa', [{ kind: 'attempt', record: attemptRecord({ clientCode: '0000100400', status: 'success', channel: 'visit', deviceId: 'poste-awa', note: 'Rappel fait' }) }]);
-    await page.reload();
-    await expect(rows.count()).resolves.toBe(3);
-    await expect(rows.first().textContent()).resolves.toContain('Rappel fait');
+    // Three polls (every second here) with the success in: still nothing to show.
+    await page.waitForTimeout(3500);
+    await expect(live.textContent()).resolves.toBe('');
+    await desk.push('poste-awa', [{ kind: 'attempt', record: attemptRecord({ clientCode: '0000100500', status: 'failure', channel: 'visit', deviceId: 'poste-awa', note: 'Pas décroché' }) }]);
+    const notice = live.getByRole('link', { name: '1 nouvelle tentative — afficher' });
+    await notice.waitFor({ timeout: 15_000 });
+    expect(page.url(), 'no reload').toBe(pushedAt);
+    await expect(rows.count()).resolves.toBe(1);
+    // Keyboard only: from the .xlsx export link, Tab reaches the notice; Enter shows the newest.
+    await page.getByRole('link', { name: 'Exporter en .xlsx' }).focus();
+    await page.keyboard.press('Tab');
+    await expect(notice.evaluate((el) => el === document.activeElement)).resolves.toBe(true);
+    await noAxeViolation(page, 'journal with the live notice (fr)');
+    // The link's address is the page's own (same filters): wait for the new page, not for the URL.
+    await Promise.all([page.waitForEvent('load'), page.keyboard.press('Enter')]);
+    await expect(rows.count()).resolves.toBe(2);
+    await expect(rows.first().textContent()).resolves.toContain('Pas décroché');
+    await expect(live.textContent()).resolves.toBe('');
+
+    // Unfiltered: both arrived and are there.
+    await page.goto(`${server.url}/console/journal`);
+    await expect(rows.count()).resolves.toBe(4);
   });
 
   it.skipIf(skip)('exports the filtered journal from the page; the downloaded CSV reads back', async () => {

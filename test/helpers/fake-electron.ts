@@ -335,6 +335,11 @@ export const electronModule = {
     encryptString: (text: string) => Buffer.from(text, 'utf8'),
     decryptString: (data: Buffer) => data.toString('utf8'),
   },
+  // Electron's own answer for a File the page got from a file input: the path on disk it came from
+  // (the fake reads it from a `fakePath` property the test sets).
+  webUtils: {
+    getPathForFile: (file: { fakePath?: string }) => file.fakePath ?? '',
+  },
   contextBridge: {
     exposeInMainWorld: (key: string, api: unknown) => {
       if (state.exposed.has(key)) throw new Error(`Cannot bind an API on top of an existing property: ${key}`);

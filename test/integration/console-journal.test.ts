@@ -82,13 +82,14 @@ describe.each([
     voidedId = awaItems[99]!.id;
     const voided = await new ProtocolClient(server.url, awa.token).push('poste-awa', [{ kind: 'void', record: voidRecord({ attemptId: voidedId, deviceId: 'poste-awa', reason: 'Mauvais client' }) }]);
     expect(voided.body.results[0].outcome).toBe('applied');
-    // Reasons (feature 'attempt.reason'): Bruno's first 10 attempts "Occupé", one "Faux numéro".
-    const reasons = brunoItems.slice(0, 11).map((a, i) => ({
+    // Reasons (feature 'attempt.reason'): Bruno's first 10 attempts "Occupé", one "Faux numéro", and
+    // one with a code of another site's list that this server's list does not know.
+    const reasons = brunoItems.slice(0, 12).map((a, i) => ({
       kind: 'reason',
-      record: { attemptId: a.id, code: i === 10 ? 'wrong-number' : 'busy', agentId: bruno.agentId, agentName: 'Bruno Martin', chosenAt: a.occurredAt, utcOffsetMin: 60, deviceId: 'poste-bruno' },
+      record: { attemptId: a.id, code: i === 10 ? 'wrong-number' : i === 11 ? 'agence-fermee' : 'busy', agentId: bruno.agentId, agentName: 'Bruno Martin', chosenAt: a.occurredAt, utcOffsetMin: 60, deviceId: 'poste-bruno' },
     }));
     const reasoned = await new ProtocolClient(server.url, bruno.token).push('poste-bruno', reasons);
-    expect(reasoned.body.results.map((r: { outcome: string }) => r.outcome)).toEqual(Array(11).fill('applied'));
+    expect(reasoned.body.results.map((r: { outcome: string }) => r.outcome)).toEqual(Array(12).fill('applied'));
     admin = new ConsoleClient(server.url);
     expect((await admin.signIn('sup')).status).toBe(303);
   });
@@ -167,11 +168,31 @@ describe.each([
     const lines = parse(csv.text, { delimiter: ';', bom: true }) as string[][];
     expect(lines[0]![0]).toBe('Heure de la tentative (poste)');
     expect(lines).toHaveLength(101);
-    const notes = lines.map((l) => l[10]);
+    expect(lines[0]!.slice(8, 12)).toEqual(['Statut', 'Motif', 'Canal', 'Note']);
+    const notes = lines.map((l) => l[11]);
     expect(notes).toContain('\'=HYPERLINK("http://x","clic")');
     expect(notes).toContain("'@SUM(A1)");
-    expect(lines.every((l, i) => i === 0 || l[3] === '0000100400')).toBe(true);
+    // An all-digit code as a text formula Excel keeps whole (its zeros), nothing else runs.
+    expect(lines.every((l, i) => i === 0 || l[3] === '="0000100400"')).toBe(true);
     expect(lines[1]![0]).toMatch(/^\d{2}\/\d{2}\/2026 \d{2}:\d{2}:\d{2}$/);
+    // No cell of the file starts as a formula, but the codes written ="digits".
+    const cellsRun = lines.flat().filter((cell) => /^[=+\-@\t\r]/.test(cell) && !/^="\d+"$/.test(cell));
+    expect(cellsRun).toEqual([]);
+
+    // Bruno's: the site's words for a known reason, an unknown code as it is, in both languages.
+    const cookie = [...admin.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    const brunoCsv = parse((await admin.get(`/console/journal.csv?agent=${bruno.agentId}`)).text, { delimiter: ';', bom: true }) as string[][];
+    const motifs = brunoCsv.slice(1).map((l) => l[9]);
+    expect(motifs.filter((m) => m === 'Occupé')).toHaveLength(10);
+    expect(motifs.filter((m) => m === 'Faux numéro')).toHaveLength(1);
+    expect(motifs.filter((m) => m === 'agence-fermee')).toHaveLength(1);
+    expect(motifs.filter((m) => m === '')).toHaveLength(18);
+    const english = await fetch(`${server.url}/console/journal.csv?agent=${bruno.agentId}&lang=en`, { headers: { cookie } });
+    const englishLines = parse(await english.text(), { delimiter: ';', bom: true }) as string[][];
+    expect(englishLines[0]!.slice(8, 11)).toEqual(['Status', 'Reason', 'Channel']);
+    expect(englishLines.slice(1).map((l) => l[9]).filter((m) => m === 'Busy')).toHaveLength(10);
+    expect(englishLines.slice(1).map((l) => l[9])).toContain('Wrong number');
+    expect(englishLines.slice(1).map((l) => l[9])).toContain('agence-fermee');
 
     const xlsx = await fetch(`${server.url}/console/journal.xlsx?channel=sms`, { headers: { cookie: [...admin.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } });
     expect(xlsx.status).toBe(200);
@@ -184,6 +205,22 @@ describe.each([
     expect(row.getCell(1).value).toBeInstanceOf(Date);
     expect(row.getCell(3).value).toBeInstanceOf(Date);
     expect(row.getCell(9).value).toBe('Injoignable');
+    expect(sheet.getRow(1).getCell(10).value).toBe('Motif');
+    expect(sheet.getColumn(4).numFmt, 'client codes as text').toBe('@');
+    const xlsxMotifs = sheet.getColumn(10).values.slice(2);
+    expect(xlsxMotifs.filter((m) => m === 'Occupé')).toHaveLength(10);
+    expect(xlsxMotifs).toContain('agence-fermee');
+    // A note that looks like a formula stays a string in the workbook (no formula cell anywhere).
+    const awaXlsx = await fetch(`${server.url}/console/journal.xlsx?agent=${awa.agentId}`, { headers: { cookie } });
+    const awaBook = new ExcelJS.Workbook();
+    await awaBook.xlsx.load(Buffer.from(await awaXlsx.arrayBuffer()) as unknown as ArrayBuffer);
+    const awaSheet = awaBook.worksheets[0]!;
+    const awaNotes = awaSheet.getColumn(12).values;
+    expect(awaNotes).toContain('=HYPERLINK("http://x","clic")');
+    let formulas = 0;
+    awaSheet.eachRow((r) => r.eachCell((cell) => (formulas += cell.type === ExcelJS.ValueType.Formula ? 1 : 0)));
+    expect(formulas).toBe(0);
+    expect(awaSheet.getRow(2).getCell(4).value).toBe('0000100400');
     const latestSms = sent.filter((a) => a.channel === 'sms').map((a) => a.occurredAt).sort().at(-1)!;
     // The cell holds the desk's wall clock (UTC+01:00 in the test records).
     expect((row.getCell(1).value as Date).getTime()).toBe(Date.parse(latestSms) + 60 * 60_000);
@@ -230,5 +267,41 @@ describe.each([
     // Marc Petit's 30 attempts all failed; Hélène Dupont's last three non-voided: 98 f, 97 f, 96 s.
     expect(text).toContain('Marc Petit');
     expect(/<span class="value">(\d+)<\/span>Tentatives</.exec(day.text)?.[1]).toBe('129');
+  });
+
+  // Last: it pushes new attempts, which the counts above do not include.
+  it.skipIf(skip)('the live journal counts the attempts matching the page’s filters that arrived after its mark', async () => {
+    const newsOf = (pageHtml: string) => /data-news="([^"]+)"/.exec(pageHtml)![1]!.replaceAll('&amp;', '&');
+    const forBruno = newsOf((await admin.get(`/console/journal?agent=${bruno.agentId}`)).text);
+    const forAll = newsOf((await admin.get('/console/journal')).text);
+    const forFailures = newsOf((await admin.get('/console/journal?status=failure')).text);
+    const count = async (path: string) => {
+      const answer = await admin.get(path);
+      expect(answer.status, path).toBe(200);
+      expect(answer.headers.get('content-type')).toContain('application/json');
+      return JSON.parse(answer.text) as { count: number; capped: boolean; text: string; href: string };
+    };
+    expect(await count(forAll)).toEqual({ count: 0, capped: false, text: '0 nouvelle tentative — afficher', href: '/console/journal' });
+    const fresh = [0, 1, 2].map((i) => attemptRecord({ clientCode: '0000100400', occurredAt: new Date(base - (i + 1) * 86_400_000).toISOString(), status: i === 0 ? 'success' : 'failure', deviceId: 'poste-awa' }));
+    expect((await new ProtocolClient(server.url, awa.token).push('poste-awa', fresh.map((record) => ({ kind: 'attempt', record })))).status).toBe(200);
+    // Older by their own time than every row shown, new to the journal all the same.
+    expect(await count(forAll)).toMatchObject({ count: 3, text: '3 nouvelles tentatives — afficher' });
+    expect(await count(forFailures)).toMatchObject({ count: 2, href: '/console/journal?status=failure' });
+    expect((await count(forBruno)).count).toBe(0);
+    // A reason for an attempt already shown logs it again for pulls: not a new attempt here.
+    const reasonLater = await new ProtocolClient(server.url, bruno.token).push('poste-bruno', [
+      { kind: 'reason', record: { attemptId: sent.at(-1)!.id, code: 'no-answer', agentId: bruno.agentId, agentName: 'Bruno Martin', chosenAt: sent.at(-1)!.occurredAt, utcOffsetMin: 60, deviceId: 'poste-bruno' } },
+    ]);
+    expect(reasonLater.body.results[0].outcome).toBe('applied');
+    expect((await count(forBruno)).count).toBe(0);
+    const english = await fetch(`${server.url}${forAll}&lang=en`, { headers: { cookie: [...admin.cookies].map(([k, v]) => `${k}=${v}`).join('; ') } });
+    expect(((await english.json()) as { text: string }).text).toBe('3 new attempts — show');
+    // Signed out: a 401 the page's script stops on; a malformed mark is refused.
+    expect((await new ConsoleClient(server.url).get(forAll)).status).toBe(401);
+    expect((await admin.get('/console/journal/news?since=abc&at=2026-11-20T08:00:00.000Z')).status).toBe(400);
+    // The script is served from the console's own origin, as the CSP allows.
+    const script = await admin.get('/console/assets/journal-live.js');
+    expect(script.status).toBe(200);
+    expect(script.headers.get('content-type')).toContain('text/javascript');
   });
 });

@@ -22,8 +22,19 @@ const pgReason = await postgresUnavailableReason();
 if (pgReason) console.warn(`[skip] console security on PostgreSQL skipped: ${pgReason}`);
 
 /** Every page and action of the console, with how an unauthenticated caller must be answered. */
-const getRoutes = ['/console/journal', '/console/journal.csv', '/console/journal.xlsx', '/console/clients', '/console/clients/C1', '/console/dashboard', '/console/devices', '/console/agents'];
-const postRoutes = ['/console/agents', '/console/agents/x/disable', '/console/agents/x/enrolment-code', '/console/tokens/x/revoke', '/console/users', '/console/users/x/disable', '/console/sign-out'];
+const getRoutes = ['/console/journal', '/console/journal.csv', '/console/journal.xlsx', '/console/clients', '/console/clients/C1', '/console/dashboard', '/console/devices', '/console/devices/x', '/console/agents', '/console/agents/x'];
+const postRoutes = [
+  '/console/agents',
+  '/console/agents/x/disable',
+  '/console/agents/x/enable',
+  '/console/agents/x/secret',
+  '/console/agents/x/enrolment-code',
+  '/console/devices/enrolment-code',
+  '/console/tokens/x/revoke',
+  '/console/users',
+  '/console/users/x/disable',
+  '/console/sign-out',
+];
 
 /** Each server gets its own day, so that one test's sign-in blocks never reach the next. */
 let nextDay = Date.parse('2026-12-01T09:00:00.000Z');
@@ -276,7 +287,11 @@ describe.each([
       const answer = await admin.get(path);
       expect(answer.text, path).not.toContain('<img');
       expect(answer.text, path).toContain('&lt;img src=x onerror=alert(1)&gt;');
-      expect(answer.headers.get('content-security-policy')).toContain("script-src 'none'");
+      // Scripts from the console's own files only: nothing inline, no eval, so the note cannot run.
+      const csp = answer.headers.get('content-security-policy')!;
+      expect(csp).toContain("script-src 'self'");
+      expect(csp).not.toMatch(/unsafe-inline|unsafe-eval/);
+      expect(answer.text, path).not.toMatch(/<script(?![^>]*\ssrc="\/console\/assets\/)/);
     }
   });
 

@@ -34,9 +34,9 @@ function reachable(root: unknown): unknown[] {
 }
 
 describe('preload bridge', () => {
-  it('exposes exactly one global, `desk`, with api, on and shell', () => {
+  it('exposes exactly one global, `desk`, with api, importFile, on and shell', () => {
     expect([...fake.state.exposed.keys()]).toEqual(['desk']);
-    expect(Object.keys(desk).sort()).toEqual(['api', 'on', 'shell']);
+    expect(Object.keys(desk).sort()).toEqual(['api', 'importFile', 'on', 'shell']);
     expect(desk.shell).toBe('electron');
     expect(typeof desk.on).toBe('function');
   });
@@ -55,6 +55,17 @@ describe('preload bridge', () => {
       await expect(callApi(input)).resolves.toEqual({ ok: true, value: { channel: channelOf(op), args: [input] } });
     }
     expect(fake.ipcRenderer.invocations.map((i) => i.channel)).toEqual(operationNames.map((op) => channelOf(op)));
+  });
+
+  it('imports a picked file by its path (webUtils.getPathForFile) on the importClientsFile channel, never its text', async () => {
+    fake.ipcRenderer.reply = (channel, args) => ({ ok: true, value: { channel, args } });
+    fake.ipcRenderer.invocations.length = 0;
+    const file = Object.assign(new File(['Code client;Nom\n1;A\n'], 'clients.csv'), { fakePath: '/home/agent/clients.csv' });
+    await expect(desk.importFile(file, 'imp-7')).resolves.toEqual({
+      ok: true,
+      value: { channel: channelOf('importClientsFile'), args: [{ path: '/home/agent/clients.csv', importId: 'imp-7' }] },
+    });
+    expect(fake.ipcRenderer.invocations.map((i) => i.channel)).toEqual([channelOf('importClientsFile')]);
   });
 
   it('never hands the page ipcRenderer, nor the IPC event', () => {

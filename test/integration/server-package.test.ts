@@ -90,6 +90,7 @@ describe('the server package, packed and installed with production dependencies 
       'README.md',
       'dist/assets/console.css',
       'dist/assets/favicon.svg',
+      'dist/assets/journal-live.js',
       'dist/cli.js',
       'dist/cli.js.map',
       'dist/index.js',
@@ -165,6 +166,9 @@ describe('the server package, packed and installed with production dependencies 
     const css = await fetch(`${server.url}/console/assets/console.css`);
     expect(css.status).toBe(200);
     expect(css.headers.get('content-type')).toContain('text/css');
+    const live = await fetch(`${server.url}/console/assets/journal-live.js`);
+    expect(live.status).toBe(200);
+    expect(live.headers.get('content-type')).toContain('text/javascript');
   });
 
   it('from a checkout, `npm ci --omit=dev` of the server workspace alone runs `node server/cli.ts`', { timeout: 120_000 }, async () => {

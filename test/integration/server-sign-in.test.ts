@@ -70,6 +70,10 @@ describe.each(backends)('agents sign in on enrolled desks ($backend)', ({ backen
     return { ...agent, login: login, secret };
   }
 
+  // POST /v1/enrol allows 10 tries a minute per address: tests that need no desk of their own share this one.
+  let sharedDesk: Awaited<ReturnType<typeof enrolDesk>> | null = null;
+  const shared = async () => (sharedDesk ??= await enrolDesk('poste-partage'));
+
   const signIn = (api: ProtocolClient, login: string, secret: string) => api.request('POST', '/v1/sign-in', { body: JSON.stringify({ login, secret }) });
 
   it.skipIf(skip)('enrols a desk with a device code: a device token bound to its deviceId, once', async () => {
@@ -164,7 +168,7 @@ describe.each(backends)('agents sign in on enrolled desks ($backend)', ({ backen
   });
 
   it.skipIf(skip)('refuses a disabled agent online, refuses its old tokens, and tells desks through agentState', async () => {
-    const desk = await enrolDesk();
+    const desk = await shared();
     const ali = await newAgent('Ali Touré');
     const signedIn = await signIn(desk.api, ali.login, ali.secret);
     expect(signedIn.status).toBe(200);
@@ -195,7 +199,7 @@ describe.each(backends)('agents sign in on enrolled desks ($backend)', ({ backen
   });
 
   it.skipIf(skip)('takes only agent events from a device token: other records are rejected one by one', async () => {
-    const desk = await enrolDesk();
+    const desk = await shared();
     const awa = await newAgent('Awa Sy');
     const event = { id: uuidv7(), agentId: awa.agentId, login: awa.login, deviceId: desk.deviceId, kind: 'lock', offline: true, at: new Date().toISOString() };
     const attempt = attemptRecord({ clientCode: 'C2', agentId: awa.agentId, agentName: 'Awa Sy', deviceId: desk.deviceId });
@@ -239,7 +243,7 @@ describe.each(backends)('agents sign in on enrolled desks ($backend)', ({ backen
     expect(tooShort.stderr).toMatch(/6 à 12 chiffres/);
     const changed = await cli(['admin', 'set-agent-secret', '--db', server.database.url, '--login', login], '8889990\n');
     expect(changed.code, changed.stderr).toBe(0);
-    const desk = await enrolDesk();
+    const desk = await shared();
     expectError(await signIn(desk.api, login, '5551234'), 401, 'signIn.invalid');
     expect((await signIn(desk.api, login, '8889990')).status).toBe(200);
     // Four real CLI processes (tsx): slow on a busy machine.
@@ -252,7 +256,7 @@ describe.each(backends)('agents sign in on enrolled desks ($backend)', ({ backen
     await expect(setAgentSecret(sdb, { agentId: legacy.agentId }, 'court', 'password', admin, 'ancien')).rejects.toThrow(/12 à 128/);
     const login = `ancien.${uuidv7().slice(-6)}`;
     expect(await setAgentSecret(sdb, { agentId: legacy.agentId }, '7654321', 'pin', admin, login)).toEqual({ name: 'Ancien Agent', login });
-    const desk = await enrolDesk();
+    const desk = await shared();
     expect((await signIn(desk.api, login, '7654321')).status).toBe(200);
   });
 });

@@ -71,9 +71,12 @@ describe('first run', () => {
     expect(rows).toHaveLength(1);
     expect(rows[0]!.textContent).toContain('code client manquant');
     expect(within(dialog).getByText('Clients ajoutés').nextElementSibling?.textContent).toBe('40');
-    const progress = desk.calls.find((c) => c.operation === 'importClients')?.input as { importId: string; fileName: string };
-    expect(progress.fileName).toBe('clients.csv');
-    expect(progress.importId).toMatch(/[0-9a-f-]{36}/);
+    // The file went to the worker as a file (its path), not as text through the bridge.
+    expect(desk.calls.some((c) => c.operation === 'importClients')).toBe(false);
+    const asked = desk.calls.find((c) => c.operation === 'importClientsFile')?.input as { importId: string; path: string };
+    expect(asked.path).toMatch(/\.csv$/);
+    expect(asked.importId).toMatch(/[0-9a-f-]{36}/);
+    expect(within(dialog).getByText('Encodage').nextElementSibling?.textContent).toBe('UTF-8');
 
     await user.click(within(dialog).getByRole('button', { name: 'Fermer' }));
     await waitFor(() => expect(screen.getByText('40 clients')).toBeTruthy());
@@ -87,9 +90,9 @@ describe('around the workspace', () => {
     await renderWorkspace(desk);
     // Hold the import's answer so the progress bar can be observed.
     let release: () => void = () => undefined;
-    const real = desk.bridge.api.importClients;
+    const real = desk.bridge.api.importClientsFile;
     let asked: { importId?: string } | null = null;
-    desk.bridge.api.importClients = async (input) => {
+    desk.bridge.api.importClientsFile = async (input) => {
       asked = input;
       await new Promise<void>((r) => (release = r));
       return real(input);

@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { dispatch, type DeskEvents, type ImportReport } from '../../contract/index.ts';
-import { parseClientsCsv, type ParsedLine } from '../../db/csv-clients.ts';
+import { parseClientsCsv, type ParsedLine, type ReadInfo } from '../../db/csv-clients.ts';
 import { importClients, maxRejectedListed } from '../../db/import.ts';
 import { snapshotDatabase } from '../helpers/db-snapshot.ts';
 import { openTestDesk, type TestDesk } from '../helpers/local-db.ts';
@@ -27,9 +29,9 @@ async function importText(content: string): Promise<ImportReport> {
   return result.value as ImportReport;
 }
 
-async function collect(source: Iterable<string | Buffer>): Promise<ParsedLine[]> {
+async function collect(source: Iterable<string | Buffer>, info?: ReadInfo): Promise<ParsedLine[]> {
   const lines: ParsedLine[] = [];
-  for await (const line of parseClientsCsv(source)) lines.push(line);
+  for await (const line of parseClientsCsv(source, info)) lines.push(line);
   return lines;
 }
 
@@ -40,7 +42,7 @@ function rejectedLines(report: ImportReport): Array<[number, string]> {
 describe('import of the Excel-France sample file', () => {
   it('creates the 40 clients with their fields and reports progress to the end', async () => {
     const report = await importText(fixture);
-    expect(report).toEqual({ total: 40, inserted: 40, updated: 0, rejected: [], rejectedTruncated: false });
+    expect(report).toEqual({ total: 40, inserted: 40, updated: 0, rejected: [], rejectedTruncated: false, encoding: 'utf-8' });
     const gaelle = await t.desk.getClient({ code: '0000100407' });
     expect(gaelle).toMatchObject({
       name: 'BERNARD Gaëlle',
@@ -141,22 +143,17 @@ describe('malformed files', () => {
     expect((await t.desk.getClient({ code: '100' })).name).toBe('A');
   });
 
-  it('refuses a Windows-1252 file as a whole and writes nothing', async () => {
+  it('refuses text that the page decoded with U+FFFD (File.text() of a file not in UTF-8) and writes nothing', async () => {
     const latin1 = Buffer.from('Code client;Nom\r\n001;BERNARD Gaëlle\r\n002;CAMARA Zoé\r\n', 'latin1');
     const before = snapshotDatabase(t.local.sqlite);
-    // The renderer reads the file with File.text(): bad bytes arrive as U+FFFD.
     const result = await dispatch(t.desk, 'importClients', { content: new TextDecoder().decode(latin1) });
     expect(result).toMatchObject({ ok: false, error: { code: 'import.encoding' } });
-    // Read as bytes (server import, tests), the strict decoder stops at the first bad byte.
-    await expect(importClients(t.local, [latin1], { at: '2026-11-26T09:00:00.000Z', bytesTotal: latin1.length })).rejects.toMatchObject({
-      code: 'import.encoding',
-    });
     expect(snapshotDatabase(t.local.sqlite)).toEqual(before);
   });
 
-  it('writes nothing when the file turns out unreadable after valid lines', async () => {
+  it('writes nothing when a UTF-8 file turns out to hold bytes of another encoding after valid lines', async () => {
     const before = snapshotDatabase(t.local.sqlite);
-    const chunks = [Buffer.from('Code client;Nom\n001;A\n002;B\n'), Buffer.from('003;C\xe9\n', 'latin1')];
+    const chunks = [Buffer.from('Code client;Nom\n001;Zoé\n002;B\n'), Buffer.from('003;C\xe9\n', 'latin1')];
     await expect(importClients(t.local, chunks, { at: '2026-11-26T09:00:00.000Z', bytesTotal: 40 })).rejects.toMatchObject({
       code: 'import.encoding',
     });
@@ -222,6 +219,100 @@ describe('malformed files', () => {
     expect(report.rejected[999]?.line).toBe(1001);
     // Progress came every 500 lines and at the end.
     expect(progress.map((p) => p.linesRead)).toEqual([501, 1001, 1501, 1502]);
+  });
+});
+
+describe('encodings Excel (France) saves in', () => {
+  const at = '2026-11-26T09:00:00.000Z';
+  const read = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url));
+
+  it('reads "CSV (séparateur : point-virgule)", Windows-1252 without BOM, with œ and accents, and says so', async () => {
+    const bytes = read('clients-excel-windows-1252.csv');
+    expect(() => new TextDecoder('utf-8', { fatal: true }).decode(bytes)).toThrow(); // really not UTF-8
+    const report = await importClients(t.local, [bytes], { at, bytesTotal: bytes.length });
+    expect(report).toMatchObject({ total: 12, inserted: 12, rejected: [], encoding: 'windows-1252' });
+    expect(await t.desk.getClient({ code: '0000100407' })).toMatchObject({ name: 'BERNARD Gaëlle' });
+    expect(await t.desk.getClient({ code: '0000100499' })).toMatchObject({ name: 'CŒUR Noël', city: 'Saint-Étienne' });
+  });
+
+  it('reads "Texte Unicode", UTF-16LE with BOM and tabs, even split inside a character, and says so', async () => {
+    const bytes = read('clients-excel-unicode.txt');
+    expect(bytes.subarray(0, 2)).toEqual(Buffer.from([0xff, 0xfe]));
+    // Chunks of odd sizes: a UTF-16 unit split in two must be joined by the decoder kept across chunks.
+    const chunks = [bytes.subarray(0, 1), bytes.subarray(1, 333), bytes.subarray(333, 1001), bytes.subarray(1001)];
+    const report = await importClients(t.local, chunks, { at, bytesTotal: bytes.length });
+    expect(report).toMatchObject({ total: 11, inserted: 11, rejected: [], encoding: 'utf-16le' });
+    expect(await t.desk.getClient({ code: '0000100499' })).toMatchObject({ name: 'CŒUR Noël', email: 'noel.coeur@exemple.fr' });
+    // Progress counts the file's bytes (two per UTF-16 unit, the BOM included), not the text's.
+    const lines = await collect(chunks);
+    expect(lines.at(-1)).toMatchObject({ line: 12, linesRead: 12, bytesRead: bytes.length });
+  });
+
+  it('reads UTF-8 without BOM as UTF-8, and an ASCII start then accents as the accents say', async () => {
+    const utf8 = await importClients(t.local, [Buffer.from('Code client;Nom\n'), Buffer.from('001;Zoé\n')], { at, bytesTotal: 30 });
+    expect(utf8.encoding).toBe('utf-8');
+    const cp1252 = await importClients(t.local, [Buffer.from('Code client;Nom\n'), Buffer.from('002;Zo\xe9 \x80\n', 'latin1')], { at, bytesTotal: 30 });
+    expect(cp1252.encoding).toBe('windows-1252');
+    expect((await t.desk.getClient({ code: '001' })).name).toBe('Zoé');
+    expect((await t.desk.getClient({ code: '002' })).name).toBe('Zoé €');
+  });
+
+  it('decides on a whole character when the first accent ends a chunk, and on a file of 1 or 2 bytes', async () => {
+    const decoded = async (chunks: Buffer[]) => {
+      const info: ReadInfo = { encoding: 'utf-8' };
+      const lines = await collect(chunks, info);
+      return { encoding: info.encoding, names: lines.map((l) => ('client' in l ? l.client.name : l.rejected.code)) };
+    };
+    expect(await decoded([Buffer.from('Code client;Nom\n001;Zo\xe9', 'latin1'), Buffer.from('\n002;A\n')])).toEqual({ encoding: 'windows-1252', names: ['Zoé', 'A'] });
+    expect(await decoded([Buffer.from('Code client;Nom\n001;Zo\xc3', 'latin1'), Buffer.from('\xa9\n', 'latin1')])).toEqual({ encoding: 'utf-8', names: ['Zoé'] });
+    expect(await decoded([Buffer.from('Code client;Nom\n001;Zo\xe9', 'latin1')])).toEqual({ encoding: 'windows-1252', names: ['Zoé'] });
+    await expect(decoded([Buffer.from('C'), Buffer.from('o')])).rejects.toMatchObject({ code: 'import.noHeader' });
+  });
+});
+
+describe('importClientsFile: the page hands a file, the worker reads it from disk', () => {
+  it('imports the file at that path, streamed, with progress to its last byte', async () => {
+    const path = new URL('../fixtures/clients-excel-windows-1252.csv', import.meta.url).pathname;
+    const result = await dispatch(t.desk, 'importClientsFile', { path, importId: 'file-1' });
+    expect(result).toMatchObject({ ok: true, value: { total: 12, inserted: 12, encoding: 'windows-1252' } });
+    const size = readFileSync(path).length;
+    expect(progress.at(-1)).toEqual({ importId: 'file-1', linesRead: 13, linesCommitted: 13, bytesRead: size, bytesTotal: size });
+  });
+
+  it('refuses in words a relative path, a folder or a missing file, and writes nothing', async () => {
+    const before = snapshotDatabase(t.local.sqlite);
+    for (const path of ['clients.csv', tmpdir(), join(tmpdir(), 'no-such-file-h6.csv')]) {
+      const result = await dispatch(t.desk, 'importClientsFile', { path, importId: 'bad' });
+      expect(result).toMatchObject({ ok: false, error: { code: 'import.unreadable', message: { fr: expect.stringContaining('Fichier illisible') } } });
+    }
+    expect(snapshotDatabase(t.local.sqlite)).toEqual(before);
+  });
+});
+
+describe('codes that differ only by leading zeros', () => {
+  const at = '2026-11-26T09:00:00.000Z';
+
+  it('warns about a code equal to another of the same file once its zeros are stripped', async () => {
+    const bytes = readFileSync(new URL('../fixtures/clients-excel-windows-1252.csv', import.meta.url));
+    const report = await importClients(t.local, [bytes], { at, bytesTotal: bytes.length });
+    expect(report.lookalikes).toEqual({ count: 1, examples: [{ line: 13, code: '100400', other: '0000100400' }] });
+  });
+
+  it('warns both ways against the base, lists a few and counts the rest; different codes give no warning', async () => {
+    await importText('Code client;Nom\n0000100400;A\n200;B\n0300;C\n');
+    const lines = ['Code client;Nom', '100400;A2', '000200;B2', '300;C2', '400;D', '0400;E'];
+    for (let i = 0; i < 12; i++) lines.push(`${1000 + i};F${i}`, `0${1000 + i};G${i}`);
+    const report = await importText(lines.join('\n'));
+    expect(report.lookalikes?.count).toBe(3 + 1 + 12);
+    expect(report.lookalikes?.examples.slice(0, 4)).toEqual([
+      { line: 2, code: '100400', other: '0000100400' },
+      { line: 3, code: '000200', other: '200' },
+      { line: 4, code: '300', other: '0300' },
+      { line: 6, code: '0400', other: '400' },
+    ]);
+    expect(report.lookalikes?.examples).toHaveLength(10);
+    const clean = await importText('Code client;Nom\n0000555;A\n5550;Z\n00;Zero\n000;Zeros\n');
+    expect(clean.lookalikes).toBeUndefined();
   });
 });
 

@@ -1,4 +1,5 @@
 // searchClients switches plans when a fragment matches many clients; both must give the same page.
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { foldText } from '../../contract/index.ts';
 import { openTestDesk, type TestDesk } from '../helpers/local-db.ts';
@@ -43,6 +44,43 @@ describe('search plans', () => {
       }
     }
     expect(total > 3000).toBe(fragment === 'exemple');
+  });
+});
+
+describe('search against a plain filter (property)', () => {
+  it('any fragment of a client’s name, e-mail or city, as typed (any case, accents or not), any status and page: the page and total of sorting every match', async () => {
+    const rows = t.local.sqlite.prepare(`SELECT name, email, city FROM clients ORDER BY rowid`).all() as { name: string; email: string | null; city: string | null }[];
+    // A fragment as an agent types it: part of a word of the source, its case shuffled, its accents kept or dropped.
+    const fragment = fc
+      .record({
+        row: fc.nat({ max: rows.length - 1 }),
+        field: fc.constantFrom('name', 'email', 'city'),
+        start: fc.nat({ max: 30 }),
+        length: fc.integer({ min: 3, max: 8 }),
+        upper: fc.boolean(),
+        fold: fc.boolean(),
+      })
+      .map(({ row, field, start, length, upper, fold }) => {
+        const source = rows[row]![field as 'name'] ?? rows[row]!.name;
+        const word = source.slice(Math.min(start, Math.max(0, source.length - length)), Math.min(start, Math.max(0, source.length - length)) + length).trim();
+        const typed = fold ? foldText(word) : word;
+        return upper ? typed.toUpperCase() : typed;
+      })
+      .filter((f) => foldText(f).length >= 3 && !foldText(f).includes(' '));
+    await fc.assert(
+      fc.asyncProperty(
+        fragment,
+        fc.constantFrom('all', 'all', 'never', 'success', 'failure'),
+        fc.constantFrom(0, 0, 50, 150),
+        async (query, status, offset) => {
+          const page = await t.desk.searchClients({ query, status, offset, limit: 50 });
+          const terms = foldText(query);
+          expect(page.items.map((c) => c.code), `${query} ${status} @${offset}`).toEqual(reference(terms, status, offset, 50));
+          expect(page.total).toBe(Math.min(10_000, reference(terms, status, 0, 1_000_000).length));
+        },
+      ),
+      { numRuns: 60 },
+    );
   });
 });
 

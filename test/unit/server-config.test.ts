@@ -28,6 +28,8 @@ describe('server settings', () => {
       maxEventLoopDelayMs: 1000,
       reasonsFile: null,
       callbackHandoverMinutes: 60,
+      consoleTimeZone: 'Europe/Paris',
+      consoleSecureCookies: false,
       agentSecret: 'pin',
       offlineSignInDays: 14,
     });
@@ -67,6 +69,8 @@ describe('server settings', () => {
       DESK_SERVER_DRAIN_TIMEOUT_MS: '2000',
       DESK_SERVER_MAX_EVENT_LOOP_DELAY_MS: '0',
       DESK_SERVER_CALLBACK_HANDOVER_MINUTES: '90',
+      DESK_SERVER_CONSOLE_TIME_ZONE: 'America/Cayenne',
+      DESK_SERVER_CONSOLE_SECURE_COOKIES: 'true',
       DESK_SERVER_AGENT_SECRET: 'password',
       DESK_SERVER_OFFLINE_SIGN_IN_DAYS: '0',
     };
@@ -87,6 +91,8 @@ describe('server settings', () => {
       maxEventLoopDelayMs: 0,
       reasonsFile: null,
       callbackHandoverMinutes: 90,
+      consoleTimeZone: 'America/Cayenne',
+      consoleSecureCookies: true,
       agentSecret: 'password',
       offlineSignInDays: 0,
     });
@@ -121,6 +127,13 @@ describe('server settings', () => {
     expect(refused({}, { DESK_SERVER_MIGRATE: 'peut-être' })).toContain('true ou false attendu (true or false expected)');
     expect(refused({}, { DESK_SERVER_TRUST_PROXY: 'proxy.example; rm' })).toContain('DESK_SERVER_TRUST_PROXY');
     expect(refused({ 'pool-size': '0' })).toContain('au moins 1');
+    // The console's zone: an IANA name this Node knows; an offset or a made-up name is refused.
+    for (const zone of ['Europe/Pariss', '+01:00', 'UTC+1', 'Europe/../etc', 'Paris']) {
+      expect(refused({ 'console-time-zone': zone })).toContain(`--console-time-zone = ${JSON.stringify(zone)} : fuseau horaire IANA inconnu`);
+    }
+    expect(readConfig(['consoleTimeZone'], { 'console-time-zone': 'Indian/Reunion' }, {})).toEqual({ consoleTimeZone: 'Indian/Reunion' });
+    expect(readConfig(['consoleTimeZone'], {}, { DESK_SERVER_CONSOLE_TIME_ZONE: 'UTC' })).toEqual({ consoleTimeZone: 'UTC' });
+    expect(refused({}, { DESK_SERVER_CONSOLE_SECURE_COOKIES: 'maybe' })).toContain('DESK_SERVER_CONSOLE_SECURE_COOKIES = "maybe" : true ou false attendu');
     // Every wrong value at once, one line each.
     expect(refused({ port: 'x', 'pool-size': 'y' }).split('\n')).toHaveLength(2);
   });

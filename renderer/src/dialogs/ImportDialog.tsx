@@ -1,16 +1,17 @@
 import { useEffect, useRef, useState } from 'react';
-import { localizeError } from '../../../contract/errors.ts';
 import type { ImportProgress, ImportReport } from '../../../contract/model.ts';
-import { limits } from '../../../contract/limits.ts';
 import { refreshAfterClientsChanged } from '../actions.ts';
 import { Modal } from '../components/Modal.tsx';
-import { bridge, call, messageOf } from '../desk.ts';
+import { ApiError, bridge, call, messageOf } from '../desk.ts';
 import { formatNumber } from '../format.ts';
 import { useLocale, useT } from '../i18n/index.ts';
 import { reportError } from '../report.ts';
 import { FormFooter } from '../components/FormFooter.tsx';
 
-type Phase = { kind: 'choose' } | { kind: 'running'; progress: ImportProgress | null } | { kind: 'done'; report: ImportReport };
+type Phase =
+  | { kind: 'choose' }
+  | { kind: 'running'; importId: string; progress: ImportProgress | null; stopping: boolean }
+  | { kind: 'done'; report: ImportReport };
 
 function newImportId(): string {
   return typeof crypto !== 'undefined' && 'randomUUID' in crypto ? crypto.randomUUID() : `import-${Date.now()}`;
@@ -23,6 +24,7 @@ export function ImportDialog({ onClose }: { onClose(): void }) {
   const [phase, setPhase] = useState<Phase>({ kind: 'choose' });
   const [failure, setFailure] = useState<string | null>(null);
   const unsubscribe = useRef<(() => void) | null>(null);
+  const running = phase.kind === 'running' ? phase : null;
 
   useEffect(() => () => unsubscribe.current?.(), []);
 
@@ -35,21 +37,18 @@ export function ImportDialog({ onClose }: { onClose(): void }) {
       return;
     }
     setFailure(null);
-    if (file.size > limits.importBytes) {
-      // The same words main would use, without reading the whole file first.
-      setFailure(localizeError('import.tooLarge', locale, { size: file.size, max: limits.importBytes }));
-      return;
-    }
     const importId = newImportId();
-    setPhase({ kind: 'running', progress: null });
+    setPhase({ kind: 'running', importId, progress: null, stopping: false });
     unsubscribe.current?.();
     unsubscribe.current = bridge().on('importProgress', (progress) => {
-      if (progress.importId === importId) setPhase({ kind: 'running', progress });
+      if (progress.importId === importId) setPhase((p) => (p.kind === 'running' ? { ...p, progress } : p));
     });
     try {
-      const content = await file.text();
-      const report = await call('importClients', { fileName: file.name.slice(0, limits.fileName), content, importId });
-      setPhase({ kind: 'done', report });
+      // The file itself goes to the database worker (its path, or the web bridge's upload), never its
+      // text: a file of any size streams from disk, in any of the encodings Excel writes.
+      const result = await bridge().importFile(file, importId);
+      if (!result.ok) throw new ApiError(result.error);
+      setPhase({ kind: 'done', report: result.value });
       refreshAfterClientsChanged().catch(reportError);
     } catch (error) {
       setFailure(messageOf(error, locale));
@@ -60,39 +59,52 @@ export function ImportDialog({ onClose }: { onClose(): void }) {
     }
   }
 
-  const announcement =
-    phase.kind === 'done'
-      ? t.importDialog.announce(phase.report.total, phase.report.inserted, phase.report.updated, phase.report.rejected.length)
-      : '';
+  /** Stops after the chunk in progress, which commits: the summary then says how far it got. */
+  function cancel() {
+    if (!running || running.stopping) return;
+    setPhase({ ...running, stopping: true });
+    call('cancelImport', { importId: running.importId }).catch(reportError);
+  }
+
+  const announcement = phase.kind === 'done' ? announce(t, phase.report) : '';
   return (
-    <Modal title={t.importDialog.title} onClose={onClose} wide>
+    // While it runs, Escape stops the import rather than hiding it.
+    <Modal title={t.importDialog.title} onClose={running ? cancel : onClose} wide>
       {/* There from the start, so the result is announced when it fills in. */}
       <p className="visually-hidden" aria-live="polite">
         {announcement}
       </p>
-      {phase.kind !== 'done' ? (
+      {phase.kind === 'done' ? (
+        <ImportSummary report={phase.report} onClose={onClose} />
+      ) : (
         <form onSubmit={start} noValidate>
           <p>{t.importDialog.intro}</p>
           <label htmlFor="import-file">{t.importDialog.file}</label>
-          <input id="import-file" ref={fileRef} type="file" accept=".csv,text/csv" disabled={phase.kind === 'running'} />
-          {phase.kind === 'running' && <ImportProgressBar progress={phase.progress} />}
-          <FormFooter
-            failure={failure}
-            cancelLabel={t.importDialog.close}
-            submitLabel={t.importDialog.start}
-            busy={phase.kind === 'running'}
-            onCancel={onClose}
-          />
+          <input id="import-file" ref={fileRef} type="file" accept=".csv,.txt,text/csv,text/plain" disabled={running !== null} />
+          {running ? (
+            <ImportRunning progress={running.progress} stopping={running.stopping} onCancel={cancel} />
+          ) : (
+            <FormFooter failure={failure} cancelLabel={t.importDialog.close} submitLabel={t.importDialog.start} busy={false} onCancel={onClose} />
+          )}
         </form>
-      ) : (
-        <ImportSummary report={phase.report} onClose={onClose} />
       )}
     </Modal>
   );
 }
 
-function ImportProgressBar({ progress }: { progress: ImportProgress | null }) {
+function announce(t: ReturnType<typeof useT>, report: ImportReport): string {
+  const parts = [
+    report.cancelled ? t.importDialog.cancelled(report.total) : t.importDialog.announce(report.total, report.inserted, report.updated, report.rejected.length),
+  ];
+  if (report.lookalikes) parts.push(t.importDialog.lookalikes(report.lookalikes.count));
+  return parts.join(' ');
+}
+
+function ImportRunning({ progress, stopping, onCancel }: { progress: ImportProgress | null; stopping: boolean; onCancel(): void }) {
   const t = useT();
+  const cancelRef = useRef<HTMLButtonElement>(null);
+  // The file input is disabled now: focus goes to the one thing left to do, so Enter or Escape stop it.
+  useEffect(() => cancelRef.current?.focus(), []);
   return (
     <div className="import-progress">
       {progress && progress.bytesTotal > 0 ? (
@@ -101,8 +113,13 @@ function ImportProgressBar({ progress }: { progress: ImportProgress | null }) {
         <progress aria-label={t.importDialog.progress} />
       )}
       <p aria-live="polite" className="muted">
-        {progress ? t.importDialog.linesRead(progress.linesRead) : t.importDialog.reading}
+        {stopping ? t.importDialog.cancelling : progress ? t.importDialog.linesRead(progress.linesRead) : t.importDialog.reading}
       </p>
+      <div className="dialog-actions">
+        <button ref={cancelRef} type="button" className="btn" onClick={onCancel} aria-disabled={stopping}>
+          {t.importDialog.cancel}
+        </button>
+      </div>
     </div>
   );
 }
@@ -119,7 +136,14 @@ function ImportSummary({ report, onClose }: { report: ImportReport; onClose(): v
       <h3 ref={headingRef} tabIndex={-1}>
         {t.importDialog.summary}
       </h3>
+      {report.cancelled && <p role="status">{t.importDialog.cancelled(report.total)}</p>}
       <dl className="import-figures">
+        {report.encoding && (
+          <div className="dl-row">
+            <dt>{t.importDialog.encoding}</dt>
+            <dd>{t.importDialog.encodings[report.encoding]}</dd>
+          </div>
+        )}
         <div className="dl-row">
           <dt>{t.importDialog.total}</dt>
           <dd>{formatNumber(t, report.total)}</dd>
@@ -137,6 +161,21 @@ function ImportSummary({ report, onClose }: { report: ImportReport; onClose(): v
           <dd>{formatNumber(t, report.rejected.length)}</dd>
         </div>
       </dl>
+      {report.lookalikes && (
+        <div className="import-lookalikes">
+          <p>{t.importDialog.lookalikes(report.lookalikes.count)}</p>
+          <ul>
+            {report.lookalikes.examples.map((l) => (
+              <li key={`${l.line}-${l.code}`} className="mono">
+                {t.importDialog.lookalike(l.code, l.other, l.line)}
+              </li>
+            ))}
+          </ul>
+          {report.lookalikes.count > report.lookalikes.examples.length && (
+            <p className="muted">{t.importDialog.lookalikesMore(report.lookalikes.count - report.lookalikes.examples.length)}</p>
+          )}
+        </div>
+      )}
       {report.rejected.length > 0 && (
         <div className="table-scroll" tabIndex={0} aria-labelledby="rejected-caption">
           <table className="rejected-table">

@@ -134,6 +134,10 @@ export const en: Dictionary = {
     cancel: 'Keep the attempt',
     done: (result: string, client: string) => `Attempt voided: ${result} — ${client}`,
   },
+  clock: {
+    skew: (duration: string, ahead: boolean) =>
+      `This workstation’s clock differs from the server’s by ${duration} (the workstation is ${ahead ? 'ahead' : 'behind'}). Attempts keep this workstation’s time: have the computer’s clock set right.`,
+  },
   statusBar: {
     reasons: (parts: string) => `Reasons: ${parts}`,
     today: (attempts: number, successes: number, failures: number) =>
@@ -197,7 +201,7 @@ export const en: Dictionary = {
   },
   importDialog: {
     title: 'Import clients',
-    intro: 'A UTF-8 CSV file, separated by ";" or ",", with a header line (including "Code client" and "Nom"). A known client is updated, never duplicated.',
+    intro: 'A CSV file (separated by ";", "," or tabs: Excel\'s "CSV UTF-8", "CSV (semicolon delimited)" or "Unicode Text"), with a header line (including "Code client" and "Nom"). A known client is updated, never duplicated.',
     file: 'CSV file',
     start: 'Import',
     progress: 'Import progress',
@@ -215,6 +219,15 @@ export const en: Dictionary = {
     truncated: 'Only the first rejected lines are listed.',
     close: 'Close',
     chooseFile: 'Choose a file.',
+    cancel: 'Cancel import',
+    cancelling: 'Stopping after the current batch…',
+    cancelled: (n: number) => `Import cancelled: the first ${n} lines are saved, the rest of the file was not read. Importing the same file again finishes it.`,
+    encoding: 'Encoding',
+    encodings: { 'utf-8': 'UTF-8', 'windows-1252': 'Windows-1252', 'utf-16le': 'UTF-16 LE (Unicode Text)', 'utf-16be': 'UTF-16 BE' },
+    lookalikes: (n: number) =>
+      `Warning: ${n} ${plural(n, 'code equals', 'codes equal')} another code once leading zeros are stripped (Excel drops them): these are two separate clients.`,
+    lookalike: (code: string, other: string, line: number) => `Line ${line}: "${code}" and "${other}"`,
+    lookalikesMore: (n: number) => `… and ${n} more.`,
   },
   exportDialog: {
     title: 'Export history',

@@ -134,6 +134,11 @@ export const fr = {
     cancel: 'Garder la tentative',
     done: (result: string, client: string) => `Tentative annulée : ${result} — ${client}`,
   },
+  clock: {
+    /** duration: "12 min", "2 h 05"; ahead: the workstation's clock is ahead of the server's. */
+    skew: (duration: string, ahead: boolean) =>
+      `L’horloge de ce poste diffère de celle du serveur de ${duration} (le poste ${ahead ? 'avance' : 'retarde'}). Les tentatives gardent l’heure du poste : faites remettre l’ordinateur à l’heure.`,
+  },
   statusBar: {
     reasons: (parts: string) => `Motifs : ${parts}`,
     today: (attempts: number, successes: number, failures: number) =>
@@ -199,7 +204,7 @@ export const fr = {
   },
   importDialog: {
     title: 'Importer des clients',
-    intro: 'Fichier CSV en UTF-8, séparé par « ; » ou « , », avec une ligne d’en-tête (dont « Code client » et « Nom »). Un client déjà connu est mis à jour, jamais dupliqué.',
+    intro: 'Fichier CSV (séparé par « ; », « , » ou tabulation : « CSV UTF-8 », « CSV (séparateur : point-virgule) » ou « Texte Unicode » d’Excel), avec une ligne d’en-tête (dont « Code client » et « Nom »). Un client déjà connu est mis à jour, jamais dupliqué.',
     file: 'Fichier CSV',
     start: 'Importer',
     progress: 'Progression de l’import',
@@ -217,6 +222,15 @@ export const fr = {
     truncated: 'Seules les premières lignes refusées sont listées.',
     close: 'Fermer',
     chooseFile: 'Choisissez un fichier.',
+    cancel: 'Annuler l’import',
+    cancelling: 'Arrêt après le lot en cours…',
+    cancelled: (n: number) => `Import annulé : les ${n} premières lignes sont enregistrées, le reste du fichier n’a pas été lu. Importer à nouveau le même fichier le termine.`,
+    encoding: 'Encodage',
+    encodings: { 'utf-8': 'UTF-8', 'windows-1252': 'Windows-1252', 'utf-16le': 'UTF-16 LE (Texte Unicode)', 'utf-16be': 'UTF-16 BE' },
+    lookalikes: (n: number) =>
+      `Attention : ${n} ${plural(n, 'code ressemble', 'codes ressemblent')} à un autre code une fois les zéros de tête retirés (Excel les supprime) : ce sont deux clients distincts.`,
+    lookalike: (code: string, other: string, line: number) => `Ligne ${line} : « ${code} » et « ${other} »`,
+    lookalikesMore: (n: number) => `… et ${n} de plus.`,
   },
   exportDialog: {
     title: 'Exporter l’historique',

@@ -4,7 +4,7 @@
 import { attemptStatuses, knownChannels } from '../../../contract/enums.ts';
 import { defaultReasons, reasonLabel, type ReasonDefinition } from '../../../contract/reasons.ts';
 import { html, type SafeHtml } from '../html.ts';
-import type { JournalQuery, JournalRow } from '../journal.ts';
+import type { JournalNews, JournalQuery, JournalRow } from '../journal.ts';
 import { page, type PageContext } from '../layout.ts';
 import { attemptTime, serverTime } from '../time.ts';
 
@@ -85,13 +85,19 @@ export function attemptTable(ctx: PageContext, rows: JournalRow[], caption: stri
   </table>`;
 }
 
-export function journalPageHtml(ctx: PageContext, filter: JournalQuery, choices: JournalChoices, rows: JournalRow[], next: string | null): string {
+export function journalPageHtml(ctx: PageContext, filter: JournalQuery, choices: JournalChoices, rows: JournalRow[], next: string | null, mark: (JournalNews & { pollMs: number }) | null = null): string {
   const w = ctx.words.journal;
+  // The live region assets/journal-live.js fills: empty (and silent) until attempts arrive.
+  const live = mark
+    ? html`<p id="journal-live" class="live" role="status" aria-label="${w.liveLabel}" data-every="${mark.pollMs}" data-news="/console/journal/news${filterQuery(filter, { since: mark.seq, at: mark.at })}"></p>
+      <script src="/console/assets/journal-live.js" defer></script>`
+    : '';
   const body = html`${filterForm(ctx, filter, choices)}
     <div class="actions">
       <a href="/console/journal.csv${filterQuery(filter)}" download>${w.exportCsv}</a>
       <a href="/console/journal.xlsx${filterQuery(filter)}" download>${w.exportXlsx}</a>
     </div>
+    ${live}
     ${rows.length === 0 ? html`<p role="status">${w.empty}</p>` : attemptTable(ctx, rows, w.caption, true, choices.reasons)}
     <div class="actions">
       ${filter.after ? html`<a href="/console/journal${filterQuery(filter)}">${w.first}</a>` : ''}

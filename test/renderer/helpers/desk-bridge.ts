@@ -1,6 +1,9 @@
 // window.desk for component tests, over the real domain: every call goes through dispatch() into
 // createDeskHandlers() on a real SQLite file, exactly as main's IPC and the web bridge do.
 
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { dispatch } from '../../../contract/dispatch.ts';
 import type { DeskBridge } from '../../../contract/bridge.ts';
 import type { DeskEventName, DeskEvents } from '../../../contract/events.ts';
@@ -48,9 +51,21 @@ export async function openTestBridge(options: { agentName?: string | null; polic
       },
     ]),
   ) as unknown as DeskApi;
+  // As the web bridge's server does: the file's bytes on disk, then importClientsFile with its path.
+  const uploads = mkdtempSync(join(tmpdir(), 'desk-upload-'));
+  let uploaded = 0;
   const bridge: DeskBridge = {
     api,
     shell: 'web',
+    async importFile(file, importId) {
+      const path = join(uploads, `${++uploaded}.csv`);
+      writeFileSync(path, Buffer.from(await file.arrayBuffer()));
+      try {
+        return await api.importClientsFile({ path, importId });
+      } finally {
+        rmSync(path, { force: true });
+      }
+    },
     on(event, listener) {
       const set = listeners.get(event) ?? new Set<Listener>();
       set.add(listener as Listener);
@@ -69,6 +84,9 @@ export async function openTestBridge(options: { agentName?: string | null; polic
         for (const c of clients) await upsertClient(trx, c, at);
       });
     },
-    cleanup: () => t.cleanup(),
+    cleanup: async () => {
+      rmSync(uploads, { recursive: true, force: true });
+      await t.cleanup();
+    },
   };
 }
