@@ -34,6 +34,7 @@ export const operationNameList = [
   'getAgentSession',
   'createAgentProfile',
   'signIn',
+  'signInAgent',
   'signOut',
   'lockSession',
 ] as const;

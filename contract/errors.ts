@@ -131,6 +131,10 @@ const catalog = {
     fr: () => 'Le serveur ne reconnaît plus ce poste : demandez au service informatique de l’inscrire à nouveau.',
     en: () => 'The server no longer knows this desk: ask IT to enrol it again.',
   },
+  'signIn.serverAgentsOnly': {
+    fr: () => 'Ce poste est inscrit auprès du serveur : connectez-vous avec votre identifiant (les profils locaux n’y servent plus).',
+    en: () => 'This desk is enrolled with the server: sign in with your login (local profiles no longer apply here).',
+  },
   'sync.waitingForSignIn': {
     fr: (p) => `Enregistrements en attente de la connexion de : ${p.agents}.`,
     en: (p) => `Records waiting for a sign-in of: ${p.agents}.`,

@@ -3,7 +3,7 @@
 import type { Locale } from './errors.ts';
 import type { ReasonDefinition } from './reasons.ts';
 
-import type { AttemptStatusCode, ExportFormat as ExportFormatCode, KnownChannel, PolicyLockedSetting, PushRecordKind, SyncNoticeCode, VoidKindCode } from './enums.ts';
+import type { AgentSecretKind, AttemptStatusCode, ExportFormat as ExportFormatCode, KnownChannel, PolicyLockedSetting, PushRecordKind, SyncNoticeCode, VoidKindCode } from './enums.ts';
 
 /** Result of one notification attempt. */
 export type AttemptStatus = AttemptStatusCode;
@@ -193,8 +193,20 @@ export interface AgentProfileView {
   hasPin: boolean;
 }
 
+/** A desk enrolled with a device credential: agents sign in against the server (issue 9). */
+export interface ServerSignInView {
+  secretKind: AgentSecretKind;
+  offlineDays: number;
+  /** Agents who signed in online on this desk, offered in the "Agent" field. */
+  agents: { login: string; name: string }[];
+  /** The signed-in agent's login, for the lock screen (null: a local profile or nobody). */
+  login: string | null;
+}
+
 export interface AgentSession {
   profiles: AgentProfileView[];
+  /** Present when agents sign in against the server (device enrolment) instead of local profiles. */
+  server?: ServerSignInView;
   /** The signed-in agent stepped away (idle delay or request): their PIN unlocks. */
   locked: boolean;
   /** Idle minutes before the session locks; 0: never. */
@@ -240,6 +252,11 @@ export interface SyncState {
   unknownRecords?: number;
   /** The last thing sync had to say about the server (a restore, another database), with its time. */
   notice?: { code: SyncNoticeCode; at: string } | null;
+  /**
+   * Agents whose records wait for them to sign in online again (no valid token of theirs on this
+   * desk): their names, with how many records each. Absent or empty when nobody's records wait.
+   */
+  waitingFor?: { agentName: string; pending: number }[];
   /**
    * The desk's clock against the server's, from the last answer that carried `serverTime`:
    * `offsetMs` = desk − server (positive: the desk is ahead), measured at `at` (desk time).

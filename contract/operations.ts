@@ -129,6 +129,8 @@ export const schemas = {
   getAgentSession: z.strictObject({}),
   createAgentProfile: z.strictObject({ name: trimmed(limits.agentName).min(1), pin }),
   signIn: z.strictObject({ profileId: z.string().min(1).max(64), pin, confirmPin: pin.optional() }),
+  /** A desk enrolled with a device code: an agent's login and secret, checked by the server or offline. */
+  signInAgent: z.strictObject({ login: text().trim().min(1).max(limits.login), secret: text().min(1).max(limits.agentPasswordMax * 2) }),
   signOut: z.strictObject({}),
   lockSession: z.strictObject({}),
 } satisfies Record<string, z.ZodType>;
@@ -172,6 +174,7 @@ export interface OperationOutputs {
   getAgentSession: AgentSession;
   createAgentProfile: Settings;
   signIn: Settings;
+  signInAgent: Settings;
   signOut: Settings;
   lockSession: AgentSession;
 }

@@ -8,7 +8,7 @@
 import { randomBytes, scrypt as scryptCallback, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import type { Kysely } from 'kysely';
 import { DeskError, type AgentEventKind } from '../contract/index.ts';
-import type { AgentProfileView, AgentSession } from '../contract/model.ts';
+import type { AgentProfileView, AgentSession, ServerSignInView } from '../contract/model.ts';
 import { uuidv7 } from './ids.ts';
 import type { Database } from './schema.ts';
 import { getMeta, readMeta, setMeta, settingsFromMeta } from './settings.ts';
@@ -46,18 +46,31 @@ export async function pinMatches(pin: string, verifier: string): Promise<boolean
 /** Wrong PINs in a row before the profile waits, then the wait doubles with each one, up to the cap. */
 export const pinThrottle = { freeTries: 5, firstWaitMs: 30_000, maxWaitMs: 15 * 60_000 } as const;
 
-function waitAfter(failures: number): number {
+export function waitAfter(failures: number): number {
   if (failures < pinThrottle.freeTries) return 0;
   return Math.min(pinThrottle.maxWaitMs, pinThrottle.firstWaitMs * 2 ** (failures - pinThrottle.freeTries));
 }
 
-const lockedKey = 'session_locked';
+export const lockedKey = 'session_locked';
 const lockAfterKey = 'lock_after_minutes';
 /** When no policy or setting says otherwise. */
 export const defaultLockAfterMinutes = 15;
 
-async function journal(trx: Kysely<Database>, kind: AgentEventKind, agent: { id: string | null; name: string }, at: Date): Promise<void> {
-  await trx.insertInto('agent_events').values({ at: at.toISOString(), kind, agent_id: agent.id, agent_name: agent.name }).execute();
+/**
+ * One line of the desk's journal, pushed later to servers that take 'record.agentEvent' (sync/engine.ts).
+ * `login` is what was typed at a server sign-in; `offline` says the desk decided alone.
+ */
+export async function journal(
+  trx: Kysely<Database>,
+  kind: AgentEventKind,
+  agent: { id: string | null; name: string },
+  at: Date,
+  extra: { login?: string | null; offline?: boolean } = {},
+): Promise<void> {
+  await trx
+    .insertInto('agent_events')
+    .values({ id: uuidv7(), at: at.toISOString(), kind, agent_id: agent.id, agent_name: agent.name, login: extra.login ?? null, offline: extra.offline ? 1 : 0 })
+    .execute();
 }
 
 function parseIds(json: string): string[] {
@@ -69,10 +82,22 @@ function parseIds(json: string): string[] {
   }
 }
 
-/** The profile becomes the one attempts are signed with. */
-async function enter(trx: Kysely<Database>, profile: { id: string; name: string; former_ids: string }, at: Date): Promise<void> {
+/**
+ * The profile becomes the one attempts are signed with. The same agent coming back to their locked
+ * session is an unlock, anyone else a sign-in (the locked agent is signed out first, journalled).
+ */
+export async function enter(
+  trx: Kysely<Database>,
+  profile: { id: string; name: string; former_ids: string },
+  at: Date,
+  extra: { login?: string | null; offline?: boolean } = {},
+): Promise<void> {
+  const meta = await readMeta(trx);
+  const { agent } = settingsFromMeta(meta);
+  const unlocking = meta.get(lockedKey) === 'true' && agent?.id === profile.id;
+  if (agent && !unlocking && agent.id !== profile.id) await journal(trx, 'signOut', agent, at);
   await setMeta(trx, { agent_id: profile.id, agent_name: profile.name, agent_former_ids: profile.former_ids, [lockedKey]: null });
-  await journal(trx, 'signIn', profile, at);
+  await journal(trx, unlocking ? 'unlock' : 'signIn', profile, at, extra);
 }
 
 async function nameTaken(trx: Kysely<Database>, name: string, exceptId: string | null): Promise<boolean> {
@@ -86,10 +111,27 @@ export async function agentSession(db: Kysely<Database>): Promise<AgentSession> 
   const profiles: AgentProfileView[] = rows.map((r) => ({ id: r.id, name: r.name, hasPin: r.pin_verifier !== null }));
   const meta = await readMeta(db);
   const lockAfter = Number(meta.get(lockAfterKey) ?? defaultLockAfterMinutes);
+  const server = await serverSignInView(db, meta);
   return {
     profiles,
+    ...(server ? { server } : {}),
     locked: meta.get(lockedKey) === 'true' && meta.has('agent_id'),
     lockAfterMinutes: Number.isInteger(lockAfter) && lockAfter >= 0 ? lockAfter : defaultLockAfterMinutes,
+  };
+}
+
+/** A desk enrolled with a device code: what its sign-in screen needs (db/agent-sign-in.ts). */
+async function serverSignInView(db: Kysely<Database>, meta: Map<string, string>): Promise<ServerSignInView | null> {
+  if (meta.get('sync_enrolment_kind') !== 'device') return null;
+  const kind = meta.get('sign_in_secret_kind');
+  const days = Number(meta.get('sign_in_offline_days'));
+  const rows = await db.selectFrom('agent_verifiers').select(['agent_id', 'login', 'name']).orderBy('name').execute();
+  const agentId = meta.get('agent_id');
+  return {
+    secretKind: kind === 'password' ? 'password' : 'pin',
+    offlineDays: Number.isInteger(days) && days >= 0 ? days : 0,
+    agents: rows.map((r) => ({ login: r.login, name: r.name })),
+    login: rows.find((r) => r.agent_id === agentId)?.login ?? null,
   };
 }
 

@@ -30,6 +30,7 @@ import { nextClient } from './queue.ts';
 import { loadReasons } from './reasons.ts';
 import { loadSettings, saveSettings } from './settings.ts';
 import { agentSession, createProfile, isLocked, lockSession, nameAgent, setLockAfterMinutes, signIn, signOut } from './agent-profiles.ts';
+import { deviceSignInRules } from './agent-sign-in.ts';
 import { writeTransaction } from './tx.ts';
 import { todayCounts } from './stats.ts';
 import { createUndoWindow } from './undo-window.ts';
@@ -44,6 +45,11 @@ export interface SyncControl {
   configure(input: { serverUrl: string | null; token?: string | null | undefined; enrolmentCode?: string | undefined }): Promise<SyncSettingsView>;
   /** Called after the outbox changed (a click, a void, a retry) so that a push can start soon. */
   nudge(): void;
+  /**
+   * A desk enrolled with a device code: signs an agent in against the server, or, when it cannot be
+   * reached, against this desk's offline verifier (db/agent-sign-in.ts); unlocks a locked session.
+   */
+  signInAgent(input: { login: string; secret: string }, at: Date): Promise<void>;
 }
 
 export function localOnlySync(local: LocalDatabase): SyncControl {
@@ -70,6 +76,9 @@ export function localOnlySync(local: LocalDatabase): SyncControl {
       throw new DeskError('sync.notConfigured');
     },
     nudge: () => undefined,
+    signInAgent: async () => {
+      throw new DeskError('sync.notConfigured');
+    },
   };
 }
 
@@ -187,7 +196,13 @@ export function createDeskHandlers(local: LocalDatabase, options: DeskOptions = 
   return {
     getSettings: () => settings(),
     updateSettings: async ({ agentName, lockAfterMinutes, ...rest }) => {
-      if (agentName !== undefined) await writeTransaction(db, (trx) => nameAgent(trx, agentName, clock.now()));
+      if (agentName !== undefined) {
+        // A server agent's name is the server's (agentState follows a rename there): the same name
+        // passes (a settings form sends it back), another is refused.
+        if (await deviceSignInRules(db)) {
+          if ((await loadSettings(db)).agent?.name !== agentName) throw new DeskError('signIn.serverAgentsOnly');
+        } else await writeTransaction(db, (trx) => nameAgent(trx, agentName, clock.now()));
+      }
       if (lockAfterMinutes !== undefined) await setLockAfterMinutes(db, lockAfterMinutes);
       await saveSettings(db, rest);
       local.noteWrite();
@@ -195,8 +210,19 @@ export function createDeskHandlers(local: LocalDatabase, options: DeskOptions = 
     },
     getAgentSession: () => agentSession(db),
     // One sign-in at a time: parallel wrong PINs would all pass the throttle's check before any counted.
-    createAgentProfile: (input) => signingIn(async () => createProfile(db, input, clock.now())),
-    signIn: (input) => signingIn(async () => signIn(db, input, clock.now())),
+    // On a desk enrolled with a device code only server agents sign in: a local profile's records
+    // could never be pushed (no server token would take them), and its PIN would bypass the server.
+    createAgentProfile: (input) =>
+      signingIn(async () => {
+        if (await deviceSignInRules(db)) throw new DeskError('signIn.serverAgentsOnly');
+        await createProfile(db, input, clock.now());
+      }),
+    signIn: (input) =>
+      signingIn(async () => {
+        if (await deviceSignInRules(db)) throw new DeskError('signIn.serverAgentsOnly');
+        await signIn(db, input, clock.now());
+      }),
+    signInAgent: (input) => signingIn(async () => sync.signInAgent(input, clock.now())),
     signOut: async () => {
       await signOut(db, clock.now());
       local.noteWrite();

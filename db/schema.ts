@@ -165,10 +165,41 @@ export interface AgentProfileTable {
 
 export interface AgentEventTable {
   seq: Generated<number>;
+  /** uuid v7, the record's id on the wire ('legacy-N' for rows from before migration 0014, never sent). */
+  id: string;
   at: string;
   kind: AgentEventKind;
   agent_id: string | null;
   agent_name: string;
+  /** The login as typed, for a server sign-in (bounded); null for local profiles. */
+  login: Generated<string | null>;
+  /** 1: decided by the desk alone (offline verifier), the server was not asked. */
+  offline: Generated<number>;
+  /** When the server took it (feature 'record.agentEvent'); null: still to push. */
+  sent_at: Generated<string | null>;
+}
+
+/** The token a server agent got at an online sign-in on this desk (db/agent-sign-in.ts). */
+export interface AgentTokenTable {
+  agent_id: string;
+  /** Sealed like the device token: base64 of the keychain's sealing, or plain when storage is 'plain'. */
+  token: string;
+  token_storage: 'safeStorage' | 'plain';
+  issued_at: string;
+}
+
+/** What lets a server agent sign in here while the server is out of reach (db/agent-sign-in.ts). */
+export interface AgentVerifierTable {
+  agent_id: string;
+  /** contract/sign-in.ts normaliseLogin. */
+  login: string;
+  name: string;
+  /** `scrypt$N$r$p$salt$key` of the secret (db/agent-profiles.ts pinVerifier), never the secret. */
+  verifier: string;
+  verified_online_at: string;
+  offline_days: number;
+  failed_sign_ins: Generated<number>;
+  blocked_until: string | null;
 }
 
 export interface Database {
@@ -186,4 +217,6 @@ export interface Database {
   client_order: ClientOrderTable;
   agent_profiles: AgentProfileTable;
   agent_events: AgentEventTable;
+  agent_tokens: AgentTokenTable;
+  agent_verifiers: AgentVerifierTable;
 }

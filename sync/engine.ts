@@ -3,18 +3,29 @@
 
 import type { Kysely } from 'kysely';
 import { z } from 'zod';
-import { attemptRecordSchema, callbackRecordSchema, reasonCodeSchema, reasonListSchema, voidRecordSchema, type Locale } from '../contract/index.ts';
+import {
+  agentStateRecordSchema,
+  attemptRecordSchema,
+  callbackRecordSchema,
+  reasonCodeSchema,
+  reasonListSchema,
+  voidRecordSchema,
+  type AgentStateRecord,
+  type Locale,
+} from '../contract/index.ts';
 import {
   clientRecordSchema,
   knownFeatures,
   protocolVersion,
   pullLimits,
   pushLimits,
+  signInRulesSchema,
   type ClientRecord,
   type DeviceReport,
   type ProtocolFeature,
   type PushResponse,
 } from '../contract/sync-protocol.ts';
+import type { PushRecordKind } from '../contract/enums.ts';
 import { systemClock, type Clock } from '../db/clock.ts';
 import type { Database } from '../db/schema.ts';
 import { saveHandoverMinutes } from '../db/callbacks.ts';
@@ -34,6 +45,9 @@ import {
 } from '../db/sync-meta.ts';
 import { requeueOwnRecords, settleOutbox, takePendingBatch, type OutboxEntry, type Settlement } from '../db/sync-outbox.ts';
 import { idsOfTokenAgent } from '../db/agent-profiles.ts';
+import { applyAgentStates, enrolmentKeys, forgetAgentToken, saveSignInRules } from '../db/agent-sign-in.ts';
+import { sql } from 'kysely';
+import { waitingKey } from './engine-keys.ts';
 import {
   forgetUnknownChanges,
   keepUnknownChanges,
@@ -63,7 +77,13 @@ export interface SyncEngineOptions {
   db: Kysely<Database>;
   deviceId: string;
   serverUrl: string;
+  /** The device's token (device enrolment) or, on a desk enrolled before issue 9, its agent's token. */
   token: string;
+  /**
+   * The tokens agents got at an online sign-in on this desk, by agent id (unsealed by the host). Each
+   * owner's records go with their own token; the engine drops one the server refuses (and its row).
+   */
+  agentTokens?: Map<string, string> | Record<string, string>;
   fetch?: typeof fetch;
   clock?: Clock;
   timeoutMs?: number;
@@ -89,6 +109,12 @@ export interface PushReport {
   applied: number;
   duplicate: number;
   rejected: number;
+  /** Requests per token used, by owner agent id ('device' for the device's own token): who pushed what. */
+  byOwner?: Record<string, number>;
+  /** Agent ids whose records wait for a sign-in (no token of theirs here). */
+  waiting?: string[];
+  /** Journal lines (agentEvent) the server took. */
+  agentEvents?: number;
 }
 
 export interface PullReport {
@@ -99,6 +125,8 @@ export interface PullReport {
   parked: number;
   /** Changes this version cannot read, kept aside (db/sync-unknown.ts). */
   unknown: number;
+  /** Agents the server said are disabled, whose verifier and token this desk forgot. */
+  agentsForgotten?: number;
 }
 
 export interface ServerReport {
@@ -128,6 +156,7 @@ const changeSchema = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('attempt'), record: pulledAttempt }),
   z.object({ kind: z.literal('void'), record: pulledVoid }),
   z.object({ kind: z.literal('callback'), record: pulledCallback }),
+  z.object({ kind: z.literal('agentState'), record: z.object(agentStateRecordSchema.shape) }),
 ]);
 type PulledChange = z.infer<typeof changeSchema>;
 const pullResponseSchema = z.object({
@@ -139,7 +168,10 @@ const pullResponseSchema = z.object({
   cursorReset: z.boolean().optional(),
 });
 const meResponseSchema = z.object({
+  /** 'device': a device token (feature 'agent.signIn'); absent or 'agent': an agent's token. */
+  kind: z.string().max(20).optional(),
   agentId: z.string().min(1).max(200).optional(),
+  signIn: z.unknown().optional(),
   features: z.array(z.unknown()).optional(),
   // Read apart (safeParse below): a site list this version cannot read leaves the defaults, not the sync.
   reasons: z.unknown().optional(),
@@ -171,10 +203,11 @@ function readChanges(raw: readonly unknown[]): { known: PulledChange[]; unknown:
   return { known, unknown };
 }
 
-function pageOf(changes: readonly PulledChange[]): PulledPage {
-  const page: PulledPage = { clients: [], attempts: [], voids: [], callbacks: [] };
+function pageOf(changes: readonly PulledChange[]): PulledPage & { agentStates: AgentStateRecord[] } {
+  const page: PulledPage & { agentStates: AgentStateRecord[] } = { clients: [], attempts: [], voids: [], callbacks: [], agentStates: [] };
   for (const change of changes) {
     if (change.kind === 'client') page.clients.push(change.record);
+    else if (change.kind === 'agentState') page.agentStates.push(change.record);
     else if (change.kind === 'attempt') {
       const { receivedAt: _r, reason, ...record } = change.record;
       // The reason travels on with the attempt (db/sync-apply.ts keeps it beside it).
@@ -188,6 +221,12 @@ function pageOf(changes: readonly PulledChange[]): PulledPage {
     }
   }
   return page;
+}
+
+
+/** The server refused the token itself (revoked, or its agent disabled), not what it carried. */
+function isTokenRefused(error: SyncFailure): boolean {
+  return error.kind === 'auth' || (error.status === 403 && (error.body?.code === 'agent.disabled' || error.body?.code === 'auth.revoked'));
 }
 
 /** 5xx other than "unavailable": the server failed on what we sent, maybe on one item of it. */
@@ -229,6 +268,10 @@ export class SyncEngine {
   private pushAnswered = false;
   /** The agent of the token, from GET /v1/me: only their records are pushed with it. */
   private tokenAgentId: string | null = null;
+  /** GET /v1/me said the token is the device's (nobody's records may ride on it). */
+  private deviceToken = false;
+  private readonly agentTokens: Map<string, string>;
+  private readonly httpOptions: ConstructorParameters<typeof SyncHttp>[0];
   private readonly uploadCuts = new Map<number, number>();
 
   constructor(options: SyncEngineOptions) {
@@ -240,7 +283,9 @@ export class SyncEngine {
     this.pullLimit = Math.min(options.pullLimit ?? pullLimits.maxLimit, pullLimits.maxLimit);
     this.pushConcurrency = Math.max(1, options.pushConcurrency ?? 3);
     this.appVersion = options.appVersion ?? unversioned;
-    this.http = new SyncHttp({
+    const tokens = options.agentTokens ?? new Map<string, string>();
+    this.agentTokens = tokens instanceof Map ? tokens : new Map(Object.entries(tokens));
+    this.httpOptions = {
       serverUrl: options.serverUrl,
       token: options.token,
       deviceId: options.deviceId,
@@ -248,7 +293,8 @@ export class SyncEngine {
       timeoutMs: options.timeoutMs,
       signal: options.signal,
       allowPlainHttp: options.allowPlainHttp === true,
-    });
+    };
+    this.http = new SyncHttp(this.httpOptions);
   }
 
   /**
@@ -273,7 +319,14 @@ export class SyncEngine {
     if (!parsed.success) throw new SyncFailure('badAnswer', `GET v1/me: réponse inattendue (${parsed.error.issues[0]?.message ?? ''})`);
     const features = knownFeatures(parsed.data.features);
     await setServerFeatures(this.db, features);
-    this.tokenAgentId = parsed.data.agentId ?? null;
+    this.deviceToken = parsed.data.kind === 'device';
+    this.tokenAgentId = this.deviceToken ? null : (parsed.data.agentId ?? null);
+    if (features.includes('agent.signIn')) {
+      // The site may change its rules (secret kind, offline days): the desk follows at each greeting.
+      const rules = signInRulesSchema.safeParse(parsed.data.signIn);
+      if (rules.success) await saveSignInRules(this.db, rules.data);
+      if (this.deviceToken) await setMeta(this.db, { [enrolmentKeys.kind]: 'device' });
+    }
     if (features.includes('site.reasons')) {
       const list = reasonListSchema.safeParse(parsed.data.reasons);
       // None sent: the site uses the defaults. One this version cannot read: the defaults too.
@@ -336,26 +389,139 @@ export class SyncEngine {
    * finishes, and the rest goes next run.
    */
   async push(features: readonly ProtocolFeature[] = []): Promise<PushReport> {
-    const report: PushReport = { requests: 0, applied: 0, duplicate: 0, rejected: 0 };
+    const report: PushReport = { requests: 0, applied: 0, duplicate: 0, rejected: 0, byOwner: {}, waiting: [], agentEvents: 0 };
+    const kinds: PushRecordKind[] = [
+      'attempt',
+      'void',
+      ...(features.includes('attempt.reason') ? (['reason'] as const) : []),
+      ...(features.includes('record.callback') ? (['callback'] as const) : []),
+    ];
     // Said once per run, with the first request only: the server keeps the latest.
-    let device: string | null = features.includes('push.deviceReport') ? JSON.stringify(await this.deviceReport()) : null;
+    const device = { report: features.includes('push.deviceReport') ? JSON.stringify(await this.deviceReport()) : null };
+    const owners = await this.pendingOwners(kinds);
+    // Which token carries whose records: a signed-in agent's own token first (issue 9), else, on a
+    // desk enrolled with an agent's token, that token for its agent and the ids they had before.
+    const groups = new Map<string, { token: string; agentIds: Set<string>; fromSignIn: boolean }>();
+    for (const [agentId, token] of [...this.agentTokens]) {
+      groups.set(agentId, { token, agentIds: new Set(await idsOfTokenAgent(this.db, agentId)), fromSignIn: true });
+    }
+    if (this.tokenAgentId && !groups.has(this.tokenAgentId)) {
+      groups.set(this.tokenAgentId, { token: this.httpOptions.token!, agentIds: new Set(await idsOfTokenAgent(this.db, this.tokenAgentId)), fromSignIn: false });
+    }
+    const waiting = new Set(owners);
+    for (const group of groups.values()) for (const id of group.agentIds) waiting.delete(id);
+    let failure: unknown = null;
+    for (const [ownerId, group] of groups) {
+      const ids = [...group.agentIds].filter((id) => owners.includes(id));
+      if (ids.length === 0) continue;
+      const http = group.token === this.httpOptions.token ? this.http : new SyncHttp({ ...this.httpOptions, token: group.token });
+      const before = report.requests;
+      try {
+        await this.pushOwner(http, ids, kinds, report, device);
+      } catch (error) {
+        if (group.fromSignIn && error instanceof SyncFailure && isTokenRefused(error)) {
+          // Revoked, or the agent disabled: theirs wait for a new sign-in; the others still go.
+          this.agentTokens.delete(ownerId);
+          await forgetAgentToken(this.db, ownerId);
+          for (const id of ids) waiting.add(id);
+        } else failure ??= error;
+      }
+      report.byOwner![ownerId] = (report.byOwner![ownerId] ?? 0) + report.requests - before;
+      if (failure) break;
+    }
+    report.waiting = [...waiting];
+    await this.saveWaiting(report.waiting, kinds);
+    if (failure) throw failure;
+    if (features.includes('record.agentEvent')) report.agentEvents = await this.pushAgentEvents(report);
+    return report;
+  }
+
+  /** Agent ids of the pending records the server takes, whoever signed them. */
+  private async pendingOwners(kinds: readonly PushRecordKind[]): Promise<string[]> {
+    const rows = await this.db
+      .selectFrom('outbox')
+      .select(sql<string | null>`json_extract(payload, '$.agentId')`.as('agentId'))
+      .distinct()
+      .where('state', '=', 'pending')
+      .where('kind', 'in', [...kinds])
+      .execute();
+    return rows.map((r) => r.agentId).filter((id): id is string => typeof id === 'string');
+  }
+
+  /** For the status bar: whose records wait for a sign-in, by name, with their counts. */
+  private async saveWaiting(agentIds: readonly string[], kinds: readonly PushRecordKind[]): Promise<void> {
+    const waiting: { agentName: string; pending: number }[] = [];
+    for (const agentId of agentIds) {
+      const row = await this.db
+        .selectFrom('outbox')
+        .select([sql<string>`max(json_extract(payload, '$.agentName'))`.as('name'), sql<number>`count(*)`.as('n')])
+        .where('state', '=', 'pending')
+        .where('kind', 'in', [...kinds])
+        .where(sql<string>`json_extract(payload, '$.agentId')`, '=', agentId)
+        .executeTakeFirst();
+      if (row && row.n > 0) waiting.push({ agentName: row.name ?? agentId, pending: Number(row.n) });
+    }
+    await setMeta(this.db, { [waitingKey]: waiting.length ? JSON.stringify(waiting) : null });
+  }
+
+  /**
+   * The desk's journal (sign-in, sign-out, lock, unlock, failed sign-ins) with the device's own token
+   * (feature 'record.agentEvent'): it names the desk, not an agent, so any journal line may ride on it.
+   * Local profiles' ids ('local:') mean nothing to the server: their lines go without an agent id.
+   */
+  private async pushAgentEvents(report: PushReport): Promise<number> {
+    let taken = 0;
+    let afterSeq = 0;
+    for (;;) {
+      const rows = await this.db.selectFrom('agent_events').selectAll().where('sent_at', 'is', null).where('seq', '>', afterSeq).orderBy('seq').limit(this.pushMaxItems).execute();
+      if (rows.length === 0) return taken;
+      afterSeq = rows.at(-1)!.seq;
+      const items = rows.map((r) => ({
+        kind: 'agentEvent',
+        record: {
+          id: r.id,
+          agentId: r.agent_id && !r.agent_id.startsWith('local:') ? r.agent_id : null,
+          login: r.login,
+          deviceId: this.deviceId,
+          kind: r.kind,
+          offline: r.offline === 1,
+          at: r.at,
+        },
+      }));
+      report.requests += 1;
+      report.byOwner!.device = (report.byOwner!.device ?? 0) + 1;
+      const raw = await this.http.request<unknown>('POST', 'v1/push', JSON.stringify({ protocol: protocolVersion, deviceId: this.deviceId, items }));
+      const parsed = pushResponseSchema.safeParse(raw);
+      if (!parsed.success) throw new SyncFailure('badAnswer', `POST v1/push: réponse inattendue (${parsed.error.issues[0]?.message ?? ''})`);
+      // A line the server refused is not sent again either: the journal never holds the queue up.
+      const answered = parsed.data.results.filter((r) => r.kind === 'agentEvent').map((r) => r.id);
+      for (const r of parsed.data.results) if (r.kind === 'agentEvent' && r.outcome !== 'rejected') taken += 1;
+      for (const r of parsed.data.results) if (r.outcome === 'rejected') console.error('[sync] journal line refused by the server', r.id, r.error?.code);
+      const at = this.clock.now().toISOString();
+      for (let i = 0; i < answered.length; i += 500) {
+        await this.db.updateTable('agent_events').set({ sent_at: at }).where('id', 'in', answered.slice(i, i + 500)).execute();
+      }
+    }
+  }
+
+  /**
+   * One owner's records with their token, whole outbox oldest first, with a few requests in flight
+   * at once (the server's round trip is the cost). A void never overtakes its attempt: a batch
+   * carrying a void waits for the batch that carries its attempt. After a failure nothing new is
+   * sent; what is in flight finishes, and the rest goes next run.
+   */
+  private async pushOwner(http: SyncHttp, agentIds: readonly string[], kinds: readonly PushRecordKind[], report: PushReport, device: { report: string | null }): Promise<void> {
     const inFlight = new Map<Promise<void>, Set<string>>();
     let failure = null as { error: unknown } | null;
     let afterSeq = 0;
-    const agentIds = this.tokenAgentId ? await idsOfTokenAgent(this.db, this.tokenAgentId) : undefined;
     while (!failure) {
       const batch = await takePendingBatch(this.db, {
         maxItems: this.pushMaxItems,
         // Room for the request's envelope under the server's limit.
         maxBytes: pushLimits.maxBodyBytes - 4096,
         afterSeq,
-        ...(agentIds ? { agentIds } : {}),
-        kinds: [
-          'attempt',
-          'void',
-          ...(features.includes('attempt.reason') ? (['reason'] as const) : []),
-          ...(features.includes('record.callback') ? (['callback'] as const) : []),
-        ],
+        agentIds,
+        kinds,
       });
       if (batch.length === 0) break;
       afterSeq = batch.at(-1)!.seq;
@@ -365,9 +531,9 @@ export class SyncEngine {
       while (inFlight.size >= this.pushConcurrency) await Promise.race(inFlight.keys());
       if (failure) break;
       const attempts = new Set(batch.filter((e) => e.kind === 'attempt').map((e) => e.recordId));
-      const extra = device ? `,"device":${device}` : '';
-      device = null;
-      const request: Promise<void> = this.pushBatch(batch, report, extra).then(
+      const extra = device.report ? `,"device":${device.report}` : '';
+      device.report = null;
+      const request: Promise<void> = this.pushBatch(http, batch, report, extra).then(
         () => void inFlight.delete(request),
         (error: unknown) => {
           inFlight.delete(request);
@@ -378,10 +544,9 @@ export class SyncEngine {
     }
     await Promise.all(inFlight.keys());
     if (failure) throw failure.error;
-    return report;
   }
 
-  private async pushBatch(batch: OutboxEntry[], report: PushReport, extra = ''): Promise<void> {
+  private async pushBatch(http: SyncHttp, batch: OutboxEntry[], report: PushReport, extra = ''): Promise<void> {
     await this.hooks.beforePush?.(batch);
     // The payloads are already the records' JSON: the body is assembled, not re-serialised.
     const body = `{"protocol":${protocolVersion},"deviceId":${JSON.stringify(this.deviceId)}${extra},"items":[${batch
@@ -391,9 +556,9 @@ export class SyncEngine {
     let raw: unknown;
     const sent = this.clock.now().getTime();
     try {
-      raw = await this.http.request<unknown>('POST', 'v1/push', body);
+      raw = await http.request<unknown>('POST', 'v1/push', body);
     } catch (error) {
-      await this.isolate(batch, report, error);
+      await this.isolate(http, batch, report, error);
       return;
     }
     this.pushAnswered = true;
@@ -430,7 +595,7 @@ export class SyncEngine {
    * is away or overloaded (503, network) is waited for instead, and a 500 is dead-lettered only
    * once the server has taken other requests of this run, so an outage never empties the queue.
    */
-  private async isolate(batch: OutboxEntry[], report: PushReport, error: unknown): Promise<void> {
+  private async isolate(http: SyncHttp, batch: OutboxEntry[], report: PushReport, error: unknown): Promise<void> {
     const refused =
       error instanceof SyncFailure &&
       (error.status === 422 || error.status === 413 || (error.status === 403 && error.body?.code === 'agent.mismatch'));
@@ -439,14 +604,14 @@ export class SyncEngine {
     if (!refused && !fault && isUploadCut(error) && batch.length > 1) {
       const seen = (this.uploadCuts.get(batch[0]!.seq) ?? 0) + 1;
       this.uploadCuts.set(batch[0]!.seq, seen);
-      if (seen === 1) return this.pushBatch(batch, report);
+      if (seen === 1) return this.pushBatch(http, batch, report);
       cut = true;
     }
     if (!refused && !fault && !cut) throw error;
     if (batch.length > 1) {
       const middle = Math.ceil(batch.length / 2);
-      await this.pushBatch(batch.slice(0, middle), report);
-      await this.pushBatch(batch.slice(middle), report);
+      await this.pushBatch(http, batch.slice(0, middle), report);
+      await this.pushBatch(http, batch.slice(middle), report);
       return;
     }
     if (fault && !this.pushAnswered) throw error;
@@ -465,6 +630,7 @@ export class SyncEngine {
     await this.readKeptChangesAgain(report);
     await this.restartIfKindsChanged();
     let cursor = await getPullCursor(this.db);
+    let forgotten = 0;
     let next = this.fetchPage(cursor);
     let first = true;
     for (;;) {
@@ -495,6 +661,7 @@ export class SyncEngine {
           await setSyncNotice(trx, { code: 'server.restored', at });
         }
         const applied = await applyPulledPage(trx, page, at);
+        forgotten += await this.applyAgentStates(trx, page.agentStates);
         await keepUnknownChanges(trx, unknown, this.appVersion, at);
         await setPullCursor(trx, answer.nextCursor);
         return applied;
@@ -506,7 +673,10 @@ export class SyncEngine {
       report.parked += summary.parked;
       report.unknown += unknown.length;
       await this.hooks.afterPullPage?.(summary, answer.nextCursor);
-      if (!answer.hasMore) return report;
+      if (!answer.hasMore) {
+        if (forgotten > 0) report.agentsForgotten = forgotten;
+        return report;
+      }
       cursor = answer.nextCursor;
     }
   }
@@ -533,7 +703,9 @@ export class SyncEngine {
     const still = parsed.filter((p) => p.read.known.length === 0).map((p) => p.seq);
     const at = this.clock.now().toISOString();
     const summary = await writeTransaction(this.db, async (trx) => {
-      const applied = await applyPulledPage(trx, pageOf(readable.map((p) => p.read.known[0]!)), at);
+      const page = pageOf(readable.map((p) => p.read.known[0]!));
+      const applied = await applyPulledPage(trx, page, at);
+      await this.applyAgentStates(trx, page.agentStates);
       await forgetUnknownChanges(trx, readable.map((p) => p.seq));
       await markUnknownChangesSeenBy(trx, still, this.appVersion);
       return applied;
@@ -542,6 +714,13 @@ export class SyncEngine {
     report.attempts += summary.attempts;
     report.voids += summary.voids;
     report.parked += summary.parked;
+  }
+
+  /** Disabled agents lose their verifier and token here, and in this run's token map. */
+  private async applyAgentStates(trx: Kysely<Database>, states: readonly AgentStateRecord[]): Promise<number> {
+    if (states.length === 0) return 0;
+    for (const state of states) if (state.disabled) this.agentTokens.delete(state.agentId);
+    return applyAgentStates(trx, states, this.clock.now());
   }
 
   private async fetchPage(cursor: string): Promise<z.infer<typeof pullResponseSchema>> {

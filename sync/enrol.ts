@@ -4,9 +4,13 @@
 
 import type { Kysely } from 'kysely';
 import { DeskError } from '../contract/index.ts';
-import type { EnrolResponse, MeResponse } from '../contract/sync-protocol.ts';
+import { enrolAnswerSchema, signInAnswerSchema, type EnrolAnswer, type MeResponse, type SignInResponse } from '../contract/sync-protocol.ts';
 import type { Database } from '../db/schema.ts';
 import { adoptServerAgent, saveSyncConfig, type TokenStorage } from '../db/sync-meta.ts';
+import { enrolmentKeys } from '../db/agent-sign-in.ts';
+import { signOut } from '../db/agent-profiles.ts';
+import { setMeta } from '../db/settings.ts';
+import type { SignInRules } from '../contract/sync-protocol.ts';
 import { writeTransaction } from '../db/tx.ts';
 import { SyncFailure, SyncHttp } from './http.ts';
 import { assertTransportAllowed } from './transport.ts';
@@ -44,14 +48,14 @@ export async function exchangeEnrolmentCode(
   serverUrl: string,
   code: string,
   options: { fetch?: typeof fetch; deviceId?: string; timeoutMs?: number; allowPlainHttp?: boolean } = {},
-): Promise<EnrolResponse> {
+): Promise<EnrolAnswer> {
   // Refused before the code is sent anywhere.
   assertTransportAllowed(serverUrl, options.allowPlainHttp === true);
   const http = new SyncHttp({ serverUrl, token: null, fetch: options.fetch, deviceId: options.deviceId, timeoutMs: options.timeoutMs ?? 15_000, allowPlainHttp: options.allowPlainHttp });
   const body = JSON.stringify(options.deviceId ? { code, deviceId: options.deviceId } : { code });
-  let answer: EnrolResponse;
+  let raw: unknown;
   try {
-    answer = await http.request<EnrolResponse>('POST', 'v1/enrol', body);
+    raw = await http.request<unknown>('POST', 'v1/enrol', body);
   } catch (error) {
     if (error instanceof SyncFailure) {
       if (error.kind === 'auth') throw new DeskError('sync.enrolmentRejected');
@@ -62,10 +66,51 @@ export async function exchangeEnrolmentCode(
     }
     throw error;
   }
-  if (typeof answer?.token !== 'string' || !answer.token || typeof answer.agentId !== 'string' || !answer.agentId || typeof answer.agentName !== 'string' || !answer.agentName) {
-    throw new DeskError('sync.unavailable', { details: 'POST v1/enrol: réponse inattendue / unexpected answer' });
+  // A device code's answer names its kind; an agent code's is as older servers give it.
+  const answer = enrolAnswerSchema.safeParse(raw);
+  if (!answer.success) throw new DeskError('sync.unavailable', { details: 'POST v1/enrol: réponse inattendue / unexpected answer' });
+  return answer.data as EnrolAnswer;
+}
+
+/** What POST /v1/sign-in said: the agent's token, or why not, or that the server cannot be reached. */
+export type SignInOutcome =
+  | { ok: true; answer: SignInResponse }
+  | { ok: false; unreachable: true; details: string }
+  | { ok: false; unreachable: false; error: DeskError };
+
+/**
+ * Asks the server to sign an agent in on this desk, with the device's token. Only a server that is
+ * away (network, timeout, 502–504) sends the desk to its offline verifiers; any answer of the server
+ * itself (wrong secret, disabled, throttled) is final, or offline sign-in would get round it.
+ */
+export async function requestSignIn(
+  serverUrl: string,
+  deviceToken: string,
+  input: { login: string; secret: string },
+  options: { fetch?: typeof fetch; deviceId: string; timeoutMs?: number; allowPlainHttp?: boolean },
+): Promise<SignInOutcome> {
+  const http = new SyncHttp({ serverUrl, token: deviceToken, fetch: options.fetch, deviceId: options.deviceId, timeoutMs: options.timeoutMs ?? 8_000, allowPlainHttp: options.allowPlainHttp });
+  let raw: unknown;
+  try {
+    raw = await http.request<unknown>('POST', 'v1/sign-in', JSON.stringify({ login: input.login, secret: input.secret }));
+  } catch (error) {
+    if (!(error instanceof SyncFailure)) throw error;
+    const code = error.body?.code;
+    if (error.kind === 'network' || (error.status !== null && [502, 503, 504].includes(error.status))) {
+      return { ok: false, unreachable: true, details: error.message };
+    }
+    if (code === 'signIn.invalid') return { ok: false, unreachable: false, error: new DeskError('signIn.wrong', { secretKind: 'pin' }) };
+    if (code === 'agent.disabled') return { ok: false, unreachable: false, error: new DeskError('signIn.disabled') };
+    if (error.kind === 'rateLimited') {
+      return { ok: false, unreachable: false, error: new DeskError('signIn.throttled', { seconds: Math.max(1, Math.ceil((error.retryAfterMs ?? 30_000) / 1000)) }) };
+    }
+    if (error.kind === 'auth' || code === 'auth.deviceRequired' || code === 'auth.deviceMismatch') return { ok: false, unreachable: false, error: new DeskError('signIn.deviceRejected') };
+    if (error.kind === 'protocol') return { ok: false, unreachable: false, error: new DeskError('sync.protocolMismatch') };
+    return { ok: false, unreachable: false, error: new DeskError('sync.unavailable', { details: error.body ? `${error.status} ${error.body.code}` : error.message }) };
   }
-  return answer;
+  const answer = signInAnswerSchema.safeParse(raw);
+  if (!answer.success) return { ok: false, unreachable: false, error: new DeskError('sync.unavailable', { details: 'POST v1/sign-in: réponse inattendue / unexpected answer' }) };
+  return { ok: true, answer: answer.data as SignInResponse };
 }
 
 /** Saves a checked enrolment in one transaction: server, sealed token, and the token's agent. */
@@ -77,4 +122,24 @@ export async function saveEnrolment(
     await saveSyncConfig(trx, { serverUrl: enrolment.serverUrl, token: enrolment.sealedToken, tokenStorage: enrolment.tokenStorage });
     await adoptServerAgent(trx, { id: enrolment.agent.agentId, name: enrolment.agent.agentName });
   });
+}
+
+/**
+ * Saves a device enrolment in one transaction: server, sealed device token, the site's sign-in rules.
+ * Whoever was signed in (a local profile) is signed out: from now on agents sign in against the server.
+ */
+export async function saveDeviceEnrolment(
+  db: Kysely<Database>,
+  enrolment: { serverUrl: string; sealedToken: string; tokenStorage: TokenStorage; signIn: SignInRules },
+  at: Date,
+): Promise<void> {
+  await writeTransaction(db, async (trx) => {
+    await saveSyncConfig(trx, { serverUrl: enrolment.serverUrl, token: enrolment.sealedToken, tokenStorage: enrolment.tokenStorage });
+    await setMeta(trx, {
+      [enrolmentKeys.kind]: 'device',
+      [enrolmentKeys.secretKind]: enrolment.signIn.secretKind,
+      [enrolmentKeys.offlineDays]: String(enrolment.signIn.offlineDays),
+    });
+  });
+  await signOut(db, at);
 }

@@ -11,7 +11,9 @@ import type { EmitEvent, SyncControl } from '../db/desk.ts';
 import { countOutbox } from '../db/outbox.ts';
 import { clearSyncConfig, getLastSyncAt, readSyncConfig, type StoredSyncConfig } from '../db/sync-meta.ts';
 import { writeTransaction } from '../db/tx.ts';
-import { exchangeEnrolmentCode, fetchTokenAgent, saveEnrolment } from '../sync/enrol.ts';
+import { exchangeEnrolmentCode, fetchTokenAgent, requestSignIn, saveDeviceEnrolment, saveEnrolment } from '../sync/enrol.ts';
+import { deviceSignInRules, lockedOnLogin, offlineSignIn, recordFailedSignIn, recordOnlineSignIn } from '../db/agent-sign-in.ts';
+import { normaliseLogin } from '../contract/sign-in.ts';
 import type { SchedulerTiming, SyncTarget } from '../sync/scheduler.ts';
 import type { MeResponse } from '../contract/sync-protocol.ts';
 import type { HostMessage, WorkerMessage, WorkerStartData } from '../sync/worker-messages.ts';
@@ -81,10 +83,21 @@ export async function startSyncHost(ctx: SyncHostContext, options: SyncHostOptio
     }
   }
 
+  /** The agents' own tokens (online sign-ins here), unsealed for the sync worker; one that cannot be is left out. */
+  async function agentTokens(): Promise<Record<string, string>> {
+    const rows = await local.db.selectFrom('agent_tokens').selectAll().execute();
+    const tokens: Record<string, string> = {};
+    for (const row of rows) {
+      const token = await reveal({ serverUrl: null, token: row.token, tokenStorage: row.token_storage });
+      if (token) tokens[row.agent_id] = token;
+    }
+    return tokens;
+  }
+
   async function currentTarget(): Promise<SyncTarget | null> {
     const stored = await readSyncConfig(local.db);
     const token = await reveal(stored);
-    return stored.serverUrl && token ? { serverUrl: stored.serverUrl, token } : null;
+    return stored.serverUrl && token ? { serverUrl: stored.serverUrl, token, agentTokens: await agentTokens() } : null;
   }
 
   let target = await currentTarget();
@@ -197,6 +210,14 @@ export async function startSyncHost(ctx: SyncHostContext, options: SyncHostOptio
       if (code) {
         // The exchange spends the code: its answer names the agent, so it is saved without a second request.
         const enrolled = await exchangeEnrolmentCode(serverUrl, code, { fetch: options.fetch, deviceId: local.deviceId, allowPlainHttp: options.allowPlainHttp === true });
+        if (enrolled.kind === 'device') {
+          // A device code: the desk holds its own credential, and agents sign in against the server.
+          const sealed = await seal(enrolled.deviceToken);
+          await saveDeviceEnrolment(local.db, { serverUrl, sealedToken: sealed.token!, tokenStorage: sealed.tokenStorage, signIn: enrolled.signIn }, new Date());
+          target = { serverUrl, token: enrolled.deviceToken, agentTokens: await agentTokens() };
+          post({ type: 'configure', target });
+          return settings();
+        }
         effective = enrolled.token;
         me = enrolled;
       } else {
@@ -212,6 +233,38 @@ export async function startSyncHost(ctx: SyncHostContext, options: SyncHostOptio
       return settings();
     },
     nudge: () => post({ type: 'nudge' }),
+    signInAgent: async ({ login, secret }, at) => {
+      const rules = await deviceSignInRules(local.db);
+      if (!rules || !target) throw new DeskError('sync.notConfigured');
+      // Back at a locked session: the same secret unlocks, against the verifier; the token stays.
+      if (await lockedOnLogin(local.db, login)) return offlineSignIn(local.db, { login, secret }, at, { unlock: true });
+      const outcome = await requestSignIn(target.serverUrl, target.token, { login, secret }, { fetch: options.fetch, deviceId: local.deviceId, allowPlainHttp: options.allowPlainHttp === true });
+      if (outcome.ok) {
+        const sealed = await seal(outcome.answer.token);
+        await recordOnlineSignIn(local.db, { ...outcome.answer, sealedToken: sealed.token!, tokenStorage: sealed.tokenStorage }, secret, at);
+        target = { ...target, agentTokens: { ...target.agentTokens, [outcome.answer.agentId]: outcome.answer.token } };
+        post({ type: 'agentTokens', tokens: target.agentTokens ?? {} });
+        return;
+      }
+      if (outcome.unreachable) return offlineSignIn(local.db, { login, secret }, at);
+      const error = outcome.error;
+      if (error.code === 'signIn.wrong' || error.code === 'signIn.disabled') {
+        await recordFailedSignIn(local.db, login, at, false);
+        if (error.code === 'signIn.disabled') {
+          // The server said so after a right secret: nothing of theirs stays here to sign in with.
+          const row = await local.db.selectFrom('agent_verifiers').select('agent_id').where('login', '=', normaliseLogin(login)).executeTakeFirst();
+          if (row) {
+            await writeTransaction(local.db, async (trx) => {
+              await trx.deleteFrom('agent_verifiers').where('agent_id', '=', row.agent_id).execute();
+              await trx.deleteFrom('agent_tokens').where('agent_id', '=', row.agent_id).execute();
+            });
+          }
+          throw error;
+        }
+        throw new DeskError('signIn.wrong', { secretKind: rules.secretKind });
+      }
+      throw error;
+    },
   };
 
   spawn();

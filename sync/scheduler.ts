@@ -13,10 +13,13 @@ import { getMeta } from '../db/settings.ts';
 import { getLastSyncAt } from '../db/sync-meta.ts';
 import { describeFailure } from './failure-text.ts';
 import { SyncFailure } from './http.ts';
+import { waitingKey } from './engine-keys.ts';
 
 export interface SyncTarget {
   serverUrl: string;
   token: string;
+  /** Agents' own tokens from online sign-ins here, by agent id (sync/engine.ts pushes each owner's with theirs). */
+  agentTokens?: Record<string, string>;
 }
 
 /** The part of SyncEngine the scheduler uses. */
@@ -149,6 +152,7 @@ export class SyncScheduler {
       nextAttemptAt: this.nextAttemptAt === null ? null : new Date(this.nextAttemptAt).toISOString(),
       unknownRecords: await countUnknownChanges(this.options.db),
       notice: readNotice(await getSyncNotice(this.options.db)),
+      waitingFor: readWaiting(this.target ? await getMeta(this.options.db, waitingKey) : null),
       serverClock: await getServerClock(this.options.db),
     };
   }
@@ -243,6 +247,19 @@ export class SyncScheduler {
       this.phase = 'error';
     }
     this.schedule(delay);
+  }
+}
+
+function readWaiting(raw: string | null): NonNullable<SyncState['waitingFor']> {
+  if (!raw) return [];
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    if (!Array.isArray(parsed)) return [];
+    return parsed.filter(
+      (w): w is { agentName: string; pending: number } => typeof w === 'object' && w !== null && typeof w.agentName === 'string' && typeof w.pending === 'number',
+    );
+  } catch {
+    return [];
   }
 }
 

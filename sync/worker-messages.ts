@@ -17,6 +17,8 @@ export interface WorkerStartData {
 export type HostMessage =
   | { type: 'configure'; target: SyncTarget | null }
   | { type: 'nudge' }
+  /** An agent signed in online (or a token went): the agents' tokens now, by agent id. */
+  | { type: 'agentTokens'; tokens: Record<string, string> }
   | { type: 'online'; online: boolean }
   | { type: 'syncNow'; id: number }
   | { type: 'stop' };

@@ -17,6 +17,8 @@ const start = workerData as WorkerStartData;
 try {
   // A longer busy timeout than the window's: the worker is the one that can wait.
   const local = await openDatabase(start.file, { busyTimeoutMs: 15_000, checkpoint: 'auto' });
+  // Shared with every run: an engine drops a token the server refused, a sign-in adds one.
+  const agentTokens = new Map(Object.entries(start.target?.agentTokens ?? {}));
   const scheduler = new SyncScheduler({
     db: local.db,
     createRunner: (target, signal) =>
@@ -25,6 +27,7 @@ try {
         deviceId: local.deviceId,
         serverUrl: target.serverUrl,
         token: target.token,
+        agentTokens,
         signal,
         ...(start.appVersion ? { appVersion: start.appVersion } : {}),
         allowPlainHttp: start.allowPlainHttp === true,
@@ -37,9 +40,16 @@ try {
   port.on('message', (message: HostMessage) => {
     switch (message.type) {
       case 'configure':
+        agentTokens.clear();
+        for (const [agentId, token] of Object.entries(message.target?.agentTokens ?? {})) agentTokens.set(agentId, token);
         scheduler.configure(message.target);
         break;
       case 'nudge':
+        scheduler.nudge();
+        break;
+      case 'agentTokens':
+        agentTokens.clear();
+        for (const [agentId, token] of Object.entries(message.tokens)) agentTokens.set(agentId, token);
         scheduler.nudge();
         break;
       case 'online':

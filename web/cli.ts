@@ -1,4 +1,4 @@
-// npm run web -- --data DIR [--demo N] [--agent NAME] [--port P]
+// npm run web -- --data DIR [--demo N] [--agent NAME] [--port P] [--server URL [--enrolment-code CODE]]
 // Serves the built interface on 127.0.0.1 with the real local database behind it, for a browser,
 // the end-to-end tests and the interface benchmark. Electron is not needed.
 
@@ -7,11 +7,13 @@ import { parseArgs } from 'node:util';
 import { limits } from '../contract/index.ts';
 import { defaultPort, startWebServer, WebSetupError } from './server.ts';
 
-const usage = `Usage : npm run web -- --data DOSSIER [--demo N] [--agent NOM] [--port P]
+const usage = `Usage : npm run web -- --data DOSSIER [--demo N] [--agent NOM] [--port P] [--server URL [--enrolment-code CODE]]
   --data DOSSIER  dossier des données (créé si besoin) ; la base est DOSSIER/notification-desk.db
   --demo N        crée N clients de démonstration au premier démarrage (base sans client), 1 à ${limits.demoClients}
   --agent NOM     connecte le profil local de cet agent sans code PIN (créé s’il n’existe pas) : démos et tests
   --port P        port sur 127.0.0.1 (défaut ${defaultPort} ; 0 = un port libre)
+  --server URL    synchronise avec ce serveur (jeton gardé en clair dans la base : pas de trousseau ici)
+  --enrolment-code CODE  inscrit le poste auprès de --server avec ce code (code de poste : les agents se connectent)
 L’interface servie est out/renderer (npx electron-vite build), ou le dossier DESK_RENDERER_DIR.`;
 
 function fail(message: string): never {
@@ -28,7 +30,7 @@ function integerOption(name: string, raw: string | undefined, min: number, max: 
 }
 
 async function main(): Promise<void> {
-  let values: { data?: string; demo?: string; agent?: string; port?: string; help?: boolean };
+  let values: { data?: string; demo?: string; agent?: string; port?: string; server?: string; 'enrolment-code'?: string; help?: boolean };
   try {
     ({ values } = parseArgs({
       options: {
@@ -36,6 +38,8 @@ async function main(): Promise<void> {
         demo: { type: 'string' },
         agent: { type: 'string' },
         port: { type: 'string' },
+        server: { type: 'string' },
+        'enrolment-code': { type: 'string' },
         help: { type: 'boolean', short: 'h' },
       },
       strict: true,
@@ -51,6 +55,8 @@ async function main(): Promise<void> {
   if (!values.data) fail(`--data est obligatoire.\n\n${usage}`);
 
   const port = integerOption('port', values.port, 0, 65535);
+  if (values['enrolment-code'] !== undefined && values.server === undefined) fail(`--enrolment-code demande --server.\n\n${usage}`);
+  if (values.server !== undefined && !URL.canParse(values.server)) fail(`--server doit être une adresse http(s):// (reçu : ${values.server}).\n\n${usage}`);
   const demoClients = integerOption('demo', values.demo, 1, limits.demoClients);
   // Another build of the interface (a packaged copy, the tests' minimal page) may be served instead.
   const rendererDir = process.env.DESK_RENDERER_DIR;
@@ -60,6 +66,8 @@ async function main(): Promise<void> {
     ...(port !== undefined ? { port } : {}),
     ...(demoClients !== undefined ? { demoClients } : {}),
     ...(values.agent !== undefined ? { agentName: values.agent } : {}),
+    ...(values.server !== undefined ? { serverUrl: values.server } : {}),
+    ...(values['enrolment-code'] !== undefined ? { enrolmentCode: values['enrolment-code'] } : {}),
   }).catch((error: unknown) => {
     if (error instanceof WebSetupError) fail(error.message);
     if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {

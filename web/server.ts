@@ -46,6 +46,13 @@ export interface WebServerOptions {
    * browser tests can sync with a server; the token is kept plain (no keychain here).
    */
   sync?: DatabaseStartData['sync'];
+  /**
+   * A sync server (tests, demos): the bridge runs the sync worker as the app does, the token kept
+   * plain in the database (no OS keychain here; the settings say so). With `enrolmentCode`, a desk
+   * not yet enrolled with that server is enrolled at start (a device code: agents then sign in).
+   */
+  serverUrl?: string;
+  enrolmentCode?: string;
 }
 
 export interface WebServer {
@@ -157,7 +164,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   const hub = createEventStreamHub();
   let database: DatabaseClient;
   try {
-    database = await startDatabase({ file: join(options.dataDir, databaseFileName), emit: (event, payload) => hub.emit(event, payload), sync: options.sync ?? false });
+    database = await startDatabase({ file: join(options.dataDir, databaseFileName), emit: (event, payload) => hub.emit(event, payload), sync: options.sync ?? (options.serverUrl !== undefined ? {} : false) });
   } catch (error) {
     lock.release();
     if (error instanceof DatabaseStartError) throw new WebSetupError(`${error.error.message.fr} (${error.error.message.en})`);
@@ -170,6 +177,12 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       const result = await database.call(operation, input);
       if (!result.ok) throw new WebSetupError(`${result.error.message.fr} (${result.error.message.en})`);
     };
+    if (options.serverUrl !== undefined && options.enrolmentCode !== undefined) {
+      const current = await database.call('getSyncSettings', {});
+      if (!current.ok || current.value.serverUrl !== options.serverUrl || !current.value.hasToken) {
+        await prepare('updateSyncSettings', { serverUrl: options.serverUrl, enrolmentCode: options.enrolmentCode });
+      }
+    }
     if (options.agentName !== undefined) await signInDemoAgent(database, options.agentName);
     if (options.demoClients !== undefined) {
       const settings = await database.call('getSettings', {});

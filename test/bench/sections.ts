@@ -9,6 +9,7 @@ import type { LocalDatabase } from '../../db/connection.ts';
 import { import1mSection, recordAttemptFullPathSection, sqliteCommitSection } from './desk-path.ts';
 import { sync10mSection, syncSection } from './sync.ts';
 import { consoleSection } from './console.ts';
+import { signInSection } from './sign-in.ts';
 import type { Measurement } from './measure.ts';
 import type { Kysely } from 'kysely';
 import { defaultReasons } from '../../contract/index.ts';
@@ -218,6 +219,8 @@ export const sections: BenchSection[] = [
   syncSection,
   // The same on the server's 10M base (built once, then copied per run).
   sync10mSection,
+  // Issue 9: an agent signing in on an enrolled desk, online and offline (its own server and desk).
+  signInSection,
   // The supervision console on PostgreSQL (its own 1M-client, 10M-attempt server database).
   consoleSection,
   // Last: it adds 1,000,000 clients to this run's copy of the base.

@@ -197,7 +197,7 @@ async function pushUntilEmpty(device: BenchDevice, unavailable: { count: number;
   for (let round = 0; round < 50; round += 1) {
     try {
       const report = await device.engine().push();
-      for (const key of Object.keys(total) as (keyof PushReport)[]) total[key] += report[key];
+      for (const key of ['requests', 'applied', 'duplicate', 'rejected'] as const) total[key] += report[key];
       // A push run ends early on a failure of one of its requests; the worker's next run sends the rest.
       if ((await countOutbox(device.local.db)).pending === 0) return total;
       unavailable.rounds += 1;

@@ -84,6 +84,6 @@ describe('agents sign in on a shared workstation (Chromium, npm run web)', () =>
     await page.getByRole('button', { name: 'Déverrouiller' }).click();
     await desk.search.waitFor();
     const events = await withServedDatabase(s.server, ({ db }) => db.selectFrom('agent_events').select('kind').orderBy('seq').execute());
-    expect(events.map((e) => e.kind)).toEqual(['signIn', 'lock', 'signIn']);
+    expect(events.map((e) => e.kind)).toEqual(['signIn', 'lock', 'unlock']);
   });
 });

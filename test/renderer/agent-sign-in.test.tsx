@@ -105,7 +105,7 @@ describe('signing in on a shared workstation', () => {
     await user.click(screen.getByRole('button', { name: 'Déverrouiller' }));
     await screen.findByRole('combobox', { name: /Rechercher un client/ });
     const kinds = (await listAgentEvents(desk.t.local.db)).reverse().map((e) => e.kind);
-    expect(kinds).toEqual(['signIn', 'lock', 'signInFailed', 'signIn']);
+    expect(kinds).toEqual(['signIn', 'lock', 'signInFailed', 'unlock']);
   });
 });
 

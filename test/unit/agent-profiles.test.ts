@@ -105,7 +105,7 @@ describe('local agent profiles with a PIN', () => {
     for (const v of verifiers) expect(v.pin_verifier).not.toMatch(/1234|987654/);
 
     const events = (await listAgentEvents(t.local.db)).reverse().map((e) => `${e.kind}:${e.agentName}`);
-    expect(events).toEqual(['signIn:Awa Diallo', 'signOut:Awa Diallo', 'signIn:Marc Petit', 'signIn:Awa Diallo', 'signOut:Awa Diallo-Sow']);
+    expect(events).toEqual(['signIn:Awa Diallo', 'signOut:Awa Diallo', 'signIn:Marc Petit', 'signOut:Marc Petit', 'signIn:Awa Diallo', 'signOut:Awa Diallo-Sow']);
   });
 
   it('throttles wrong PINs per profile, in the base (a restart does not reset the wait)', async () => {
@@ -171,7 +171,7 @@ describe('local agent profiles with a PIN', () => {
     await desk.createAgentProfile({ name: 'Marc Petit', pin: '5555' });
     expect((await desk.getAgentSession({})).locked).toBe(false);
     const kinds = (await listAgentEvents(t.local.db)).reverse().map((e) => `${e.kind}:${e.agentName}`);
-    expect(kinds).toEqual(['signIn:Awa Diallo', 'lock:Awa Diallo', 'signInFailed:Awa Diallo', 'signIn:Awa Diallo', 'lock:Awa Diallo', 'signOut:Awa Diallo', 'signIn:Marc Petit']);
+    expect(kinds).toEqual(['signIn:Awa Diallo', 'lock:Awa Diallo', 'signInFailed:Awa Diallo', 'unlock:Awa Diallo', 'lock:Awa Diallo', 'signOut:Awa Diallo', 'signIn:Marc Petit']);
   });
 
   it('a profile without a PIN (demo, --agent) chooses one, confirmed, at its next sign-in', async () => {

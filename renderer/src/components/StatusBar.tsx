@@ -31,6 +31,9 @@ export function StatusBar() {
             <span className="sync-dot" aria-hidden="true" />
             {syncPhaseText(t, sync, now)}
             {syncOn && sync.pending > 0 && <span> · {t.statusBar.sync.pending(sync.pending)}</span>}
+            {syncOn && sync.waitingFor && sync.waitingFor.length > 0 && (
+              <span className="sync-waiting"> · {t.statusBar.sync.waiting(sync.waitingFor.map((w) => `${w.agentName} (${w.pending})`).join(', '))}</span>
+            )}
           </span>
         )}
       </div>

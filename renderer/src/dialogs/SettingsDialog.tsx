@@ -39,6 +39,8 @@ function GeneralSettings() {
   const update = useSettingsStore((s) => s.update);
   const [language, setLanguage] = useState<Locale>(locale);
   const [agentName, setAgentName] = useState(settings?.agent?.name ?? '');
+  // On a desk enrolled with a device code the agent's name is the server's: shown, not edited here.
+  const serverAgents = useSessionStore((s) => s.session?.server !== undefined);
   const [singleKeys, setSingleKeys] = useState(settings?.singleKeyShortcuts ?? true);
   const [autoAdvance, setAutoAdvance] = useState(settings?.autoAdvance ?? false);
   const lockAfterMinutes = useSessionStore((s) => s.session?.lockAfterMinutes);
@@ -61,7 +63,7 @@ function GeneralSettings() {
         locale: language,
         singleKeyShortcuts: singleKeys,
         autoAdvance,
-        ...(name ? { agentName: name } : {}),
+        ...(name && !serverAgents ? { agentName: name } : {}),
         ...(minutes !== undefined ? { lockAfterMinutes: minutes } : {}),
       });
       // The idle lock reads the session's delay.
@@ -90,7 +92,7 @@ function GeneralSettings() {
         ))}
       </fieldset>
       <label htmlFor="settings-agent">{t.settingsDialog.agentName}</label>
-      <input id="settings-agent" maxLength={limits.agentName} value={agentName} onChange={(e) => setAgentName(e.target.value)} />
+      <input id="settings-agent" maxLength={limits.agentName} value={agentName} readOnly={serverAgents} onChange={(e) => setAgentName(e.target.value)} />
       <label className="checkbox">
         <input type="checkbox" checked={singleKeys} disabled={lockedSingleKeys} onChange={(e) => setSingleKeys(e.target.checked)} />
         {t.settingsDialog.singleKeys}

@@ -152,6 +152,7 @@ export const fr = {
       neverSynced: 'Pas encore synchronisé',
       error: (details: string) => `Synchronisation en erreur : ${details}`,
       pending: (n: number) => `${n} en attente`,
+      waiting: (who: string) => `En attente de la connexion de : ${who}`,
       dead: (n: number) => `${n} ${plural(n, 'envoi refusé', 'envois refusés')}`,
       openSettings: 'Voir les envois refusés',
     },
@@ -178,10 +179,19 @@ export const fr = {
     choosePin: 'Premier passage sur ce poste : choisissez votre code PIN (4 à 12 chiffres) et confirmez-le.',
     submit: 'Se connecter',
     newAgent: 'Nouvel agent',
+    serverIntro: (secret: 'pin' | 'password'): string =>
+      secret === 'password' ? 'Saisissez votre identifiant et votre mot de passe.' : 'Saisissez votre identifiant et votre code PIN.',
+    password: 'Mot de passe',
+    loginHint: 'Votre identifiant (les agents déjà connectés sur ce poste sont proposés).',
+    loginRequired: 'Saisissez votre identifiant.',
+    secretRequired: (secret: 'pin' | 'password'): string => (secret === 'password' ? 'Saisissez votre mot de passe.' : 'Saisissez votre code PIN.'),
+    busy: 'Connexion…',
   },
   lock: {
     title: 'Session verrouillée',
     intro: (name: string) => `La session de ${name} est verrouillée. Saisissez votre code PIN pour reprendre.`,
+    serverIntro: (name: string, secret: 'pin' | 'password') =>
+      `La session de ${name} est verrouillée. Saisissez votre ${secret === 'password' ? 'mot de passe' : 'code PIN'} pour reprendre.`,
     unlock: 'Déverrouiller',
     switchAgent: 'Changer d’agent',
   },

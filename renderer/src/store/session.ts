@@ -13,6 +13,8 @@ interface SessionState {
   load(): Promise<AgentSession>;
   createProfile(name: string, pin: string): Promise<void>;
   signIn(profileId: string, pin: string, confirmPin?: string): Promise<void>;
+  /** A desk enrolled with a device code: login and secret, checked by the server (or offline). */
+  signInAgent(login: string, secret: string): Promise<void>;
   /** "Changer d'agent": the agent signs out and the sign-in screen shows. */
   signOut(): Promise<void>;
   lock(): Promise<void>;
@@ -40,6 +42,12 @@ export const useSessionStore = create<SessionState>()((set, get) => ({
   },
   async signIn(profileId, pin, confirmPin) {
     const settings = await call('signIn', { profileId, pin, ...(confirmPin !== undefined ? { confirmPin } : {}) });
+    if (settings.agent?.id !== useSettingsStore.getState().settings?.agent?.id) forgetPreviousAgent();
+    await get().load();
+    useSettingsStore.setState({ settings });
+  },
+  async signInAgent(login, secret) {
+    const settings = await call('signInAgent', { login, secret });
     if (settings.agent?.id !== useSettingsStore.getState().settings?.agent?.id) forgetPreviousAgent();
     await get().load();
     useSettingsStore.setState({ settings });
