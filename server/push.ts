@@ -6,11 +6,14 @@
 // Concurrent pushes may carry the same ids in other orders. Every lock a push takes on a row of
 // attempts or voids is taken in one order (attempts by id, then voids by attempt id, then the
 // reasons by attempt id, then the device, then the change counter), so two pushes wait for each other instead of deadlocking.
+// The rows many pushes share (client statuses, the dashboard's tallies) are written after the
+// change counter, which serialises pushes from there to the commit: no push ever waits on them.
 
 import type { Kysely, Selectable } from 'kysely';
 import type { AttemptRecord, CallbackRecord, ReasonRecord, VoidRecord } from '../contract/records.ts';
 import { pushLimits, type PushItemResult, type PushResponse } from '../contract/sync-protocol.ts';
 import type { CallerIdentity } from './auth.ts';
+import { tallyAttempts } from './attempt-tallies.ts';
 import { keepClientStatuses } from './client-status.ts';
 import { ProtocolFailure, itemError } from './failure.ts';
 import type { CheckedPush } from './push-items.ts';
@@ -430,9 +433,21 @@ class PushBatch {
     };
   }
 
-  /** The new attempts and voids: what moves client statuses (an attempt logged again for its reason does not). */
-  statusChanges(): Change[] {
-    return this.changes.filter((c) => c.reason !== true).map(({ kind, ref }) => ({ kind, ref }));
+  /**
+   * The attempts this batch stored and those it voided, as rows (in memory: the batch read or wrote
+   * each one): what moves client statuses and the dashboard's tallies. An attempt logged again for
+   * its reason moves neither.
+   */
+  appliedRows(): { attempts: Selectable<AttemptTable>[]; voided: Selectable<AttemptTable>[] } {
+    const attempts: Selectable<AttemptTable>[] = [];
+    const voided: Selectable<AttemptTable>[] = [];
+    for (const c of this.changes) {
+      if (c.reason === true || (c.kind !== 'attempt' && c.kind !== 'void')) continue;
+      const row = this.attempts.get(c.ref);
+      if (!row) throw new Error(`applied ${c.kind} ${c.ref} without its attempt row`);
+      (c.kind === 'attempt' ? attempts : voided).push(row);
+    }
+    return { attempts, voided };
   }
 
   loggedChanges(): Change[] {
@@ -463,9 +478,18 @@ export async function applyPushInTransaction(
   await batch.insertPlannedVoids();
   await batch.insertPlannedReasons();
   await batch.insertPlannedCallbacks();
-  await keepClientStatuses(trx, batch.statusChanges());
   await recordPushingDevice(trx, { deviceId: push.deviceId, agentId: caller.agentId, at: receivedAt, ...batch.counts() });
   await appendChanges(trx, batch.loggedChanges());
+  // After the change counter: every push wants the same few tally rows (and, on a shared
+  // portfolio, the same client rows); taken while holding the counter, they are never waited on
+  // (docs/PERFORMANCE.md, "Pushes that keep client statuses").
+  const applied = batch.appliedRows();
+  await keepClientStatuses(trx, {
+    attempts: applied.attempts.map((r) => ({ id: r.id, clientCode: r.client_code, occurredAt: r.occurred_at, status: r.status, agentId: r.agent_id, agentName: r.agent_name })),
+    voidedClients: applied.voided.map((r) => r.client_code),
+  });
+  await tallyAttempts(trx, applied.attempts, 1);
+  await tallyAttempts(trx, applied.voided, -1);
   return batch.results;
 }
 

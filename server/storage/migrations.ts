@@ -6,6 +6,7 @@ import { randomUUID } from 'node:crypto';
 import { PostgresAdapter, sql, type Kysely } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import { attemptStatuses, consoleAuditActions, consoleRoles, sqlList } from '../../contract/enums.ts';
+import { rebuildAttemptTallies } from '../attempt-tallies.ts';
 import { recomputeAllClientStatuses } from '../client-status.ts';
 import { clientSearchText } from '../console/search-text.ts';
 
@@ -421,6 +422,31 @@ const m0010: Migration = {
   },
 };
 
+// The dashboard's tallies (server/attempt-tallies.ts), filled from the history already there: on a
+// server holding 10,000,000 attempts, one pass over them.
+const m0011: Migration = {
+  async up(db: Kysely<any>): Promise<void> {
+    await db.schema
+      .createTable('attempt_tally_agents')
+      .addColumn('hour', 'text', (c) => c.notNull())
+      .addColumn('agent_id', 'text', (c) => c.notNull())
+      .addColumn('agent_name', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('n', 'integer', (c) => c.notNull())
+      .addPrimaryKeyConstraint('attempt_tally_agents_pkey', ['hour', 'agent_id', 'agent_name', 'status'])
+      .execute();
+    await db.schema
+      .createTable('attempt_tally_channels')
+      .addColumn('hour', 'text', (c) => c.notNull())
+      .addColumn('channel', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('n', 'integer', (c) => c.notNull())
+      .addPrimaryKeyConstraint('attempt_tally_channels_pkey', ['hour', 'channel', 'status'])
+      .execute();
+    await rebuildAttemptTallies(db);
+  },
+};
+
 const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_append_only_history': m0002,
@@ -432,6 +458,7 @@ const migrations: Record<string, Migration> = {
   '0008_supervision_console': m0008,
   '0009_attempt_reasons': m0009,
   '0010_callback_events': m0010,
+  '0011_dashboard_tallies': m0011,
 };
 
 export const serverMigrations: MigrationProvider = {
