@@ -19,12 +19,16 @@ const lastSuccess = (column: 'occurred_at' | 'id') =>
   sql.raw(`(SELECT s.${column} FROM attempts s WHERE s.client_code = clients.code AND s.status = 'success'
     AND NOT EXISTS (SELECT 1 FROM voids WHERE voids.attempt_id = s.id) ORDER BY s.occurred_at DESC, s.id DESC LIMIT 1)`);
 
-/** Non-voided failures after the latest non-voided success, in status order: one pass over the history. */
+/**
+ * Non-voided failures after the latest non-voided success, in status order. The bound on the time
+ * lets the count read only the range after that success (attempts_by_client_time), not the whole
+ * history; without a success the bound is '' (every failure counts).
+ */
 const failureStreak = sql`(
   SELECT COUNT(*) FROM attempts f
   WHERE f.client_code = clients.code AND f.status = 'failure' AND ${live('f')}
-    AND (${lastSuccess('id')} IS NULL OR f.occurred_at > ${lastSuccess('occurred_at')}
-      OR (f.occurred_at = ${lastSuccess('occurred_at')} AND f.id > ${lastSuccess('id')})))`;
+    AND f.occurred_at >= COALESCE(${lastSuccess('occurred_at')}, '')
+    AND (f.occurred_at > COALESCE(${lastSuccess('occurred_at')}, '') OR f.id > COALESCE(${lastSuccess('id')}, '')))`;
 
 export async function refreshFailureStreaks(trx: Kysely<ServerSchema>, codes: string[]): Promise<void> {
   for (const part of chunk(codes, 500)) {
