@@ -4,7 +4,7 @@
 // adds one figure of its own: the failures in a row at the head of the history (the dashboard's
 // "last N attempts all failed").
 
-import { sql, type Kysely } from 'kysely';
+import { PostgresAdapter, sql, type Kysely } from 'kysely';
 import type { AttemptRecord } from '../contract/records.ts';
 import type { Database } from '../db/schema.ts';
 import { applyNewAttempts, recomputeClientStatus } from '../db/status.ts';
@@ -43,19 +43,27 @@ export interface StatusChanges {
 }
 
 /**
- * After a push's inserts, and after its change-log step: statuses of the clients its applied
- * attempts and voids touch. Called once the push holds the change counter (storage/changes.ts),
- * which every writer of client rows takes, so no other transaction waits on these rows while it
- * holds them, and their lock order cannot deadlock; the cost is that this step runs serialised,
- * which is why it is one UPDATE per 1,000 clients (status and failures in a row together, from the
- * rows the push has in memory), with a history read only for late attempts and voids.
+ * After a push's inserts: statuses of the clients its applied attempts and voids touch, before the
+ * change counter (push.ts), so that pushes of disjoint clients (agents working their own portfolios)
+ * keep their statuses in parallel. Pushes sharing clients lock them in one order (by code, then
+ * the counter), so they queue instead of deadlocking; what they hold meanwhile is kept short: one
+ * UPDATE per 1,000 clients (status and failures in a row together, from the rows the push has in
+ * memory), a history read only for late attempts and voids.
  */
 export async function keepClientStatuses(trx: Kysely<ServerSchema>, changes: StatusChanges): Promise<void> {
   if (changes.attempts.length === 0 && changes.voidedClients.length === 0) return;
   const desk = trx as unknown as Kysely<Database>;
+  const voided = [...new Set(changes.voidedClients)].sort();
+  if (trx.getExecutor().adapter instanceof PostgresAdapter) {
+    // The UPDATE's own locks follow its plan's order; this takes them in code order first. NO KEY
+    // UPDATE, the lock the UPDATE takes anyway. SQLite runs one writer at a time.
+    const all = [...new Set([...changes.attempts.map((a) => a.clientCode), ...voided])].sort();
+    for (let i = 0; i < all.length; i += 1000) {
+      await trx.selectFrom('clients').select('code').where('code', 'in', all.slice(i, i + 1000)).orderBy('code').forNoKeyUpdate().execute();
+    }
+  }
   await applyNewAttempts(desk, changes.attempts as AttemptRecord[], { recount: failureStreak });
   // A void can move the status backwards: recomputed from the history, as the desk does.
-  const voided = [...new Set(changes.voidedClients)].sort();
   for (const code of voided) await recomputeClientStatus(desk, code);
   await refreshFailureStreaks(trx, voided);
 }

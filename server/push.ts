@@ -6,8 +6,8 @@
 // Concurrent pushes may carry the same ids in other orders. Every lock a push takes on a row of
 // attempts or voids is taken in one order (attempts by id, then voids by attempt id, then the
 // reasons by attempt id, then the device, then the change counter), so two pushes wait for each other instead of deadlocking.
-// The rows many pushes share (client statuses, the dashboard's tallies) are written after the
-// change counter, which serialises pushes from there to the commit: no push ever waits on them.
+// Client statuses come before the counter, locked by code; the dashboard's tallies, which every
+// push shares, after it: the counter serialises pushes from there to the commit, so no push waits on them.
 
 import type { Kysely, Selectable } from 'kysely';
 import type { AttemptRecord, CallbackRecord, ReasonRecord, VoidRecord } from '../contract/records.ts';
@@ -478,16 +478,15 @@ export async function applyPushInTransaction(
   await batch.insertPlannedVoids();
   await batch.insertPlannedReasons();
   await batch.insertPlannedCallbacks();
-  await recordPushingDevice(trx, { deviceId: push.deviceId, agentId: caller.agentId, at: receivedAt, ...batch.counts() });
-  await appendChanges(trx, batch.loggedChanges());
-  // After the change counter: every push wants the same few tally rows (and, on a shared
-  // portfolio, the same client rows); taken while holding the counter, they are never waited on
-  // (docs/PERFORMANCE.md, "Pushes that keep client statuses").
   const applied = batch.appliedRows();
   await keepClientStatuses(trx, {
     attempts: applied.attempts.map((r) => ({ id: r.id, clientCode: r.client_code, occurredAt: r.occurred_at, status: r.status, agentId: r.agent_id, agentName: r.agent_name })),
     voidedClients: applied.voided.map((r) => r.client_code),
   });
+  await recordPushingDevice(trx, { deviceId: push.deviceId, agentId: caller.agentId, at: receivedAt, ...batch.counts() });
+  await appendChanges(trx, batch.loggedChanges());
+  // After the change counter: every push of the same hour wants the same few tally rows; taken
+  // while holding the counter, they are never waited on (docs/PERFORMANCE.md).
   await tallyAttempts(trx, applied.attempts, 1);
   await tallyAttempts(trx, applied.voided, -1);
   return batch.results;

@@ -78,7 +78,7 @@ describe.each([
     const base = Date.parse('2026-10-23T20:00:00.000Z');
     const sent: Sent[] = [];
     const voided = new Set<string>();
-    for (let round = 0; round < 24; round += 1) {
+    for (let round = 0; round < 14; round += 1) {
       for (const agent of agents) {
         const api = new ProtocolClient(server.url, agent.token);
         const batch: Sent[] = Array.from({ length: 1 + Math.floor(random() * 25) }, () => ({
@@ -153,5 +153,6 @@ describe.each([
     } finally {
       await sdb.close();
     }
-  });
+    // Some 150 HTTP pushes and 40 dashboards: a loaded shared machine needs more than the default 30 s.
+  }, 180_000);
 });
