@@ -50,22 +50,59 @@ export interface StatusChanges {
  * UPDATE per 1,000 clients (status and failures in a row together, from the rows the push has in
  * memory), a history read only for late attempts and voids.
  */
-export async function keepClientStatuses(trx: Kysely<ServerSchema>, changes: StatusChanges): Promise<void> {
-  if (changes.attempts.length === 0 && changes.voidedClients.length === 0) return;
+export async function keepClientStatuses(trx: Kysely<ServerSchema>, changes: StatusChanges): Promise<StreakMoves> {
+  const moves: StreakMoves = new Map();
+  if (changes.attempts.length === 0 && changes.voidedClients.length === 0) return moves;
   const desk = trx as unknown as Kysely<Database>;
   const voided = [...new Set(changes.voidedClients)].sort();
-  if (trx.getExecutor().adapter instanceof PostgresAdapter) {
-    // The UPDATE's own locks follow its plan's order; this takes them in code order first. NO KEY
-    // UPDATE, the lock the UPDATE takes anyway. SQLite runs one writer at a time.
-    const all = [...new Set([...changes.attempts.map((a) => a.clientCode), ...voided])].sort();
-    for (let i = 0; i < all.length; i += 1000) {
-      await trx.selectFrom('clients').select('code').where('code', 'in', all.slice(i, i + 1000)).orderBy('code').forNoKeyUpdate().execute();
-    }
+  const all = [...new Set([...changes.attempts.map((a) => a.clientCode), ...voided])].sort();
+  // The streaks before, for the dashboard's count of clients per streak (streakCounts). On
+  // PostgreSQL this read also takes the rows' locks in code order: the UPDATE's own locks follow its
+  // plan's order. NO KEY UPDATE, the lock the UPDATE takes anyway. SQLite runs one writer at a time.
+  const locks = trx.getExecutor().adapter instanceof PostgresAdapter;
+  const before = new Map<string, number>();
+  for (const part of chunk(all, 1000)) {
+    const query = trx.selectFrom('clients').select(['code', 'failure_streak']).where('code', 'in', part).orderBy('code');
+    for (const r of await (locks ? query.forNoKeyUpdate() : query).execute()) before.set(r.code, Number(r.failure_streak));
   }
   await applyNewAttempts(desk, changes.attempts as AttemptRecord[], { recount: failureStreak });
   // A void can move the status backwards: recomputed from the history, as the desk does.
   for (const code of voided) await recomputeClientStatus(desk, code);
   await refreshFailureStreaks(trx, voided);
+  for (const part of chunk(all, 1000)) {
+    for (const r of await trx.selectFrom('clients').select(['code', 'failure_streak']).where('code', 'in', part).execute()) {
+      const was = before.get(r.code) ?? 0;
+      const now = Number(r.failure_streak);
+      if (was === now) continue;
+      if (was > 0) moves.set(was, (moves.get(was) ?? 0) - 1);
+      if (now > 0) moves.set(now, (moves.get(now) ?? 0) + 1);
+    }
+  }
+  return moves;
+}
+
+/** streak → change in the number of clients with that many failures in a row (streaks of 0 are not counted). */
+export type StreakMoves = Map<number, number>;
+
+/**
+ * The dashboard's "clients whose last N attempts all failed" is a sum over client_streak_counts
+ * (clients per streak ≥ 1) instead of a count over hundreds of thousands of client rows. Every push
+ * shares these rows: written after the change counter (push.ts), in streak order.
+ */
+export async function moveStreakCounts(trx: Kysely<ServerSchema>, moves: StreakMoves): Promise<void> {
+  const rows = [...moves].filter(([, d]) => d !== 0).sort(([a], [b]) => a - b);
+  if (rows.length === 0) return;
+  await trx
+    .insertInto('client_streak_counts')
+    .values(rows.map(([streak, d]) => ({ streak, clients: d })))
+    .onConflict((oc) => oc.column('streak').doUpdateSet({ clients: sql`client_streak_counts.clients + excluded.clients` }))
+    .execute();
+}
+
+/** client_streak_counts from the clients themselves (migration; after recomputeAllClientStatuses). */
+export async function rebuildStreakCounts(db: Kysely<ServerSchema>): Promise<void> {
+  await sql`DELETE FROM client_streak_counts`.execute(db);
+  await sql`INSERT INTO client_streak_counts (streak, clients) SELECT failure_streak, COUNT(*) FROM clients WHERE failure_streak > 0 GROUP BY failure_streak`.execute(db);
 }
 
 /** Every client's status from the whole history (migration, benchmark database). */

@@ -14,7 +14,7 @@ import type { AttemptRecord, CallbackRecord, ReasonRecord, VoidRecord } from '..
 import { pushLimits, type PushItemResult, type PushResponse } from '../contract/sync-protocol.ts';
 import type { CallerIdentity } from './auth.ts';
 import { tallyAttempts } from './attempt-tallies.ts';
-import { keepClientStatuses } from './client-status.ts';
+import { keepClientStatuses, moveStreakCounts } from './client-status.ts';
 import { ProtocolFailure, itemError } from './failure.ts';
 import type { CheckedPush } from './push-items.ts';
 import { appendChanges, type Change } from './storage/changes.ts';
@@ -479,7 +479,7 @@ export async function applyPushInTransaction(
   await batch.insertPlannedReasons();
   await batch.insertPlannedCallbacks();
   const applied = batch.appliedRows();
-  await keepClientStatuses(trx, {
+  const streakMoves = await keepClientStatuses(trx, {
     attempts: applied.attempts.map((r) => ({ id: r.id, clientCode: r.client_code, occurredAt: r.occurred_at, status: r.status, agentId: r.agent_id, agentName: r.agent_name })),
     voidedClients: applied.voided.map((r) => r.client_code),
   });
@@ -488,6 +488,7 @@ export async function applyPushInTransaction(
   // After the change counter: every push of the same hour wants the same few tally rows; taken
   // while holding the counter, they are never waited on (docs/PERFORMANCE.md).
   await tallyAttempts(trx, applied.attempts, 1);
+  await moveStreakCounts(trx, streakMoves);
   await tallyAttempts(trx, applied.voided, -1);
   return batch.results;
 }

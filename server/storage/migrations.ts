@@ -7,7 +7,7 @@ import { PostgresAdapter, sql, type Kysely } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import { attemptStatuses, consoleAuditActions, consoleRoles, sqlList } from '../../contract/enums.ts';
 import { rebuildAttemptTallies } from '../attempt-tallies.ts';
-import { recomputeAllClientStatuses } from '../client-status.ts';
+import { rebuildStreakCounts, recomputeAllClientStatuses } from '../client-status.ts';
 import { clientSearchText } from '../console/search-text.ts';
 
 const m0001: Migration = {
@@ -423,7 +423,8 @@ const m0010: Migration = {
 };
 
 // The dashboard's tallies (server/attempt-tallies.ts), filled from the history already there (on a
-// server holding 10,000,000 attempts, one pass over them), and the client index with the id.
+// server holding 10,000,000 attempts, one pass over them), the count of clients per failures in a
+// row, and the client index with the id.
 const m0011: Migration = {
   async up(db: Kysely<any>): Promise<void> {
     await db.schema
@@ -444,6 +445,12 @@ const m0011: Migration = {
       .addPrimaryKeyConstraint('attempt_tally_channels_pkey', ['hour', 'channel', 'status'])
       .execute();
     await rebuildAttemptTallies(db);
+    await db.schema
+      .createTable('client_streak_counts')
+      .addColumn('streak', 'integer', (c) => c.primaryKey())
+      .addColumn('clients', 'integer', (c) => c.notNull())
+      .execute();
+    await rebuildStreakCounts(db);
     // A client's attempts by time with their id: the journal's client filter picks its page among
     // thousands of clients' attempts from this index alone (console/journal.ts), and a client's history
     // reads it in order. It replaces the index without the id, which it serves too.

@@ -225,6 +225,12 @@ export interface AttemptTallyChannelTable {
   n: number;
 }
 
+/** How many clients have `streak` failures in a row (streak ≥ 1): the dashboard's "last N all failed" count. */
+export interface ClientStreakCountTable {
+  streak: number;
+  clients: number;
+}
+
 export interface ServerSchema {
   console_users: ConsoleUserTable;
   console_sessions: ConsoleSessionTable;
@@ -246,4 +252,5 @@ export interface ServerSchema {
   counters: CounterTable;
   attempt_tally_agents: AttemptTallyAgentTable;
   attempt_tally_channels: AttemptTallyChannelTable;
+  client_streak_counts: ClientStreakCountTable;
 }

@@ -10,7 +10,7 @@
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { buildApp } from '../../server/app.ts';
-import { recomputeAllClientStatuses } from '../../server/client-status.ts';
+import { rebuildStreakCounts, recomputeAllClientStatuses } from '../../server/client-status.ts';
 import { openSession, sessionCookie } from '../../server/console/sessions.ts';
 import { hashPassword } from '../../server/console/passwords.ts';
 import { openServerDatabase } from '../../server/storage/database.ts';
@@ -87,6 +87,7 @@ async function fill(url: string, clients: number, attempts: number): Promise<voi
     const sdbStatus = await openServerDatabase(url, { poolSize: 1, migrate: false });
     try {
       await recomputeAllClientStatuses(sdbStatus.db);
+      await rebuildStreakCounts(sdbStatus.db);
     } finally {
       await sdbStatus.close();
     }

@@ -3,7 +3,8 @@
 // DST change, re-sent batches, voids of attempts sent earlier or in the same batch), every figure of
 // loadDashboard equals what a direct count over the records the test sent gives, for single days and
 // periods, in Paris and in a zone at +05:30 (whose day bounds fall inside UTC hours); and the
-// migration's rebuild from the history gives the very tallies the pushes kept. SQLite and PostgreSQL.
+// migration's rebuild from the history gives the very tallies the pushes kept; the count of clients
+// whose last N attempts failed equals a count over the clients. SQLite and PostgreSQL.
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AttemptRecord } from '../../contract/records.ts';
@@ -137,6 +138,13 @@ describe.each([
               expect({ ...got, perHour: [] }, `${timeZone} ${from}…${to}`).toEqual({ ...expected, perHour: [] });
             } else expect(got, `${timeZone} ${from}…${to}`).toEqual(expected);
           }
+        }
+        // "Last N all failed" sums the counts per streak the push keeps: equal to a count over the
+        // clients' kept streaks (which server-client-status.test.ts checks against the history).
+        for (const streak of [1, 2, 3, 4]) {
+          const d = await loadDashboard(sdb.db, { streak }, 'Europe/Paris', new Date('2026-10-27T12:00:00.000Z'));
+          const direct = await sdb.db.selectFrom('clients').select((eb) => eb.fn.countAll<number>().as('n')).where('failure_streak', '>=', streak).executeTakeFirstOrThrow();
+          expect(d.failedStreakCount, `streak ${streak}`).toBe(Number(direct.n));
         }
       };
       await check();
