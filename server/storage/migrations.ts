@@ -451,6 +451,10 @@ const m0011: Migration = {
       .addColumn('clients', 'integer', (c) => c.notNull())
       .execute();
     await rebuildStreakCounts(db);
+    // The dashboard lists the longest streaks first, then by code: an index in that very order (the
+    // one of 0008 ran the other way on the code, so PostgreSQL read every client: 0.9 s at 1M).
+    await db.schema.createIndex('clients_by_failure_streak_desc').on('clients').columns(['failure_streak desc', 'code']).where(sql.ref('failure_streak'), '>', sql.lit(0)).execute();
+    await db.schema.dropIndex('clients_by_failure_streak').execute();
     // A client's attempts by time with their id: the journal's client filter picks its page among
     // thousands of clients' attempts from this index alone (console/journal.ts), and a client's history
     // reads it in order. It replaces the index without the id, which it serves too.
