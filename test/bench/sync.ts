@@ -1,6 +1,7 @@
 // Sync throughput, end to end over HTTP on loopback against a server on PostgreSQL (its own
 // process): 100,000 attempts pushed from one device, the same pulled into a fresh device, and 50
-// devices pushing at once. JSON lines: {"name":"sync_push","records_per_s":…,"n":100000,…}.
+// devices pushing at once, each on its own clients (sync_push_concurrent), then all on the same
+// clients (sync_push_concurrent_contended). JSON lines: {"name":"sync_push","records_per_s":…,"n":100000,…}.
 // The same on a copy of the server's 10M base (test/bench/server-base.ts: 1,000,000 clients and
 // 10,000,000 attempts already there), named sync_push_10m, sync_pull_10m, sync_push_concurrent_10m.
 //   node --import tsx test/bench/sync.ts [--n 100000] [--devices 50] [--concurrency 3] [--base 10m]
@@ -420,7 +421,7 @@ export const syncSection: BenchSection = {
   outsideRss: true,
   ownDatabase: true,
   description:
-    'sync over loopback HTTP to a PostgreSQL server process: 100,000 attempts pushed by one device, pulled by a fresh one, then 50 devices pushing at once; p50/p99 per push request or pulled page, records_per_s in the JSON lines (target ≥ 30,000)',
+    'sync over loopback HTTP to a PostgreSQL server process: 100,000 attempts pushed by one device, pulled by a fresh one, then 50 devices pushing at once (own clients, then all on the same clients: _contended); p50/p99 per push request or pulled page, records_per_s in the JSON lines (target ≥ 30,000)',
   run: async (ctx) => {
     const reason = await postgresUnavailableReason();
     if (reason) {
