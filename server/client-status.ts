@@ -7,9 +7,7 @@
 import { PostgresAdapter, sql, type Kysely } from 'kysely';
 import type { AttemptRecord } from '../contract/records.ts';
 import type { Database } from '../db/schema.ts';
-import { isLater } from '../contract/status-rule.ts';
 import { applyNewAttempts, recomputeClientStatus } from '../db/status.ts';
-import type { Change } from './storage/changes.ts';
 import type { ServerSchema } from './storage/schema.ts';
 
 const chunk = <T>(items: T[], size: number): T[][] => Array.from({ length: Math.ceil(items.length / size) }, (_, i) => items.slice(i * size, i * size + size));
@@ -21,12 +19,16 @@ const lastSuccess = (column: 'occurred_at' | 'id') =>
   sql.raw(`(SELECT s.${column} FROM attempts s WHERE s.client_code = clients.code AND s.status = 'success'
     AND NOT EXISTS (SELECT 1 FROM voids WHERE voids.attempt_id = s.id) ORDER BY s.occurred_at DESC, s.id DESC LIMIT 1)`);
 
-/** Non-voided failures after the latest non-voided success, in status order: one pass over the history. */
+/**
+ * Non-voided failures after the latest non-voided success, in status order. The bound on the time
+ * lets the count read only the range after that success (attempts_by_client_time), not the whole
+ * history; without a success the bound is '' (every failure counts).
+ */
 const failureStreak = sql`(
   SELECT COUNT(*) FROM attempts f
   WHERE f.client_code = clients.code AND f.status = 'failure' AND ${live('f')}
-    AND (${lastSuccess('id')} IS NULL OR f.occurred_at > ${lastSuccess('occurred_at')}
-      OR (f.occurred_at = ${lastSuccess('occurred_at')} AND f.id > ${lastSuccess('id')})))`;
+    AND f.occurred_at >= COALESCE(${lastSuccess('occurred_at')}, '')
+    AND (f.occurred_at > COALESCE(${lastSuccess('occurred_at')}, '') OR f.id > COALESCE(${lastSuccess('id')}, '')))`;
 
 export async function refreshFailureStreaks(trx: Kysely<ServerSchema>, codes: string[]): Promise<void> {
   for (const part of chunk(codes, 500)) {
@@ -34,88 +36,73 @@ export async function refreshFailureStreaks(trx: Kysely<ServerSchema>, codes: st
   }
 }
 
-/** After a push's inserts: statuses of the clients its applied attempts and voids touch. */
-export async function keepClientStatuses(trx: Kysely<ServerSchema>, changes: Change[]): Promise<void> {
-  const attemptIds = changes.filter((c) => c.kind === 'attempt').map((c) => c.ref);
-  const voidedIds = changes.filter((c) => c.kind === 'void').map((c) => c.ref);
-  if (attemptIds.length === 0 && voidedIds.length === 0) return;
-  const desk = trx as unknown as Kysely<Database>;
-  const touched = new Set<string>();
-  const fresh: AttemptRecord[] = [];
-  for (const ids of chunk(attemptIds, 500)) {
-    const rows = await trx.selectFrom('attempts').select(['id', 'client_code', 'occurred_at', 'status', 'agent_id', 'agent_name']).where('id', 'in', ids).execute();
-    for (const r of rows) {
-      touched.add(r.client_code);
-      fresh.push({ id: r.id, clientCode: r.client_code, occurredAt: r.occurred_at, status: r.status, agentId: r.agent_id, agentName: r.agent_name } as AttemptRecord);
-    }
-  }
-  const voidedClients = new Set<string>();
-  for (const ids of chunk(voidedIds, 500)) {
-    for (const r of await trx.selectFrom('attempts').select('client_code').where('id', 'in', ids).execute()) voidedClients.add(r.client_code);
-  }
-  // Concurrent pushes touching the same clients lock them in one order (by code), so that they
-  // queue instead of deadlocking; SQLite runs one writer at a time anyway. NO KEY UPDATE, the lock
-  // the status UPDATE takes anyway: it does not conflict with KEY SHARE locks (a foreign key check
-  // from a server migrated before 0007 dropped the attempts→clients key). The rows read are the
-  // statuses before this push: what the failures in a row are carried on from.
-  const all = [...new Set([...touched, ...voidedClients])].sort();
-  const before = new Map<string, { at: string | null; id: string | null; streak: number }>();
-  const locks = trx.getExecutor().adapter instanceof PostgresAdapter;
-  for (const part of chunk(all, 500)) {
-    const query = trx.selectFrom('clients').select(['code', 'last_attempt_at', 'last_attempt_id', 'failure_streak']).where('code', 'in', part).orderBy('code');
-    for (const r of await (locks ? query.forNoKeyUpdate() : query).execute()) {
-      before.set(r.code, { at: r.last_attempt_at, id: r.last_attempt_id, streak: Number(r.failure_streak) });
-    }
-  }
-  await applyNewAttempts(desk, fresh);
-  // A void can move the status backwards: recomputed from the history, as the desk does.
-  for (const code of voidedClients) {
-    touched.add(code);
-    await recomputeClientStatus(desk, code);
-  }
-  const { carried, recount } = carryFailureStreaks(fresh, before, voidedClients);
-  await writeFailureStreaks(trx, carried);
-  await refreshFailureStreaks(trx, recount);
+/** What a push applied: its new attempts (as stored) and the client of each attempt it voided. */
+export interface StatusChanges {
+  attempts: readonly Pick<AttemptRecord, 'id' | 'clientCode' | 'occurredAt' | 'status' | 'agentId' | 'agentName'>[];
+  voidedClients: readonly string[];
 }
 
 /**
- * The failures in a row after this push, without reading the history when it can be told: attempts
- * all later than the client's status so far carry its streak on (a failure adds one, a success
- * resets it). A late attempt (older than the status) or a void needs the history: recounted.
+ * After a push's inserts: statuses of the clients its applied attempts and voids touch, before the
+ * change counter (push.ts), so that pushes of disjoint clients (agents working their own portfolios)
+ * keep their statuses in parallel. Pushes sharing clients lock them in one order (by code, then
+ * the counter), so they queue instead of deadlocking; what they hold meanwhile is kept short: one
+ * UPDATE per 1,000 clients (status and failures in a row together, from the rows the push has in
+ * memory), a history read only for late attempts and voids.
  */
-export function carryFailureStreaks(
-  fresh: readonly Pick<AttemptRecord, 'id' | 'clientCode' | 'occurredAt' | 'status'>[],
-  before: ReadonlyMap<string, { at: string | null; id: string | null; streak: number }>,
-  voidedClients: ReadonlySet<string>,
-): { carried: [string, number][]; recount: string[] } {
-  const perClient = new Map<string, { id: string; occurred_at: string; status: string }[]>();
-  for (const a of fresh) {
-    const list = perClient.get(a.clientCode) ?? [];
-    list.push({ id: a.id, occurred_at: a.occurredAt, status: a.status });
-    perClient.set(a.clientCode, list);
+export async function keepClientStatuses(trx: Kysely<ServerSchema>, changes: StatusChanges): Promise<StreakMoves> {
+  const moves: StreakMoves = new Map();
+  if (changes.attempts.length === 0 && changes.voidedClients.length === 0) return moves;
+  const desk = trx as unknown as Kysely<Database>;
+  const voided = [...new Set(changes.voidedClients)].sort();
+  const all = [...new Set([...changes.attempts.map((a) => a.clientCode), ...voided])].sort();
+  // The streaks before, for the dashboard's count of clients per streak (streakCounts). On
+  // PostgreSQL this read also takes the rows' locks in code order: the UPDATE's own locks follow its
+  // plan's order. NO KEY UPDATE, the lock the UPDATE takes anyway. SQLite runs one writer at a time.
+  const locks = trx.getExecutor().adapter instanceof PostgresAdapter;
+  const before = new Map<string, number>();
+  for (const part of chunk(all, 1000)) {
+    const query = trx.selectFrom('clients').select(['code', 'failure_streak']).where('code', 'in', part).orderBy('code');
+    for (const r of await (locks ? query.forNoKeyUpdate() : query).execute()) before.set(r.code, Number(r.failure_streak));
   }
-  const carried: [string, number][] = [];
-  const recount = new Set(voidedClients);
-  for (const [code, attempts] of perClient) {
-    if (recount.has(code)) continue;
-    const was = before.get(code);
-    attempts.sort((x, y) => (isLater(x, y) ? 1 : isLater(y, x) ? -1 : 0));
-    if (!was || (was.id !== null && was.at !== null && !isLater(attempts[0]!, { id: was.id, occurred_at: was.at }))) {
-      recount.add(code);
-      continue;
+  await applyNewAttempts(desk, changes.attempts as AttemptRecord[], { recount: failureStreak });
+  // A void can move the status backwards: recomputed from the history, as the desk does.
+  for (const code of voided) await recomputeClientStatus(desk, code);
+  await refreshFailureStreaks(trx, voided);
+  for (const part of chunk(all, 1000)) {
+    for (const r of await trx.selectFrom('clients').select(['code', 'failure_streak']).where('code', 'in', part).execute()) {
+      const was = before.get(r.code) ?? 0;
+      const now = Number(r.failure_streak);
+      if (was === now) continue;
+      if (was > 0) moves.set(was, (moves.get(was) ?? 0) - 1);
+      if (now > 0) moves.set(now, (moves.get(now) ?? 0) + 1);
     }
-    let streak = was.id === null ? 0 : was.streak;
-    for (const a of attempts) streak = a.status === 'failure' ? streak + 1 : 0;
-    carried.push([code, streak]);
   }
-  return { carried, recount: [...recount] };
+  return moves;
 }
 
-async function writeFailureStreaks(trx: Kysely<ServerSchema>, carried: [string, number][]): Promise<void> {
-  for (const part of chunk(carried, 1000)) {
-    const values = sql.join(part.map(([code, streak]) => sql`(${code}, CAST(${streak} AS INTEGER))`));
-    await sql`WITH v(code, streak) AS (VALUES ${values}) UPDATE clients SET failure_streak = v.streak FROM v WHERE clients.code = v.code`.execute(trx);
-  }
+/** streak → change in the number of clients with that many failures in a row (streaks of 0 are not counted). */
+export type StreakMoves = Map<number, number>;
+
+/**
+ * The dashboard's "clients whose last N attempts all failed" is a sum over client_streak_counts
+ * (clients per streak ≥ 1) instead of a count over hundreds of thousands of client rows. Every push
+ * shares these rows: written after the change counter (push.ts), in streak order.
+ */
+export async function moveStreakCounts(trx: Kysely<ServerSchema>, moves: StreakMoves): Promise<void> {
+  const rows = [...moves].filter(([, d]) => d !== 0).sort(([a], [b]) => a - b);
+  if (rows.length === 0) return;
+  await trx
+    .insertInto('client_streak_counts')
+    .values(rows.map(([streak, d]) => ({ streak, clients: d })))
+    .onConflict((oc) => oc.column('streak').doUpdateSet({ clients: sql`client_streak_counts.clients + excluded.clients` }))
+    .execute();
+}
+
+/** client_streak_counts from the clients themselves (migration; after recomputeAllClientStatuses). */
+export async function rebuildStreakCounts(db: Kysely<ServerSchema>): Promise<void> {
+  await sql`DELETE FROM client_streak_counts`.execute(db);
+  await sql`INSERT INTO client_streak_counts (streak, clients) SELECT failure_streak, COUNT(*) FROM clients WHERE failure_streak > 0 GROUP BY failure_streak`.execute(db);
 }
 
 /** Every client's status from the whole history (migration, benchmark database). */

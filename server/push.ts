@@ -6,12 +6,15 @@
 // Concurrent pushes may carry the same ids in other orders. Every lock a push takes on a row of
 // attempts or voids is taken in one order (attempts by id, then voids by attempt id, then the
 // reasons by attempt id, then the device, then the change counter), so two pushes wait for each other instead of deadlocking.
+// Client statuses come before the counter, locked by code; the dashboard's tallies, which every
+// push shares, after it: the counter serialises pushes from there to the commit, so no push waits on them.
 
 import type { Kysely, Selectable } from 'kysely';
 import type { AgentEventRecord, AttemptRecord, CallbackRecord, ReasonRecord, VoidRecord } from '../contract/records.ts';
 import { pushLimits, type PushItemResult, type PushResponse } from '../contract/sync-protocol.ts';
 import type { AgentCaller, CallerIdentity } from './auth.ts';
-import { keepClientStatuses } from './client-status.ts';
+import { tallyAttempts } from './attempt-tallies.ts';
+import { keepClientStatuses, moveStreakCounts } from './client-status.ts';
 import { ProtocolFailure, itemError } from './failure.ts';
 import type { CheckedPush } from './push-items.ts';
 import { appendChanges, type Change } from './storage/changes.ts';
@@ -508,9 +511,21 @@ class PushBatch {
     };
   }
 
-  /** The new attempts and voids: what moves client statuses (an attempt logged again for its reason does not). */
-  statusChanges(): Change[] {
-    return this.changes.filter((c) => c.reason !== true).map(({ kind, ref }) => ({ kind, ref }));
+  /**
+   * The attempts this batch stored and those it voided, as rows (in memory: the batch read or wrote
+   * each one): what moves client statuses and the dashboard's tallies. An attempt logged again for
+   * its reason moves neither.
+   */
+  appliedRows(): { attempts: Selectable<AttemptTable>[]; voided: Selectable<AttemptTable>[] } {
+    const attempts: Selectable<AttemptTable>[] = [];
+    const voided: Selectable<AttemptTable>[] = [];
+    for (const c of this.changes) {
+      if (c.reason === true || (c.kind !== 'attempt' && c.kind !== 'void')) continue;
+      const row = this.attempts.get(c.ref);
+      if (!row) throw new Error(`applied ${c.kind} ${c.ref} without its attempt row`);
+      (c.kind === 'attempt' ? attempts : voided).push(row);
+    }
+    return { attempts, voided };
   }
 
   loggedChanges(): Change[] {
@@ -553,10 +568,19 @@ export async function applyPushInTransaction(
   await batch.insertPlannedReasons();
   await batch.insertPlannedCallbacks();
   await batch.insertPlannedAgentEvents();
-  await keepClientStatuses(trx, batch.statusChanges());
+  const applied = batch.appliedRows();
+  const streakMoves = await keepClientStatuses(trx, {
+    attempts: applied.attempts.map((r) => ({ id: r.id, clientCode: r.client_code, occurredAt: r.occurred_at, status: r.status, agentId: r.agent_id, agentName: r.agent_name })),
+    voidedClients: applied.voided.map((r) => r.client_code),
+  });
   // A device token's push names no agent to count it for (the Postes page shows its agent events).
   if (caller.kind === 'agent') await recordPushingDevice(trx, { deviceId: push.deviceId, agentId: caller.agentId, at: receivedAt, ...batch.counts() });
   await appendChanges(trx, batch.loggedChanges());
+  // After the change counter: every push of the same hour wants the same few tally rows; taken
+  // while holding the counter, they are never waited on (docs/PERFORMANCE.md).
+  await tallyAttempts(trx, applied.attempts, 1);
+  await moveStreakCounts(trx, streakMoves);
+  await tallyAttempts(trx, applied.voided, -1);
   return batch.results;
 }
 

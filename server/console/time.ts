@@ -27,18 +27,27 @@ export function attemptTime(occurredAt: string, offsetMin: number, locale: Local
   return `${wallClock(new Date(Date.parse(occurredAt) + offsetMin * 60_000), locale)} (${offsetLabel(offsetMin)})`;
 }
 
+const zoneFormats = new Map<string, Intl.DateTimeFormat>();
+
 /** The offset of a time zone at an instant, in minutes east of UTC. */
 export function zoneOffsetMin(at: Date, timeZone: string): number {
-  const parts = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: '2-digit',
-    day: '2-digit',
-    hour: '2-digit',
-    minute: '2-digit',
-    second: '2-digit',
-  }).formatToParts(at);
+  // One formatter per zone: building one costs far more than formatting (a 30-day dashboard asks
+  // the offset of every one of its 720 hours).
+  let format = zoneFormats.get(timeZone);
+  if (!format) {
+    format = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: '2-digit',
+      day: '2-digit',
+      hour: '2-digit',
+      minute: '2-digit',
+      second: '2-digit',
+    });
+    if (zoneFormats.size < 100) zoneFormats.set(timeZone, format);
+  }
+  const parts = format.formatToParts(at);
   const get = (type: string) => Number(parts.find((p) => p.type === type)?.value);
   const asUtc = Date.UTC(get('year'), get('month') - 1, get('day'), get('hour'), get('minute'), get('second'));
   return Math.round((asUtc - Math.floor(at.getTime() / 1000) * 1000) / 60_000);

@@ -20,7 +20,10 @@ export interface Change {
   ref: string;
 }
 
-/** Appends changes in the given order. Call last in a write transaction. */
+/**
+ * Appends changes in the given order. Call it at the end of a write transaction: what comes after
+ * it runs serialised with every other writer (a push writes its shared rows there on purpose, push.ts).
+ */
 export async function appendChanges(trx: Kysely<ServerSchema>, changes: Change[]): Promise<void> {
   if (changes.length === 0) return;
   // Change numbers are exact integers up to 2^63-1: read as text, counted as bigint, written as text

@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { PostgresAdapter, sql, type Kysely } from 'kysely';
 import type { Migration, MigrationProvider } from 'kysely/migration';
 import { attemptStatuses, consoleAuditActions, consoleRoles, sqlList } from '../../contract/enums.ts';
-import { recomputeAllClientStatuses } from '../client-status.ts';
+import { rebuildAttemptTallies } from '../attempt-tallies.ts';
+import { rebuildStreakCounts, recomputeAllClientStatuses } from '../client-status.ts';
 import { clientSearchText } from '../console/search-text.ts';
 import { appendChanges } from './changes.ts';
 
@@ -556,6 +557,47 @@ const m0011: Migration = {
   },
 };
 
+// The dashboard's tallies (server/attempt-tallies.ts), filled from the history already there (on a
+// server holding 10,000,000 attempts, one pass over them), the count of clients per failures in a
+// row, and the client index with the id.
+const m0012: Migration = {
+  async up(db: Kysely<any>): Promise<void> {
+    await db.schema
+      .createTable('attempt_tally_agents')
+      .addColumn('hour', 'text', (c) => c.notNull())
+      .addColumn('agent_id', 'text', (c) => c.notNull())
+      .addColumn('agent_name', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('n', 'integer', (c) => c.notNull())
+      .addPrimaryKeyConstraint('attempt_tally_agents_pkey', ['hour', 'agent_id', 'agent_name', 'status'])
+      .execute();
+    await db.schema
+      .createTable('attempt_tally_channels')
+      .addColumn('hour', 'text', (c) => c.notNull())
+      .addColumn('channel', 'text', (c) => c.notNull())
+      .addColumn('status', 'text', (c) => c.notNull())
+      .addColumn('n', 'integer', (c) => c.notNull())
+      .addPrimaryKeyConstraint('attempt_tally_channels_pkey', ['hour', 'channel', 'status'])
+      .execute();
+    await rebuildAttemptTallies(db);
+    await db.schema
+      .createTable('client_streak_counts')
+      .addColumn('streak', 'integer', (c) => c.primaryKey())
+      .addColumn('clients', 'integer', (c) => c.notNull())
+      .execute();
+    await rebuildStreakCounts(db);
+    // The dashboard lists the longest streaks first, then by code: an index in that very order (the
+    // one of 0008 ran the other way on the code, so PostgreSQL read every client: 0.9 s at 1M).
+    await db.schema.createIndex('clients_by_failure_streak_desc').on('clients').columns(['failure_streak desc', 'code']).where(sql.ref('failure_streak'), '>', sql.lit(0)).execute();
+    await db.schema.dropIndex('clients_by_failure_streak').execute();
+    // A client's attempts by time with their id: the journal's client filter picks its page among
+    // thousands of clients' attempts from this index alone (console/journal.ts), and a client's history
+    // reads it in order. It replaces the index without the id, which it serves too.
+    await db.schema.createIndex('attempts_by_client_time').on('attempts').columns(['client_code', 'occurred_at', 'id']).execute();
+    await db.schema.dropIndex('attempts_by_client').execute();
+  },
+};
+
 const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
   '0002_append_only_history': m0002,
@@ -568,6 +610,7 @@ const migrations: Record<string, Migration> = {
   '0009_attempt_reasons': m0009,
   '0010_callback_events': m0010,
   '0011_agent_sign_in': m0011,
+  '0012_dashboard_tallies': m0012,
 };
 
 export const serverMigrations: MigrationProvider = {

@@ -251,6 +251,29 @@ export interface EnrolmentCodeTable {
   token_id: string | null;
 }
 
+/** Non-voided attempts per UTC hour ("2026-11-25T08"), agent (and the name it pushed with) and status (server/attempt-tallies.ts). */
+export interface AttemptTallyAgentTable {
+  hour: string;
+  agent_id: string;
+  agent_name: string;
+  status: string;
+  n: number;
+}
+
+/** Non-voided attempts per UTC hour, channel and status. */
+export interface AttemptTallyChannelTable {
+  hour: string;
+  channel: string;
+  status: string;
+  n: number;
+}
+
+/** How many clients have `streak` failures in a row (streak ≥ 1): the dashboard's "last N all failed" count. */
+export interface ClientStreakCountTable {
+  streak: number;
+  clients: number;
+}
+
 export interface ServerSchema {
   console_users: ConsoleUserTable;
   console_sessions: ConsoleSessionTable;
@@ -272,4 +295,7 @@ export interface ServerSchema {
   callback_events: CallbackEventTable;
   changes: ChangeTable;
   counters: CounterTable;
+  attempt_tally_agents: AttemptTallyAgentTable;
+  attempt_tally_channels: AttemptTallyChannelTable;
+  client_streak_counts: ClientStreakCountTable;
 }

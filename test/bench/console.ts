@@ -10,7 +10,7 @@
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { buildApp } from '../../server/app.ts';
-import { recomputeAllClientStatuses } from '../../server/client-status.ts';
+import { rebuildStreakCounts, recomputeAllClientStatuses } from '../../server/client-status.ts';
 import { openSession, sessionCookie } from '../../server/console/sessions.ts';
 import { hashPassword } from '../../server/console/passwords.ts';
 import { openServerDatabase } from '../../server/storage/database.ts';
@@ -68,7 +68,7 @@ async function fill(url: string, clients: number, attempts: number): Promise<voi
       FROM generate_series(1, ${clients}) i,
       LATERAL (SELECT (ARRAY['Martin','Bernard','Dubois','Thomas','Robert','Richard','Petit','Durand','Leroy','Moreau','Simon','Laurent','Lefebvre','Michel','Garcia','Diallo','Kone','Traore','Fournier','Rousseau'])[1 + i % 20]
         || ' ' || (ARRAY['Awa','Paul','Marie','Nadia','Yannick','Sophie','Karim','Lea','Hugo','Ines','Omar','Julie','Noemie','Sebastien','Aicha','Gaelle','Oceane','Louis','Emma','Jules','Chloe','Adam','Sarah'])[1 + (i / 20) % 23] AS name) n`);
-    await step('drop indexes for the load', `DROP INDEX attempts_by_client; DROP INDEX attempts_by_time; DROP INDEX attempts_by_agent_time`);
+    await step('drop indexes for the load', `DROP INDEX attempts_by_client_time; DROP INDEX attempts_by_time; DROP INDEX attempts_by_agent_time`);
     const span = days * 86_400_000;
     await step('attempts', `INSERT INTO attempts (id, client_code, agent_id, agent_name, occurred_at, utc_offset_min, status, channel, note, device_id, sent_agent_id, received_at)
       SELECT 'a' || lpad(i::text, 10, '0'), lpad((1 + (i::bigint * 7919) % ${clients})::text, 10, '0'), 'agent-' || lpad((1 + i % ${agents})::text, 2, '0'), 'Agent ' || lpad((1 + i % ${agents})::text, 2, '0'),
@@ -79,7 +79,7 @@ async function fill(url: string, clients: number, attempts: number): Promise<voi
       LATERAL (SELECT to_char(to_timestamp((${end - span} + (i::bigint * ${span}) / ${attempts}) / 1000.0) AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at) t`);
     await step('voids (1 %)', `INSERT INTO voids (attempt_id, agent_id, agent_name, voided_at, utc_offset_min, reason, kind, device_id, sent_agent_id, received_at)
       SELECT id, agent_id, agent_name, occurred_at, 60, 'Erreur de saisie', 'void', device_id, agent_id, received_at FROM attempts WHERE right(id, 2) = '00'`);
-    await step('index attempts_by_client', `CREATE INDEX attempts_by_client ON attempts (client_code, occurred_at)`);
+    await step('index attempts_by_client_time', `CREATE INDEX attempts_by_client_time ON attempts (client_code, occurred_at, id)`);
     await step('index attempts_by_time', `CREATE INDEX attempts_by_time ON attempts (occurred_at, id)`);
     await step('index attempts_by_agent_time', `CREATE INDEX attempts_by_agent_time ON attempts (agent_id, occurred_at, id)`);
     await step('analyze', 'VACUUM ANALYZE');
@@ -87,6 +87,7 @@ async function fill(url: string, clients: number, attempts: number): Promise<voi
     const sdbStatus = await openServerDatabase(url, { poolSize: 1, migrate: false });
     try {
       await recomputeAllClientStatuses(sdbStatus.db);
+      await rebuildStreakCounts(sdbStatus.db);
     } finally {
       await sdbStatus.close();
     }

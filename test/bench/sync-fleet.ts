@@ -3,7 +3,8 @@
 // waits behind the others and its latency measures the queue, not the server). Each device, every
 // `cycleMs` (staggered): one push of 500 new attempts, then one pull page (up to 5,000) from its
 // own cursor, which follows the other devices' pushes. The devices are plain HTTP clients (no
-// local SQLite): the figures are the server's, seen from the network.
+// local SQLite): the figures are the server's, seen from the network. Each device pushes attempts
+// of its own clients (the codes split between the devices).
 
 import { protocolVersion } from '../../contract/sync-protocol.ts';
 import { uuidv7 } from '../../db/ids.ts';
@@ -50,6 +51,9 @@ export async function runPacedFleet(options: FleetOptions): Promise<SyncMeasurem
     agents.map(async (agent, d) => {
       const api = new ProtocolClient(options.serverUrl, agent.token);
       const deviceId = `fleet-${d}-${uuidv7()}`;
+      // Each agent works its own share of the clients, as on a floor (sync.ts's sync_push_concurrent
+      // measures the contended case apart).
+      const own = options.codes.filter((_, j) => j % deviceCount === d);
       let cursor = options.cursor;
       let k = 0;
       await sleep((d / deviceCount) * cycleMs);
@@ -60,7 +64,7 @@ export async function runPacedFleet(options: FleetOptions): Promise<SyncMeasurem
           kind: 'attempt',
           record: attemptRecord({
             id: uuidv7({ msecs: at }),
-            clientCode: options.codes[(d * 7919 + k++) % options.codes.length]!,
+            clientCode: own[k++ % own.length]!,
             agentId: agent.agentId,
             agentName: agent.agentName,
             deviceId,

@@ -1,6 +1,7 @@
 // Sync throughput, end to end over HTTP on loopback against a server on PostgreSQL (its own
 // process): 100,000 attempts pushed from one device, the same pulled into a fresh device, and 50
-// devices pushing at once. JSON lines: {"name":"sync_push","records_per_s":…,"n":100000,…}.
+// devices pushing at once, each on its own clients (sync_push_concurrent), then all on the same
+// clients (sync_push_concurrent_contended). JSON lines: {"name":"sync_push","records_per_s":…,"n":100000,…}.
 // The same on a copy of the server's 10M base (test/bench/server-base.ts: 1,000,000 clients and
 // 10,000,000 attempts already there), named sync_push_10m, sync_pull_10m, sync_push_concurrent_10m.
 //   node --import tsx test/bench/sync.ts [--n 100000] [--devices 50] [--concurrency 3] [--base 10m]
@@ -136,9 +137,10 @@ async function enrolledDevice(serverUrl: string, agentName: string, onRequest?: 
 const queuedFrom = Date.parse('2026-11-26T07:00:00.000Z');
 
 /** n clicks already recorded and queued, as after a day offline: written in bulk, not timed. */
-async function queueAttempts(device: BenchDevice, n: number, codes: string[]): Promise<void> {
+/** from: the first attempt's time; later batches start after the earlier ones, as a desk's new work does. */
+async function queueAttempts(device: BenchDevice, n: number, codes: string[], from = queuedFrom): Promise<void> {
   const { agent } = await loadSettings(device.local.db);
-  const start = queuedFrom;
+  const start = from;
   for (let done = 0; done < n; done += 5000) {
     const records: AttemptRecord[] = [];
     for (let i = done; i < Math.min(n, done + 5000); i += 1) {
@@ -350,46 +352,55 @@ export async function runSyncBench(options: SyncBenchOptions = {}): Promise<Sync
     results.push({ name: `sync_pull${suffix}`, records_per_s: Math.round(n / seconds), n, seconds: round(seconds), p50_ms: percentile(pageTimes, 50), p99_ms: percentile(pageTimes, 99) });
     log(`sync bench: pushed and pulled ${n}`);
 
-    // Many devices at once: the server's share of the load.
+    // Many devices at once: the server's share of the load. As on a real floor, each agent works
+    // its own clients (the 2,000 split 40 per device); then the worst case, every device pushing
+    // attempts of all 2,000 clients at the same times, so that every push wants the same status rows.
     if (deviceCount > 0) {
       const perDevice = Math.ceil(n / deviceCount);
-      const times: number[] = [];
-      const fleet: BenchDevice[] = [];
-      for (let i = 0; i < deviceCount; i += 1) {
-        const d = await enrolledDevice(server.url, `Agent ${i}`, (ms) => times.push(ms));
-        cleanups.unshift(() => d.close());
-        fleet.push(d);
-        // Each desk knows the clients already (they come with its first pull, timed above).
-        await knowClients(d, codes, base?.head);
-        await queueAttempts(d, perDevice, codes);
+      for (const variant of ['own', 'contended'] as const) {
+        const times: number[] = [];
+        const fleet: BenchDevice[] = [];
+        for (let i = 0; i < deviceCount; i += 1) {
+          const d = await enrolledDevice(server.url, `Agent ${variant} ${i}`, (ms) => times.push(ms));
+          cleanups.unshift(() => d.close());
+          fleet.push(d);
+          // Each desk knows the clients already (they come with its first pull, timed above).
+          await knowClients(d, codes, base?.head);
+          // After everything pushed so far (the one-device push above, the 'own' run): new work, not
+          // late arrivals. In the contended run the devices' times interleave (1 ms apart), so a
+          // push often brings attempts older than another device's, as it would on a shared portfolio.
+          const from = queuedFrom + (n + (variant === 'own' ? 0 : perDevice)) * 250 + i;
+          await queueAttempts(d, perDevice, variant === 'own' ? codes.filter((_, j) => j % deviceCount === i) : codes, from);
+        }
+        const name = `sync_push_concurrent${variant === 'own' ? '' : '_contended'}${suffix}`;
+        cpu = await serverCpuSeconds(server.child.pid!, database.url);
+        wal = await walBytes();
+        t = performance.now();
+        const unavailable = { count: 0, rounds: 0 };
+        const reports = await Promise.all(fleet.map((d) => pushUntilEmpty(d, unavailable)));
+        seconds = (performance.now() - t) / 1000;
+        log(`sync bench ${name}: ${deviceCount} devices' push used ${((await serverCpuSeconds(server.child.pid!, database.url)) - cpu).toFixed(1)} CPU s on the server side in ${seconds.toFixed(1)} s, ${walPerAttempt(wal, await walBytes(), perDevice * deviceCount)}, ${load()}`);
+        if (unavailable.count) log(`sync bench ${name}: ${unavailable.count} push requests answered 503 (overloaded: pool wait over 5 s), sent again as the worker does`);
+        // A push run cut short by a 503 loses its report (what it applied before is not in `reports`):
+        // the server's own count of the fleet's attempts is the one that says "exactly once".
+        const total = await fleetAttemptsOnServer(database.url, fleet.map((d) => d.local.deviceId));
+        const dead = (await Promise.all(fleet.map((d) => countOutbox(d.local.db)))).reduce((sum, c) => sum + c.dead, 0);
+        if (total !== perDevice * deviceCount || dead > 0) {
+          const reasons = (await Promise.all(fleet.map((d) => topDeadLetterReasons(d.local.db, 3)))).flat();
+          throw new Error(`fleet push stored ${total} of ${perDevice * deviceCount} attempts, ${dead} dead letters: ${JSON.stringify(reasons.slice(0, 5))}`);
+        }
+        const duplicates = reports.reduce((sum, r) => sum + r.duplicate, 0);
+        if (unavailable.rounds || duplicates) log(`sync bench ${name}: ${unavailable.rounds} push runs ended with entries left (sent by the next run), ${duplicates} duplicates`);
+        results.push({
+          name,
+          records_per_s: Math.round(total / seconds),
+          n: total,
+          seconds: round(seconds),
+          p50_ms: percentile(times, 50),
+          p99_ms: percentile(times, 99),
+          devices: deviceCount,
+        });
       }
-      cpu = await serverCpuSeconds(server.child.pid!, database.url);
-      wal = await walBytes();
-      t = performance.now();
-      const unavailable = { count: 0, rounds: 0 };
-      const reports = await Promise.all(fleet.map((d) => pushUntilEmpty(d, unavailable)));
-      seconds = (performance.now() - t) / 1000;
-      log(`sync bench${suffix}: ${deviceCount} devices' push used ${((await serverCpuSeconds(server.child.pid!, database.url)) - cpu).toFixed(1)} CPU s on the server side in ${seconds.toFixed(1)} s, ${walPerAttempt(wal, await walBytes(), perDevice * deviceCount)}, ${load()}`);
-      if (unavailable.count) log(`sync bench${suffix}: ${unavailable.count} push requests answered 503 (overloaded: pool wait over 5 s), sent again as the worker does`);
-      // A push run cut short by a 503 loses its report (what it applied before is not in `reports`):
-      // the server's own count of the fleet's attempts is the one that says "exactly once".
-      const total = await fleetAttemptsOnServer(database.url, fleet.map((d) => d.local.deviceId));
-      const dead = (await Promise.all(fleet.map((d) => countOutbox(d.local.db)))).reduce((sum, c) => sum + c.dead, 0);
-      if (total !== perDevice * deviceCount || dead > 0) {
-        const reasons = (await Promise.all(fleet.map((d) => topDeadLetterReasons(d.local.db, 3)))).flat();
-        throw new Error(`fleet push stored ${total} of ${perDevice * deviceCount} attempts, ${dead} dead letters: ${JSON.stringify(reasons.slice(0, 5))}`);
-      }
-      const duplicates = reports.reduce((sum, r) => sum + r.duplicate, 0);
-      if (unavailable.rounds || duplicates) log(`sync bench${suffix}: ${unavailable.rounds} push runs ended with entries left (sent by the next run), ${duplicates} duplicates`);
-      results.push({
-        name: `sync_push_concurrent${suffix}`,
-        records_per_s: Math.round(total / seconds),
-        n: total,
-        seconds: round(seconds),
-        p50_ms: percentile(times, 50),
-        p99_ms: percentile(times, 99),
-        devices: deviceCount,
-      });
       // The same number of devices at a steady pace: what each request costs when the server is
       // not simply working through a queue of 150 requests.
       results.push(...(await runPacedFleet({ serverUrl: server.url, databaseUrl: database.url, codes, cursor: await headOf(database.url), suffix, devices: deviceCount, log })));
@@ -410,7 +421,7 @@ export const syncSection: BenchSection = {
   outsideRss: true,
   ownDatabase: true,
   description:
-    'sync over loopback HTTP to a PostgreSQL server process: 100,000 attempts pushed by one device, pulled by a fresh one, then 50 devices pushing at once; p50/p99 per push request or pulled page, records_per_s in the JSON lines (target ≥ 30,000)',
+    'sync over loopback HTTP to a PostgreSQL server process: 100,000 attempts pushed by one device, pulled by a fresh one, then 50 devices pushing at once (own clients, then all on the same clients: _contended); p50/p99 per push request or pulled page, records_per_s in the JSON lines (target ≥ 30,000)',
   run: async (ctx) => {
     const reason = await postgresUnavailableReason();
     if (reason) {

@@ -45,44 +45,110 @@ export interface Dashboard {
 }
 
 const notVoided = sql<boolean>`NOT EXISTS (SELECT 1 FROM voids WHERE voids.attempt_id = attempts.id)`;
+const success = sql<number>`SUM(CASE WHEN status = 'success' THEN n ELSE 0 END)`;
+
+interface AgentCell {
+  agent_id: string;
+  agent_name: string;
+  n: number;
+  ok: number;
+}
+interface ChannelCell {
+  channel: string;
+  hour: string;
+  n: number;
+  ok: number;
+}
+
+const hourMs = 3_600_000;
+
+/** Counted from the attempts themselves, [start, end): the minutes of a period that are not whole UTC hours. */
+async function countedCells(db: Kysely<ServerSchema>, start: string, end: string): Promise<{ agents: AgentCell[]; channels: ChannelCell[] }> {
+  if (start >= end) return { agents: [], channels: [] };
+  const rows = await db
+    .selectFrom('attempts')
+    .where('occurred_at', '>=', start)
+    .where('occurred_at', '<', end)
+    .where(notVoided)
+    .select([
+      'agent_id',
+      'agent_name',
+      'channel',
+      sql<string>`substr(occurred_at, 1, 13)`.as('hour'),
+      (eb) => eb.fn.countAll<number>().as('n'),
+      sql<number>`SUM(CASE WHEN status = 'success' THEN 1 ELSE 0 END)`.as('ok'),
+    ])
+    .groupBy(['agent_id', 'agent_name', 'channel', sql`substr(occurred_at, 1, 13)`])
+    .execute();
+  return { agents: rows, channels: rows };
+}
+
+/**
+ * The period's cells: whole UTC hours from the tallies the push keeps (server/attempt-tallies.ts),
+ * and, only when a bound of the period falls inside an hour (a zone at +05:30), its edge minutes
+ * counted from the attempts. Exact either way.
+ */
+async function periodCells(db: Kysely<ServerSchema>, start: Date, end: Date): Promise<{ agents: AgentCell[]; channels: ChannelCell[] }> {
+  const firstHour = new Date(Math.ceil(start.getTime() / hourMs) * hourMs);
+  const lastHour = new Date(Math.max(firstHour.getTime(), Math.floor(end.getTime() / hourMs) * hourMs));
+  const agents: AgentCell[] = [];
+  const channels: ChannelCell[] = [];
+  if (firstHour < lastHour) {
+    const from = firstHour.toISOString().slice(0, 13);
+    const to = lastHour.toISOString().slice(0, 13);
+    agents.push(
+      ...(await db
+        .selectFrom('attempt_tally_agents')
+        .where('hour', '>=', from)
+        .where('hour', '<', to)
+        .select(['agent_id', 'agent_name', sql<number>`SUM(n)`.as('n'), success.as('ok')])
+        .groupBy(['agent_id', 'agent_name'])
+        .execute()),
+    );
+    channels.push(
+      ...(await db
+        .selectFrom('attempt_tally_channels')
+        .where('hour', '>=', from)
+        .where('hour', '<', to)
+        .select(['channel', 'hour', sql<number>`SUM(n)`.as('n'), success.as('ok')])
+        .groupBy(['channel', 'hour'])
+        .execute()),
+    );
+  }
+  for (const [a, b] of firstHour < lastHour ? [[start, firstHour], [lastHour, end]] : [[start, end]]) {
+    const edge = await countedCells(db, a!.toISOString(), b!.toISOString());
+    agents.push(...edge.agents);
+    channels.push(...edge.channels);
+  }
+  return { agents, channels };
+}
 
 export async function loadDashboard(db: Kysely<ServerSchema>, query: DashboardQuery, timeZone: string, now: Date): Promise<Dashboard> {
   const today = dayOf(now, timeZone);
   const from = query.from ?? query.to ?? today;
   const to = query.to && query.to >= from ? query.to : from;
   const streak = query.streak ?? 3;
-  const start = dayStartUtc(from, timeZone).toISOString();
-  const end = dayStartUtc(nextDay(to), timeZone).toISOString();
-  const inPeriod = db.selectFrom('attempts').where('occurred_at', '>=', start).where('occurred_at', '<', end).where(notVoided);
-  const success = sql<number>`SUM(CASE WHEN attempts.status = 'success' THEN 1 ELSE 0 END)`;
-
-  // One pass over the period's attempts: per agent, channel and UTC hour; the three views are sums of it.
-  const cells = await inPeriod
-    .select([
-      'agent_id',
-      'channel',
-      sql<string>`substr(occurred_at, 1, 13)`.as('hour'),
-      sql<string>`MAX(agent_name)`.as('agent_name'),
-      (eb) => eb.fn.countAll<number>().as('n'),
-      success.as('ok'),
-    ])
-    .groupBy(['agent_id', 'channel', sql`substr(occurred_at, 1, 13)`])
-    .execute();
-  const sum = (key: (c: (typeof cells)[number]) => string, label: (c: (typeof cells)[number]) => string = key) => {
+  const cells = await periodCells(db, dayStartUtc(from, timeZone), dayStartUtc(nextDay(to), timeZone));
+  const sum = <C>(rows: C[], key: (c: C) => string, label: (c: C) => string = key) => {
     const out = new Map<string, { key: string; label: string; n: number; ok: number }>();
-    for (const c of cells) {
+    for (const c of rows) {
+      const { n, ok } = c as { n: number | string; ok: number | string | null };
+      if (Number(n) === 0) continue;
       const k = key(c);
       const entry = out.get(k) ?? { key: k, label: label(c), n: 0, ok: 0 };
-      entry.n += Number(c.n);
-      entry.ok += Number(c.ok ?? 0);
+      entry.n += Number(n);
+      entry.ok += Number(ok ?? 0);
+      // The name the agent pushed with, the greatest if it changed (as MAX over the attempts).
+      if (label(c) > entry.label) entry.label = label(c);
       out.set(k, entry);
     }
-    return [...out.values()];
+    // Every attempt of an entry voided since: it is not shown.
+    return [...out.values()].filter((e) => e.n > 0);
   };
-  const perAgent = sum((c) => c.agent_id, (c) => c.agent_name);
-  const perChannel = sum((c) => c.channel);
+  const perAgent = sum(cells.agents, (c) => c.agent_id, (c) => c.agent_name);
+  const perChannel = sum(cells.channels, (c) => c.channel);
   const perHour = Array.from({ length: 24 }, () => 0);
-  for (const row of sum((c) => c.hour)) {
+  for (const row of sum(cells.channels, (c) => c.hour)) {
     const at = new Date(`${row.key}:00:00.000Z`);
     const local = new Date(at.getTime() + zoneOffsetMin(at, timeZone) * 60_000);
     perHour[local.getUTCHours()]! += row.n;
@@ -90,7 +156,8 @@ export async function loadDashboard(db: Kysely<ServerSchema>, query: DashboardQu
 
   // Portfolio figures read the statuses kept with each push (server/client-status.ts): no scan of attempts.
   const never = await db.selectFrom('clients').select((eb) => eb.fn.countAll<number>().as('n')).where('last_status', 'is', null).executeTakeFirstOrThrow();
-  const failingCount = await db.selectFrom('clients').select((eb) => eb.fn.countAll<number>().as('n')).where('failure_streak', '>=', streak).executeTakeFirstOrThrow();
+  // Kept per streak by the push (client-status.ts): a sum of at most a few dozen rows.
+  const failingCount = await db.selectFrom('client_streak_counts').select(sql<number>`COALESCE(SUM(clients), 0)`.as('n')).where('streak', '>=', streak).executeTakeFirstOrThrow();
   const failing = await db
     .selectFrom('clients')
     .select(['code', 'name'])
