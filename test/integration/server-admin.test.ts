@@ -4,7 +4,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { listDevices, startServer } from '../../server/index.ts';
 import { openServerDatabase } from '../../server/storage/database.ts';
 import { hashToken } from '../../server/tokens.ts';
@@ -44,6 +44,10 @@ function tokenFrom(stdout: string): string {
   if (!token) throw new Error(`no token in: ${stdout}`);
   return token;
 }
+
+// Each case runs the CLI as its own Node processes (about 1 s a call here, 10 s on a loaded 2-core
+// machine): room for that, so a busy CI machine does not read slowness as a failure.
+vi.setConfig({ testTimeout: 120_000 });
 
 const pgReason = await postgresUnavailableReason();
 if (pgReason) console.warn(`[skip] admin CLI on PostgreSQL skipped: ${pgReason}`);
@@ -185,7 +189,7 @@ describe.each([
 });
 
 describe('admin CLI refuses bad arguments in French', () => {
-  it('names what is wrong and shows the usage', { timeout: 30_000 }, async () => {
+  it('names what is wrong and shows the usage', { timeout: 120_000 }, async () => {
     const unknown = await cli('admin', 'delete-everything', '--db', 'x.db');
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toContain('Commande d’administration inconnue : delete-everything');
