@@ -6,6 +6,7 @@
 
 import { realpath, readFile } from 'node:fs/promises';
 import { extname, isAbsolute, join, relative, resolve, sep } from 'node:path';
+import { bundleContentType } from '../contract/bundle-content-types.ts';
 import { contentSecurityPolicy, frameAncestors } from '../contract/csp.ts';
 
 export const appScheme = 'app';
@@ -21,24 +22,6 @@ export const appSchemePrivileges = {
   scheme: appScheme,
   privileges: { standard: true, secure: true, supportFetchAPI: true, codeCache: true },
 } as const;
-
-/** What the bundle holds, by extension; anything else is served as opaque bytes, never sniffed. */
-export const mimeTypes: Readonly<Record<string, string>> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.mjs': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.json': 'application/json; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.svg': 'image/svg+xml',
-  '.png': 'image/png',
-  '.ico': 'image/x-icon',
-  '.webp': 'image/webp',
-  '.woff2': 'font/woff2',
-  '.woff': 'font/woff',
-  '.ttf': 'font/ttf',
-  '.txt': 'text/plain; charset=utf-8',
-};
 
 /** Headers on every answer, errors included. */
 export function securityHeaders(): Record<string, string> {
@@ -101,7 +84,7 @@ export function createAppRequestHandler(rootDir: string): (request: Request) => 
     }
     const headers = {
       ...securityHeaders(),
-      'Content-Type': mimeTypes[extname(file).toLowerCase()] ?? 'application/octet-stream',
+      'Content-Type': bundleContentType(extname(file)) ?? 'application/octet-stream',
       'Content-Length': String(body.byteLength),
     };
     return new Response(request.method === 'HEAD' ? null : new Uint8Array(body), { status: 200, headers });
