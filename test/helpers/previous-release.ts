@@ -10,27 +10,29 @@ import { pathToFileURL } from 'node:url';
 
 /** The last release before the protocol could grow (no features, no epoch, strict records). */
 export const previousRelease = '3cebbf8';
+/** The release desks and servers run today (features, epoch, reasons, call-backs; no agent sign-in). */
+export const lastLanding = 'cdb0a9d';
 
 const root = resolve(import.meta.dirname, '../..');
 
 /** null when the commit can be read; otherwise why not (a shallow clone), for the skip message. */
 export function previousReleaseUnavailableReason(): string | null {
   try {
-    execFileSync('git', ['cat-file', '-e', `${previousRelease}^{commit}`], { cwd: root, stdio: 'ignore' });
+    for (const release of [previousRelease, lastLanding]) execFileSync('git', ['cat-file', '-e', `${release}^{commit}`], { cwd: root, stdio: 'ignore' });
     return null;
   } catch {
-    const reason = `commit ${previousRelease} (the previous release) is not in this clone: fetch the full history`;
+    const reason = `commits ${previousRelease} and ${lastLanding} (the earlier releases) are not both in this clone: fetch the full history`;
     if (process.env.CI) throw new Error(`${reason} (CI must run the compatibility tests)`);
     return reason;
   }
 }
 
-/** Extracts the previous release once per process and returns its folder. */
-export function previousReleaseDir(): string {
-  const dir = join(tmpdir(), `desk-release-${previousRelease}`);
+/** Extracts a release once per process and returns its folder. */
+export function releaseDir(release: string = previousRelease): string {
+  const dir = join(tmpdir(), `desk-release-${release}`);
   if (!existsSync(join(dir, 'server', 'index.ts'))) {
     mkdirSync(dir, { recursive: true });
-    const archive = execFileSync('git', ['archive', previousRelease, 'contract', 'db', 'sync', 'server', 'test/helpers', 'package.json'], {
+    const archive = execFileSync('git', ['archive', release, 'contract', 'db', 'sync', 'server', 'test/helpers', 'package.json'], {
       cwd: root,
       maxBuffer: 64 * 1024 * 1024,
     });
@@ -40,6 +42,6 @@ export function previousReleaseDir(): string {
   return dir;
 }
 
-export async function importPrevious<T>(relativePath: string): Promise<T> {
-  return (await import(pathToFileURL(join(previousReleaseDir(), relativePath)).href)) as T;
+export async function importPrevious<T>(relativePath: string, release: string = previousRelease): Promise<T> {
+  return (await import(pathToFileURL(join(releaseDir(release), relativePath)).href)) as T;
 }
