@@ -62,8 +62,6 @@ export function LockScreen() {
   const agent = useSettingsStore((s) => s.settings?.agent);
   const profiles = useSessionStore((s) => s.session?.profiles ?? []);
   const server = useSessionStore((s) => s.session?.server);
-  const locale = useLocale();
-  const [failure, setFailure] = useState<string | null>(null);
   if (!agent) return null;
   if (server?.login) return <ServerSignIn server={server} locked={{ name: agent.name, login: server.login }} />;
   const profile = profiles.find((p) => p.id === agent.id) ?? { id: agent.id, name: agent.name, hasPin: true };
@@ -75,22 +73,7 @@ export function LockScreen() {
         profile={profile}
         submitLabel={t.lock.unlock}
         autoFocus
-        extra={
-          <>
-            <button
-              type="button"
-              className="btn"
-              onClick={() => useSessionStore.getState().signOut().catch((error: unknown) => setFailure(messageOf(error, locale)))}
-            >
-              {t.lock.switchAgent}
-            </button>
-            {failure && (
-              <p className="field-error" role="alert">
-                {failure}
-              </p>
-            )}
-          </>
-        }
+        extra={<SwitchAgentButton />}
       />
     </main>
   );
@@ -195,7 +178,6 @@ function ServerSignIn({ server, locked }: { server: ServerSignInView; locked?: {
   const [secret, setSecret] = useState('');
   const [problem, setProblem] = useState<{ field: 'login' | 'secret'; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
-  const [failure, setFailure] = useState<string | null>(null);
   const secretLabel = server.secretKind === 'password' ? t.signIn.password : t.signIn.pin;
 
   function submit(e: React.FormEvent) {
@@ -275,23 +257,27 @@ function ServerSignIn({ server, locked }: { server: ServerSignInView; locked?: {
         <button type="submit" className="btn btn-primary" aria-disabled={busy}>
           {busy ? t.signIn.busy : locked ? t.lock.unlock : t.signIn.submit}
         </button>
-        {locked && (
-          <>
-            <button
-              type="button"
-              className="btn"
-              onClick={() => useSessionStore.getState().signOut().catch((error: unknown) => setFailure(messageOf(error, locale)))}
-            >
-              {t.lock.switchAgent}
-            </button>
-            {failure && (
-              <p className="field-error" role="alert">
-                {failure}
-              </p>
-            )}
-          </>
-        )}
+        {locked && <SwitchAgentButton />}
       </form>
     </main>
+  );
+}
+
+/** "Changer d'agent" on a lock screen: signs the locked agent out; a failure is said beside it. */
+function SwitchAgentButton() {
+  const t = useT();
+  const locale = useLocale();
+  const [failure, setFailure] = useState<string | null>(null);
+  return (
+    <>
+      <button type="button" className="btn" onClick={() => useSessionStore.getState().signOut().catch((error: unknown) => setFailure(messageOf(error, locale)))}>
+        {t.lock.switchAgent}
+      </button>
+      {failure && (
+        <p className="field-error" role="alert">
+          {failure}
+        </p>
+      )}
+    </>
   );
 }
