@@ -4,8 +4,9 @@
 //
 // An unknown login and a wrong secret get one answer (401 signIn.invalid), after the same work: the
 // secret is checked against a decoy hash when there is no agent to check it against. Failures are
-// counted per login, per desk and per address in the rate-limit store (shared by PostgreSQL
-// instances), and past a limit the answer is 429 with Retry-After before any hash is computed.
+// counted per login, per desk and per address in the database, as the console's sign-in counts its
+// own (console/throttle.ts: every instance sees the same counts), and past a limit the answer is 429
+// with Retry-After, for a window's length, before any hash is computed.
 
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Kysely } from 'kysely';
@@ -13,8 +14,8 @@ import { limits } from '../contract/limits.ts';
 import { normaliseLogin } from '../contract/sign-in.ts';
 import { signInRequestSchema, type SignInResponse, type SignInRules } from '../contract/sync-protocol.ts';
 import { uuidv7 } from '../db/ids.ts';
-import type { DeviceCaller } from './auth.ts';
 import { verifyAgainstDecoy, verifyPassword } from './console/passwords.ts';
+import { blockedUntil, recordFailure } from './console/throttle.ts';
 import { ProtocolFailure } from './failure.ts';
 import type { ServerDatabase } from './storage/database.ts';
 import type { AgentEventTable, ServerSchema } from './storage/schema.ts';
@@ -24,7 +25,7 @@ import { hashToken, newToken, tokenPrefix } from './tokens.ts';
 export const defaultSignInRules: SignInRules = { secretKind: 'pin', offlineDays: limits.offlineSignInDaysDefault };
 
 export interface SignInThrottleOptions {
-  /** Failed sign-ins allowed per login, per desk and per address in a window; then 429 until it ends. */
+  /** Failed sign-ins allowed per login, per desk and per address in a window; then 429 for a window's length. */
   perLogin: number;
   perDevice: number;
   perAddress: number;
@@ -57,15 +58,7 @@ export async function writeServerAgentEvent(
 
 export function registerSignIn(v1: FastifyInstance, options: SignInOptions): void {
   const { sdb, clock, rules, throttle } = options;
-  // The login each request is counted under, set before the limiters read it.
-  const loginOf = new WeakMap<FastifyRequest, string>();
-  const limiter = (max: number, key: (request: FastifyRequest) => string) =>
-    v1.createRateLimit({ max, timeWindow: throttle.windowMs, keyGenerator: key });
-  const counters = [
-    limiter(throttle.perLogin, (r) => `signin:login:${loginOf.get(r) ?? ''}`),
-    limiter(throttle.perDevice, (r) => `signin:device:${(r.caller as DeviceCaller).boundDeviceId}`),
-    limiter(throttle.perAddress, (r) => `signin:ip:${r.ip}`),
-  ];
+  const periods = { windowMs: throttle.windowMs, blockMs: throttle.windowMs };
 
   v1.post('/sign-in', async (request: FastifyRequest, reply: FastifyReply): Promise<SignInResponse> => {
     const caller = request.caller!;
@@ -73,22 +66,25 @@ export function registerSignIn(v1: FastifyInstance, options: SignInOptions): voi
     const parsed = signInRequestSchema.safeParse(request.body);
     if (!parsed.success) throw new ProtocolFailure('body.invalid', 'login, secret');
     const login = normaliseLogin(parsed.data.login);
-    loginOf.set(request, login);
     const now = clock.now();
+    const keys = [
+      { key: `signin:login:${login}`, limit: throttle.perLogin },
+      { key: `signin:device:${caller.boundDeviceId}`, limit: throttle.perDevice },
+      { key: `signin:ip:${request.ip}`, limit: throttle.perAddress },
+    ];
     const event = { login: typedLogin(parsed.data.login), device_id: caller.boundDeviceId, address: request.ip, token_id: caller.tokenId };
 
-    const states = await Promise.all(counters.map((count) => count(request, { increment: false })));
-    const refused = states.flatMap((s) => (!s.isAllowed && s.remaining <= 0 ? [s] : []));
-    if (refused.length > 0) {
+    const blocked = await blockedUntil(sdb.db, keys.map((k) => k.key), now);
+    if (blocked) {
       await writeServerAgentEvent(sdb.db, { ...event, kind: 'signInFailed', agent_id: null, detail: 'throttled' }, now);
-      void reply.header('retry-after', Math.max(1, ...refused.map((s) => s.ttlInSeconds)));
+      void reply.header('retry-after', Math.max(1, Math.ceil((blocked.getTime() - now.getTime()) / 1000)));
       throw new ProtocolFailure('rate.limited');
     }
 
     const agent = await sdb.db.selectFrom('agents').select(['id', 'name', 'login', 'secret_hash', 'disabled_at']).where('login', '=', login).executeTakeFirst();
     const right = agent?.secret_hash ? await verifyPassword(parsed.data.secret, agent.secret_hash) : await verifyAgainstDecoy(parsed.data.secret);
     if (!agent || !right) {
-      for (const count of counters) await count(request);
+      for (const { key, limit } of keys) await recordFailure(sdb.db, key, limit, now, periods);
       await writeServerAgentEvent(sdb.db, { ...event, kind: 'signInFailed', agent_id: agent?.id ?? null, detail: 'invalid' }, now);
       throw new ProtocolFailure('signIn.invalid');
     }

@@ -1,6 +1,7 @@
-// Sign-in throttling, per login and per address, kept in the database so that every instance
-// counts the same failures. Five failures for one login (or thirty from one address) within
-// fifteen minutes block further tries for fifteen minutes; a success clears the login's count.
+// Sign-in throttling, kept in the database so that every instance counts the same failures. The
+// console's: five failures for one login (or thirty from one address) within fifteen minutes block
+// further tries for fifteen minutes; a success clears the login's count. The desks' agent sign-in
+// (server/sign-in.ts) counts its failures here too, under its own keys and limits.
 
 import { sql, type Kysely } from 'kysely';
 import type { ServerSchema } from '../storage/schema.ts';
@@ -26,10 +27,16 @@ export async function blockedUntil(db: Kysely<ServerSchema>, keys: string[], now
   return until === undefined ? null : new Date(until);
 }
 
-export async function recordFailure(db: Kysely<ServerSchema>, key: string, limit: number, now: Date): Promise<void> {
+export async function recordFailure(
+  db: Kysely<ServerSchema>,
+  key: string,
+  limit: number,
+  now: Date,
+  periods: { windowMs: number; blockMs: number } = throttleRules,
+): Promise<void> {
   const at = now.toISOString();
-  const windowStart = new Date(now.getTime() - throttleRules.windowMs).toISOString();
-  const blockUntil = new Date(now.getTime() + throttleRules.blockMs).toISOString();
+  const windowStart = new Date(now.getTime() - periods.windowMs).toISOString();
+  const blockUntil = new Date(now.getTime() + periods.blockMs).toISOString();
   // One statement, so two instances counting the same failure at once both count it.
   await sql`
     INSERT INTO console_throttle (key, failures, window_start, blocked_until) VALUES (${key}, 1, ${at}, NULL)
