@@ -231,11 +231,19 @@ export class ProtocolClient {
     return this.request('GET', `/v1/changes?${query}`);
   }
 
-  /** Pulls every page from a cursor; returns the changes and the final cursor. */
-  async pullAll(cursor = '0', limit = 1000): Promise<{ changes: any[]; cursor: string }> {
+  /**
+   * Pulls every page from a cursor; returns the changes and the final cursor. With `unavailableRetries`,
+   * a page answered 503 is asked again after a short wait (as a device's sync worker does), up to that
+   * many times in all: for tests that kill the server's database connections just before.
+   */
+  async pullAll(cursor = '0', limit = 1000, unavailableRetries = 0): Promise<{ changes: any[]; cursor: string }> {
     const changes: any[] = [];
     for (;;) {
-      const page = await this.changes(cursor, limit);
+      let page = await this.changes(cursor, limit);
+      for (; unavailableRetries > 0 && page.status === 503; unavailableRetries--) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        page = await this.changes(cursor, limit);
+      }
       if (page.status !== 200) throw new Error(`pull failed: ${page.status} ${JSON.stringify(page.body)}`);
       changes.push(...page.body.changes);
       cursor = page.body.nextCursor;
