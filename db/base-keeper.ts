@@ -23,11 +23,14 @@ import { carryOutbox } from './restore.ts';
 import { withStorageErrors } from './storage-errors.ts';
 import { diagnoseBase, type DatabaseDiagnosis } from './diagnosis.ts';
 import { startSyncHost, type Keychain, type SyncHost } from '../sync/host.ts';
+import type { ProxyResolver } from '../sync/proxy.ts';
 
 export interface KeeperOptions {
   file: string;
   sync: DatabaseStartData['sync'];
   keychain: Keychain;
+  /** The route to the server through the system's proxy (main's answer, sync/proxy.ts). */
+  resolveProxy: ProxyResolver;
   emit: EmitEvent;
   /** Between two automatic backups; 0: none but the one at quit. */
   backupIntervalMs: number;
@@ -107,7 +110,7 @@ export async function openBaseKeeper(options: KeeperOptions): Promise<BaseKeeper
     try {
       if (options.sync) {
         syncHost = await startSyncHost(
-          { local, userDataDir: dataDir, emit: options.emit, safeStorage: options.keychain },
+          { local, userDataDir: dataDir, emit: options.emit, safeStorage: options.keychain, resolveProxy: options.resolveProxy },
           { timing: options.sync.timing, ...(options.sync.appVersion ? { appVersion: options.sync.appVersion } : {}), allowPlainHttp: options.sync.allowPlainHttp === true },
         );
       }

@@ -20,6 +20,7 @@ import type { ClientMessage, DatabaseStartData, Maintenance, WorkerMessage } fro
 import type { DatabaseDiagnosis } from './diagnosis.ts';
 import type { EmitEvent } from './desk.ts';
 import type { Keychain } from '../sync/host.ts';
+import { proxyFromEnvironment, type ProxyResolver } from '../sync/proxy.ts';
 
 /** One operation by name with its raw (untrusted) input; the worker validates it with dispatch(). */
 export type DeskCall = <K extends OperationName>(operation: K, input: unknown) => Promise<Result<OperationOutput<K>>>;
@@ -33,6 +34,11 @@ export interface DatabaseClientOptions {
   systemNotices?: boolean;
   /** Electron's safeStorage, for the sync host's token; without one the token is kept plain. */
   keychain?: Keychain;
+  /**
+   * The route to a URL through the system's proxy, in PAC form (Electron's session.resolveProxy);
+   * without one, the environment's HTTPS_PROXY / HTTP_PROXY / NO_PROXY (sync/proxy.ts).
+   */
+  resolveProxy?: ProxyResolver;
   workerUrl?: URL;
   /** Pause before a restart, doubled after each one in a row. */
   restartDelayMs?: number;
@@ -111,18 +117,21 @@ export async function startDatabase(options: DatabaseClientOptions): Promise<Dat
     options.emit('databaseState', { status, restarts, message: error?.message ?? null });
   }
 
-  async function answerKeychain(w: Worker, message: Extract<WorkerMessage, { type: 'keychain' }>): Promise<void> {
+  async function answerMain(w: Worker, message: Extract<WorkerMessage, { type: 'askMain' }>): Promise<void> {
     const chain = options.keychain;
     let reply: ClientMessage;
     try {
       let value: boolean | string | Uint8Array;
-      if (message.method === 'isEncryptionAvailable') value = chain ? await chain.isEncryptionAvailable() : false;
+      if (message.method === 'resolveProxy') {
+        const url = String(message.arg);
+        value = options.resolveProxy ? await options.resolveProxy(url) : proxyFromEnvironment(url);
+      } else if (message.method === 'isEncryptionAvailable') value = chain ? await chain.isEncryptionAvailable() : false;
       else if (!chain) throw new Error('no keychain');
       else if (message.method === 'encryptString') value = new Uint8Array(await chain.encryptString(String(message.arg)));
       else value = await chain.decryptString(Buffer.from(message.arg as Uint8Array));
-      reply = { type: 'keychainDone', id: message.id, ok: true, value };
+      reply = { type: 'mainAnswer', id: message.id, ok: true, value };
     } catch (error) {
-      reply = { type: 'keychainDone', id: message.id, ok: false, error: String(error) };
+      reply = { type: 'mainAnswer', id: message.id, ok: false, error: String(error) };
     }
     w.postMessage(reply);
   }
@@ -153,8 +162,8 @@ export async function startDatabase(options: DatabaseClientOptions): Promise<Dat
           case 'event':
             options.emit(message.event, message.payload as never);
             break;
-          case 'keychain':
-            void answerKeychain(w, message);
+          case 'askMain':
+            void answerMain(w, message);
             break;
           case 'stopped':
             stopped?.();

@@ -1,7 +1,7 @@
 // What the database worker (db/database-worker.ts) and its client in main or the web bridge
 // (db/database-client.ts) say to each other: the contract's operations by name with the raw input
 // (validated by dispatch() in the worker), their Results, the contract's events, and the few
-// things only main may do for the worker (Electron's keychain).
+// things only main may do for the worker (Electron's keychain, the system's proxy for an address).
 
 import type { BackupSummary, DeskErrorPayload, ImportReport, RecoveryOutcome, DeskEventName, DeskEvents, OperationName, OperationOutput, Result, StorageProblem } from '../contract/index.ts';
 import type { SchedulerTiming } from '../sync/scheduler.ts';
@@ -32,13 +32,15 @@ export type Maintenance =
   | { action: 'diagnose' };
 
 export type KeychainMethod = 'isEncryptionAvailable' | 'encryptString' | 'decryptString';
+/** What the worker asks main: the keychain, and the route to a URL through the system's proxy (sync/proxy.ts). */
+export type MainQuestion = KeychainMethod | 'resolveProxy';
 
 export type ClientMessage =
   | { type: 'call'; id: number; operation: OperationName; input: unknown }
   | { type: 'online'; online: boolean }
   | { type: 'maintenance'; id: number; task: Maintenance }
-  | { type: 'keychainDone'; id: number; ok: true; value: boolean | string | Uint8Array }
-  | { type: 'keychainDone'; id: number; ok: false; error: string }
+  | { type: 'mainAnswer'; id: number; ok: true; value: boolean | string | Uint8Array }
+  | { type: 'mainAnswer'; id: number; ok: false; error: string }
   | { type: 'stop' };
 
 export type WorkerMessage =
@@ -47,5 +49,5 @@ export type WorkerMessage =
   | { type: 'result'; id: number; result: Result<OperationOutput<OperationName>> }
   | { type: 'maintenanceDone'; id: number; result: Result<BackupSummary | RecoveryOutcome | ImportReport | DatabaseDiagnosis> }
   | { type: 'event'; event: DeskEventName; payload: DeskEvents[DeskEventName] }
-  | { type: 'keychain'; id: number; method: KeychainMethod; arg: string | Uint8Array | null }
+  | { type: 'askMain'; id: number; method: MainQuestion; arg: string | Uint8Array | null }
   | { type: 'stopped' };

@@ -7,24 +7,25 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { DeskError, dispatch, errorPayload } from '../contract/index.ts';
 import { openBaseKeeper, type BaseKeeper } from './base-keeper.ts';
 import type { LocalDatabase } from './connection.ts';
-import type { ClientMessage, DatabaseStartData, KeychainMethod, WorkerMessage } from './database-messages.ts';
+import type { ClientMessage, DatabaseStartData, MainQuestion, WorkerMessage } from './database-messages.ts';
 import type { EmitEvent } from './desk.ts';
 import { storageError } from './storage-errors.ts';
 import type { Keychain } from '../sync/host.ts';
+import type { ProxyResolver } from '../sync/proxy.ts';
 
 if (!parentPort) throw new Error('db/database-worker.ts runs as a worker thread, started by db/database-client.ts');
 const port = parentPort;
 const send = (message: WorkerMessage) => port.postMessage(message);
 const start = workerData as DatabaseStartData;
 
-// Electron's keychain lives in main: the sync host asks through the channel.
-let nextKeychainCall = 1;
-const keychainCalls = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
-function askMain(method: KeychainMethod, arg: string | Uint8Array | null): Promise<unknown> {
-  const id = nextKeychainCall++;
+// Electron's keychain and the system's proxy settings live in main: the sync host asks through the channel.
+let nextMainQuestion = 1;
+const mainQuestions = new Map<number, { resolve(value: unknown): void; reject(error: Error): void }>();
+function askMain(method: MainQuestion, arg: string | Uint8Array | null): Promise<unknown> {
+  const id = nextMainQuestion++;
   return new Promise((resolve, reject) => {
-    keychainCalls.set(id, { resolve, reject });
-    send({ type: 'keychain', id, method, arg });
+    mainQuestions.set(id, { resolve, reject });
+    send({ type: 'askMain', id, method, arg });
   });
 }
 const keychain: Keychain = {
@@ -33,14 +34,16 @@ const keychain: Keychain = {
   decryptString: async (sealed) => (await askMain('decryptString', new Uint8Array(sealed))) as string,
 };
 
+const resolveProxy: ProxyResolver = async (url) => String(await askMain('resolveProxy', url));
+
 const emit: EmitEvent = (event, payload) => send({ type: 'event', event, payload });
 
-// Main's keychain answers are needed while the sync host starts, before the rest is listened to.
-let onRequest: (message: Exclude<ClientMessage, { type: 'keychainDone' }>) => void = () => undefined;
+// Main's answers are needed while the sync host starts, before the rest is listened to.
+let onRequest: (message: Exclude<ClientMessage, { type: 'mainAnswer' }>) => void = () => undefined;
 port.on('message', (message: ClientMessage) => {
-  if (message.type !== 'keychainDone') return onRequest(message);
-  const call = keychainCalls.get(message.id);
-  keychainCalls.delete(message.id);
+  if (message.type !== 'mainAnswer') return onRequest(message);
+  const call = mainQuestions.get(message.id);
+  mainQuestions.delete(message.id);
   if (message.ok) call?.resolve(message.value);
   else call?.reject(new Error(message.error));
 });
@@ -73,7 +76,7 @@ const walRetryMs = 2000;
 async function run(): Promise<void> {
   let keeper: BaseKeeper;
   try {
-    keeper = await openBaseKeeper({ file: start.file, sync: start.sync, keychain, emit, backupIntervalMs: start.backupIntervalMs, backupAtQuit: start.backupAtQuit, systemNotices: start.systemNotices ?? false, onDiskFull: releaseWal });
+    keeper = await openBaseKeeper({ file: start.file, sync: start.sync, keychain, resolveProxy, emit, backupIntervalMs: start.backupIntervalMs, backupAtQuit: start.backupAtQuit, systemNotices: start.systemNotices ?? false, onDiskFull: releaseWal });
   } catch (error) {
     const named = storageError(error);
     send({

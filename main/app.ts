@@ -120,6 +120,8 @@ export async function startDesktopApp(env: DesktopEnvironment): Promise<DesktopA
       emit,
       sync: { appVersion: app.getVersion(), allowPlainHttp: policy.policy.allowPlainHttp === true },
       keychain: safeStorage,
+      // Chromium knows the system's proxy (Internet options, PAC, macOS, GNOME); the workers' fetch does not.
+      resolveProxy: (url) => session.defaultSession.resolveProxy(url),
       systemNotices: true,
     });
     log.info(`database: opened ${databaseFile} (device ${database.deviceId})${database.problem() ? `; problem: ${database.problem()?.kind}` : ''}`);

@@ -17,12 +17,15 @@ import { normaliseLogin } from '../contract/sign-in.ts';
 import type { SchedulerTiming, SyncTarget } from '../sync/scheduler.ts';
 import type { MeResponse } from '../contract/sync-protocol.ts';
 import type { HostMessage, WorkerMessage, WorkerStartData } from '../sync/worker-messages.ts';
+import { fetchAlong, proxyFromEnvironment, type ProxyResolver } from '../sync/proxy.ts';
 
 export interface SyncHostContext {
   local: LocalDatabase;
   userDataDir: string;
   emit: EmitEvent;
   safeStorage: Keychain;
+  /** The route to an address through the system's proxy (main's session.resolveProxy); default: the environment's. */
+  resolveProxy?: ProxyResolver;
 }
 
 /** Electron's safeStorage, or main's answers about it over the database worker's channel. */
@@ -41,7 +44,7 @@ export interface SyncHost {
 
 export interface SyncHostOptions {
   timing?: Partial<SchedulerTiming>;
-  /** For GET /v1/me at enrolment. */
+  /** For enrolment and sign-in requests, instead of fetching along the system's proxy (tests). */
   fetch?: typeof fetch;
   workerUrl?: URL;
   /** app.getVersion(): told to the server with pushes (device reports). */
@@ -58,6 +61,10 @@ function defaultWorkerUrl(): URL {
 
 const stopTimeoutMs = 10_000;
 const restartDelayMs = 5_000;
+/** A PAC script may change with the network (VPN, office, home): the route is asked again this often. */
+const proxyRefreshMs = 10 * 60_000;
+/** A PAC script that does not answer must not hold an enrolment: the request goes DIRECT. */
+const proxyResolveTimeoutMs = 5_000;
 
 export async function startSyncHost(ctx: SyncHostContext, options: SyncHostOptions = {}): Promise<SyncHost> {
   const { local } = ctx;
@@ -100,7 +107,62 @@ export async function startSyncHost(ctx: SyncHostContext, options: SyncHostOptio
     return stored.serverUrl && token ? { serverUrl: stored.serverUrl, token, agentTokens: await agentTokens() } : null;
   }
 
+  /** The route to an address, in PAC form; DIRECT when it cannot be known (logged: IT reads why). */
+  async function routeTo(url: string): Promise<string> {
+    const resolve = ctx.resolveProxy ?? (async (u: string) => proxyFromEnvironment(u));
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer in ${proxyResolveTimeoutMs} ms`)), proxyResolveTimeoutMs);
+      });
+      return await Promise.race([resolve(url), timeout]);
+    } catch (error) {
+      console.error('[sync] the system proxy for the server cannot be resolved; going direct:', error instanceof Error ? error.message : String(error));
+      return 'DIRECT';
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** The fetch for one request of the host's own (enrolment, sign-in) to that server. */
+  async function fetchFor(serverUrl: string): Promise<typeof fetch> {
+    return options.fetch ?? fetchAlong(await routeTo(serverUrl));
+  }
+
   let target = await currentTarget();
+  /** The route the sync worker fetches along, for the target's server. */
+  let proxyRules = target ? await routeTo(target.serverUrl) : 'DIRECT';
+  let lastProxyLog: string | null = null;
+  function logRoute(serverUrl: string, rules: string): void {
+    const line = `${new URL(serverUrl).origin} via ${rules}`;
+    if (line !== lastProxyLog) console.info(`[sync] route to the server: ${line}`);
+    lastProxyLog = line;
+  }
+  if (target) logRoute(target.serverUrl, proxyRules);
+
+  /** Asks the route again (network change, new server, the periodic refresh) and tells the worker if it moved. */
+  async function refreshRoute(): Promise<void> {
+    const current = target;
+    if (!current) return;
+    const rules = await routeTo(current.serverUrl);
+    if (target !== current && target?.serverUrl !== current.serverUrl) return;
+    logRoute(current.serverUrl, rules);
+    if (rules === proxyRules) return;
+    proxyRules = rules;
+    post({ type: 'route', proxyRules });
+  }
+  const routeTimer = setInterval(() => void refreshRoute(), proxyRefreshMs);
+  routeTimer.unref();
+
+  /** A new server: the worker hears its route before the target, so that its first run takes it. */
+  async function retarget(next: SyncTarget): Promise<void> {
+    const rules = await routeTo(next.serverUrl);
+    logRoute(next.serverUrl, rules);
+    proxyRules = rules;
+    target = next;
+    post({ type: 'route', proxyRules });
+    post({ type: 'configure', target });
+  }
   let lastState: SyncState | null = null;
   let worker: Worker | null = null;
   let stopping = false;
@@ -133,7 +195,7 @@ export async function startSyncHost(ctx: SyncHostContext, options: SyncHostOptio
   }
 
   function spawn(): void {
-    const data: WorkerStartData = { file: local.file, target, timing: options.timing, appVersion: options.appVersion, allowPlainHttp: options.allowPlainHttp === true };
+    const data: WorkerStartData = { file: local.file, target, proxyRules, timing: options.timing, appVersion: options.appVersion, allowPlainHttp: options.allowPlainHttp === true };
     const w = new Worker(options.workerUrl ?? defaultWorkerUrl(), { workerData: data, name: 'desk-sync' });
     worker = w;
     w.on('message', (message: WorkerMessage) => {
@@ -209,13 +271,12 @@ export async function startSyncHost(ctx: SyncHostContext, options: SyncHostOptio
       let me: Pick<MeResponse, 'agentId' | 'agentName'>;
       if (code) {
         // The exchange spends the code: its answer names the agent, so it is saved without a second request.
-        const enrolled = await exchangeEnrolmentCode(serverUrl, code, { fetch: options.fetch, deviceId: local.deviceId, allowPlainHttp: options.allowPlainHttp === true });
+        const enrolled = await exchangeEnrolmentCode(serverUrl, code, { fetch: await fetchFor(serverUrl), deviceId: local.deviceId, allowPlainHttp: options.allowPlainHttp === true });
         if (enrolled.kind === 'device') {
           // A device code: the desk holds its own credential, and agents sign in against the server.
           const sealed = await seal(enrolled.deviceToken);
           await saveDeviceEnrolment(local.db, { serverUrl, sealedToken: sealed.token!, tokenStorage: sealed.tokenStorage, signIn: enrolled.signIn }, new Date());
-          target = { serverUrl, token: enrolled.deviceToken, agentTokens: await agentTokens() };
-          post({ type: 'configure', target });
+          await retarget({ serverUrl, token: enrolled.deviceToken, agentTokens: await agentTokens() });
           return settings();
         }
         effective = enrolled.token;
@@ -224,12 +285,11 @@ export async function startSyncHost(ctx: SyncHostContext, options: SyncHostOptio
         // No new token: keep the one already stored (moving to another address of the same server).
         effective = token?.trim() || (token === null ? null : await reveal(await readSyncConfig(local.db)));
         if (!effective) throw new DeskError('sync.tokenRequired');
-        me = await fetchTokenAgent(serverUrl, effective, { fetch: options.fetch, deviceId: local.deviceId, allowPlainHttp: options.allowPlainHttp === true });
+        me = await fetchTokenAgent(serverUrl, effective, { fetch: await fetchFor(serverUrl), deviceId: local.deviceId, allowPlainHttp: options.allowPlainHttp === true });
       }
       const sealed = await seal(effective);
       await saveEnrolment(local.db, { serverUrl, sealedToken: sealed.token!, tokenStorage: sealed.tokenStorage, agent: me });
-      target = { serverUrl, token: effective };
-      post({ type: 'configure', target });
+      await retarget({ serverUrl, token: effective });
       return settings();
     },
     nudge: () => post({ type: 'nudge' }),
@@ -238,7 +298,7 @@ export async function startSyncHost(ctx: SyncHostContext, options: SyncHostOptio
       if (!rules || !target) throw new DeskError('sync.notConfigured');
       // Back at a locked session: the same secret unlocks, against the verifier; the token stays.
       if (await lockedOnLogin(local.db, login)) return offlineSignIn(local.db, { login, secret }, at, { unlock: true });
-      const outcome = await requestSignIn(target.serverUrl, target.token, { login, secret }, { fetch: options.fetch, deviceId: local.deviceId, allowPlainHttp: options.allowPlainHttp === true });
+      const outcome = await requestSignIn(target.serverUrl, target.token, { login, secret }, { fetch: await fetchFor(target.serverUrl), deviceId: local.deviceId, allowPlainHttp: options.allowPlainHttp === true });
       if (outcome.ok) {
         const sealed = await seal(outcome.answer.token);
         await recordOnlineSignIn(local.db, { ...outcome.answer, sealedToken: sealed.token!, tokenStorage: sealed.tokenStorage }, secret, at);
@@ -271,10 +331,15 @@ export async function startSyncHost(ctx: SyncHostContext, options: SyncHostOptio
 
   return {
     control,
-    setOnline: (online) => post({ type: 'online', online }),
+    setOnline: (online) => {
+      // Back on a network (another Wi-Fi, the VPN up or down): the proxy may be another one.
+      if (online) void refreshRoute();
+      post({ type: 'online', online });
+    },
     stop: async () => {
       if (stopping) return;
       stopping = true;
+      clearInterval(routeTimer);
       const w = worker;
       if (!w) return;
       const done = new Promise<void>((resolve) => (stopped = resolve));

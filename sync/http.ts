@@ -128,6 +128,9 @@ export class SyncHttp {
     } catch (error) {
       throw new SyncFailure('network', `${method} ${path}: ${networkReason(error)}`, { cause: error });
     }
+    // The company's proxy, not the server, wants credentials this desk cannot give (NTLM, Kerberos, a
+    // login): the same as an unreachable server for the agent (clicks wait here, tries go on), named for IT.
+    if (response.status === 407) throw new SyncFailure('network', `${method} ${path}: proxy HTTP 407`);
     let parsed: unknown = null;
     try {
       parsed = text ? JSON.parse(text) : null;
@@ -148,6 +151,12 @@ function networkReason(error: unknown): string {
   if (error instanceof Error) {
     if (error.name === 'TimeoutError') return 'délai dépassé';
     const cause = (error as { cause?: { code?: string; message?: string } }).cause;
+    // A proxy that refused (sync/proxy.ts): undici says so deep in the causes, for a CONNECT tunnel
+    // ("Proxy response (407) !== 200 when HTTP Tunneling") and a forwarded request ("… Required (407)").
+    for (let e: { message?: unknown; cause?: unknown } | undefined = error, depth = 0; e && depth < 4; e = e.cause as typeof e, depth++) {
+      const refused = typeof e.message === 'string' ? /Proxy (?:response|Authentication Required) \((\d{3})\)/.exec(e.message) : null;
+      if (refused) return `proxy HTTP ${refused[1]}`;
+    }
     if (cause?.code) return cause.code;
     return error.message;
   }

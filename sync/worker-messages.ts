@@ -7,6 +7,8 @@ export interface WorkerStartData {
   /** The device's database file: the worker opens its own connection to it. */
   file: string;
   target: SyncTarget | null;
+  /** The route to the target's server through the system's proxy, in PAC form (sync/proxy.ts). */
+  proxyRules: string;
   timing?: Partial<SchedulerTiming>;
   /** The app's version, told to servers that take device reports. */
   appVersion?: string;
@@ -17,6 +19,8 @@ export interface WorkerStartData {
 export type HostMessage =
   | { type: 'configure'; target: SyncTarget | null }
   | { type: 'nudge' }
+  /** The route to the server changed (a new server, or the network and so its proxy). */
+  | { type: 'route'; proxyRules: string }
   /** An agent signed in online (or a token went): the agents' tokens now, by agent id. */
   | { type: 'agentTokens'; tokens: Record<string, string> }
   | { type: 'online'; online: boolean }

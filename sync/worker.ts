@@ -6,6 +6,7 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { openDatabase } from '../db/connection.ts';
 import { SyncEngine } from './engine.ts';
 import { SyncScheduler } from './scheduler.ts';
+import { fetchAlong } from './proxy.ts';
 import type { HostMessage, WorkerMessage, WorkerStartData } from './worker-messages.ts';
 
 const port = parentPort;
@@ -19,6 +20,8 @@ try {
   const local = await openDatabase(start.file, { busyTimeoutMs: 15_000, checkpoint: 'auto' });
   // Shared with every run: an engine drops a token the server refused, a sign-in adds one.
   const agentTokens = new Map(Object.entries(start.target?.agentTokens ?? {}));
+  // Each run fetches along the route main resolved last for the server (sync/proxy.ts).
+  let proxyRules = start.proxyRules;
   const scheduler = new SyncScheduler({
     db: local.db,
     createRunner: (target, signal) =>
@@ -29,6 +32,7 @@ try {
         token: target.token,
         agentTokens,
         signal,
+        fetch: fetchAlong(proxyRules),
         ...(start.appVersion ? { appVersion: start.appVersion } : {}),
         allowPlainHttp: start.allowPlainHttp === true,
       }),
@@ -46,6 +50,9 @@ try {
         break;
       case 'nudge':
         scheduler.nudge();
+        break;
+      case 'route':
+        proxyRules = message.proxyRules;
         break;
       case 'agentTokens':
         agentTokens.clear();

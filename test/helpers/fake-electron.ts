@@ -222,6 +222,13 @@ class FakeSession {
   devicePermissionHandler: Listener | null = null;
   displayMediaRequestHandler: Listener | null = null;
   headersReceivedListener: Listener | null = null;
+  /** What resolveProxy answers (PAC form), and every URL it was asked about. */
+  proxyRules = 'DIRECT';
+  readonly proxyQuestions: string[] = [];
+  resolveProxy(url: string): Promise<string> {
+    this.proxyQuestions.push(url);
+    return Promise.resolve(this.proxyRules);
+  }
   readonly webRequest = {
     onHeadersReceived: (listener: Listener) => {
       this.headersReceivedListener = listener;
@@ -245,6 +252,8 @@ class FakeSession {
     this.devicePermissionHandler = null;
     this.displayMediaRequestHandler = null;
     this.headersReceivedListener = null;
+    this.proxyRules = 'DIRECT';
+    this.proxyQuestions.length = 0;
   }
 }
 

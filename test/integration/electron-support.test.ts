@@ -93,6 +93,8 @@ describe('a desk under a site policy, as logged', () => {
     // Enrolled by the policy at start: a sync brings the server's clients.
     expect((await ask('getSyncSettings', {})).value).toMatchObject({ serverUrl: server.url, hasToken: true });
     expect((await ask('syncNow', {})).ok).toBe(true);
+    // The route to the server came from Chromium's proxy settings (session.resolveProxy), asked by the workers through main.
+    expect(fake.session.proxyQuestions.some((url) => new URL(url).origin === new URL(server.url).origin), JSON.stringify(fake.session.proxyQuestions)).toBe(true);
     const found = await ask('searchClients', { query: 'Zéphyrine' });
     expect(JSON.stringify(found.value)).toContain(clientName);
     expect((await ask('recordAttempt', { clientCode, status: 'failure', channel: 'phone', note: `${clientName} rappelle demain` })).ok).toBe(true);
