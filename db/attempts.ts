@@ -238,7 +238,7 @@ export type ClickContext = Pick<ActingContext, 'deviceId' | 'clock' | 'undoWindo
  * each cost more CPU than SQLite's own work on the three rows (docs/PERFORMANCE.md, "The click").
  * Keyed by the handle, so a base reopened after a restore gets its own.
  */
-interface ClickStatements {
+export interface ClickStatements {
   begin: BetterSqlite3.Statement;
   commit: BetterSqlite3.Statement;
   rollback: BetterSqlite3.Statement;
@@ -253,7 +253,8 @@ interface ClickStatements {
 
 const clickStatementsByHandle = new WeakMap<BetterSqlite3.Database, ClickStatements>();
 
-function clickStatements(sqlite: BetterSqlite3.Database): ClickStatements {
+/** Exported for the benchmark's `record_attempt_sql`, the same statements run raw (test/bench/sections.ts). */
+export function clickStatements(sqlite: BetterSqlite3.Database): ClickStatements {
   let statements = clickStatementsByHandle.get(sqlite);
   if (statements) return statements;
   const later = `(last_attempt_id IS NULL OR last_attempt_at IS NULL

@@ -39,6 +39,7 @@ export function createIdleCheckpointer(sqlite: BetterSqlite3.Database, options: 
   const onError = options.onError ?? ((error: unknown) => console.error('[database] checkpoint failed; tried again later', error));
   let quiet: NodeJS.Timeout | undefined;
   let deadline: NodeJS.Timeout | undefined;
+  let burst: NodeJS.Immediate | undefined;
   let writes = 0;
   let stopped = false;
 
@@ -52,7 +53,8 @@ export function createIdleCheckpointer(sqlite: BetterSqlite3.Database, options: 
   function checkpoint(): void {
     clearTimeout(quiet);
     clearTimeout(deadline);
-    quiet = deadline = undefined;
+    clearImmediate(burst);
+    quiet = deadline = burst = undefined;
     if (stopped || !sqlite.open) return;
     try {
       // PASSIVE: copies what it can without waiting for readers or blocking the sync worker's writes.
@@ -70,7 +72,12 @@ export function createIdleCheckpointer(sqlite: BetterSqlite3.Database, options: 
     noteWrite(weight = 1) {
       if (stopped) return;
       writes += weight;
-      if (writes >= maxWrites) return checkpoint();
+      // Right after the write that crossed the bound, not inside it: its answer (a click's) goes out
+      // first, and the tens of milliseconds of copying are not that one click's wait.
+      if (writes >= maxWrites) {
+        burst ??= setImmediate(checkpoint);
+        return;
+      }
       quiet = schedule(quiet, quietMs);
       deadline ??= schedule(undefined, maxDelayMs);
     },
@@ -78,7 +85,8 @@ export function createIdleCheckpointer(sqlite: BetterSqlite3.Database, options: 
       stopped = true;
       clearTimeout(quiet);
       clearTimeout(deadline);
-      quiet = deadline = undefined;
+      clearImmediate(burst);
+      quiet = deadline = burst = undefined;
     },
   };
 }

@@ -100,8 +100,15 @@ async function main(): Promise<void> {
     commit && click
       ? { name: 'record_attempt_vs_commit', p50_ratio: Math.round((click.p50_ms / commit.p50_ms) * 100) / 100, p99_ratio: Math.round((click.p99_ms / commit.p99_ms) * 100) / 100 }
       : null;
+  // …and against its own statements run raw: what the domain code and the hop add to SQLite's work.
+  const sql = results.find((m) => m.name === 'record_attempt_sql');
+  const overSql =
+    sql && click
+      ? { name: 'record_attempt_vs_sql', p50_ratio: Math.round((click.p50_ms / sql.p50_ms) * 100) / 100, p99_ratio: Math.round((click.p99_ms / sql.p99_ms) * 100) / 100 }
+      : null;
   if (json) {
     if (ratio) process.stdout.write(`${JSON.stringify(ratio)}\n`);
+    if (overSql) process.stdout.write(`${JSON.stringify(overSql)}\n`);
     process.stdout.write(`${JSON.stringify({ name: 'rss_mb', value: rssMb })}\n`);
     return;
   }

@@ -14,6 +14,8 @@ import type { Measurement } from './measure.ts';
 import type { Kysely } from 'kysely';
 import { defaultReasons } from '../../contract/index.ts';
 import { nextClient } from '../../db/queue.ts';
+import { clickStatements } from '../../db/attempts.ts';
+import { uuidv7 } from '../../db/ids.ts';
 import { loadReasons, saveSiteReasons } from '../../db/reasons.ts';
 import type { Database } from '../../db/schema.ts';
 
@@ -128,6 +130,39 @@ export const sections: BenchSection[] = [
         ctx.call('recordAttempt', { clientCode: ctx.randomClientCode(), status: ctx.random() < 0.5 ? 'success' : 'failure', channel: 'phone' }),
       ),
     ],
+  },
+  {
+    name: 'record_attempt_sql',
+    description:
+      'the click’s own statements (db/attempts.ts clickStatements) run raw with better-sqlite3, no domain code, no hop: the floor of this transaction’s shape (~16 WAL pages a click, against 1–2 for sqlite_commit)',
+    run: async (ctx) => {
+      const statements = clickStatements(ctx.local.sqlite);
+      let n = 0;
+      return [
+        await ctx.measure('record_attempt_sql', Math.round(2000 * ctx.scale), async () => {
+          const at = new Date(Date.UTC(2026, 10, 26, 9) + n++ * 1000).toISOString();
+          const record = {
+            id: uuidv7(),
+            clientCode: ctx.randomClientCode(),
+            agentId: 'agent-bench-sql',
+            agentName: 'Agent Bench',
+            occurredAt: at,
+            utcOffsetMin: 60,
+            status: ctx.random() < 0.5 ? 'success' : 'failure',
+            channel: 'phone',
+            note: null,
+            deviceId: 'device-bench-sql',
+          };
+          statements.begin.run();
+          statements.meta.all();
+          statements.updateClient.get(record);
+          statements.insertAttempt.run(record);
+          statements.insertOutbox.run('attempt', record.id, JSON.stringify(record), record.occurredAt);
+          statements.openCallbacks.all(record.clientCode);
+          statements.commit.run();
+        }),
+      ];
+    },
   },
   {
     name: 'search_name',
