@@ -185,7 +185,7 @@ export async function startDesktopApp(env: DesktopEnvironment): Promise<DesktopA
     return result;
   };
   const versions = { app: app.getVersion(), electron: runtime.electron, chrome: runtime.chrome, node: runtime.node, packaged: String(app.isPackaged) };
-  diagnosticSources = () => ({ log, policy, database, call: guarded, versions });
+  diagnosticSources = () => ({ log, policy, database, call: guarded, versions, resolveProxy: (url) => session.defaultSession.resolveProxy(url) });
   if (policy.exportDiagnostics) {
     // The command line's export: no window, the zip, then quit with a status IT's script can test.
     let code = 0;

@@ -18,6 +18,8 @@ export interface DiagnosticSources {
   database: Pick<DatabaseClient, 'maintain' | 'deviceId' | 'problem'> | null;
   call: DeskCall | null;
   versions: Record<string, string | undefined>;
+  /** The route to the server through the system's proxy (session.resolveProxy), as sync follows it. */
+  resolveProxy?: (url: string) => Promise<string>;
 }
 
 const json = (value: unknown) => strToU8(`${JSON.stringify(value, null, 2)}\n`);
@@ -48,20 +50,24 @@ export async function collectDiagnostics(sources: DiagnosticSources): Promise<Zi
         }
       : { error: 'database not opened' },
   );
-  entries['sync.json'] = json(
-    call
-      ? {
-          state: await settle(async () => {
-            const state = await call('getSyncState', {});
-            return state.ok ? state.value : { error: state.error.code };
-          }),
-          settings: await settle(async () => {
-            const settings = await call('getSyncSettings', {});
-            return settings.ok ? settings.value : { error: settings.error.code };
-          }),
-        }
-      : { error: 'database not opened' },
-  );
+  if (call) {
+    const settings = await settle(async () => {
+      const answer = await call('getSyncSettings', {});
+      return answer.ok ? answer.value : { error: answer.error.code };
+    });
+    const serverUrl = 'serverUrl' in settings ? settings.serverUrl : null;
+    entries['sync.json'] = json({
+      state: await settle(async () => {
+        const state = await call('getSyncState', {});
+        return state.ok ? state.value : { error: state.error.code };
+      }),
+      settings,
+      // Which proxy the desk goes through to its server: the first question when a site's desks cannot sync.
+      route: serverUrl && sources.resolveProxy ? await settle(() => sources.resolveProxy!(serverUrl)) : null,
+    });
+  } else {
+    entries['sync.json'] = json({ error: 'database not opened' });
+  }
   for (const file of log.files()) entries[`logs/${basename(file)}`] = readFileSync(file);
   return entries;
 }

@@ -153,6 +153,8 @@ describe('a desk under a site policy, as logged', () => {
     const fromCommandLine = join(dir, 'from-command-line.zip');
     resetFakeElectron();
     fake.app.userDataDir = join(dir, 'user-data');
+    // A site behind a proxy: the zip says which route the desk takes to its server.
+    fake.session.proxyRules = 'PROXY proxy.corp.invalid:8080; DIRECT';
     expect(await startDesktopApp({ mainDir: join(dir, 'out', 'main'), policyFile: join(dir, 'policy.json'), argv: ['--export-diagnostics', fromCommandLine] })).toBeNull();
     expect(fake.app.exitCode).toBe(0);
     expect(FakeBrowserWindow.getAllWindows()).toHaveLength(0);
@@ -160,7 +162,7 @@ describe('a desk under a site policy, as logged', () => {
     const database = JSON.parse(entries['database.json'] as string);
     expect(database.diagnosis).toMatchObject({ quickCheck: 'ok', outboxPending: 0, outboxDead: 0, clients: 1, attempts: 1, journalMode: 'wal' });
     expect(database.diagnosis.migrations.length).toBeGreaterThan(0);
-    expect(JSON.parse(entries['sync.json'] as string)).toMatchObject({ state: { deadLetters: 0, pending: 0 }, settings: { hasToken: true } });
+    expect(JSON.parse(entries['sync.json'] as string)).toMatchObject({ state: { deadLetters: 0, pending: 0 }, settings: { hasToken: true }, route: 'PROXY proxy.corp.invalid:8080; DIRECT' });
     expect(JSON.parse(entries['policy.json'] as string).policy).toMatchObject({ enrolmentCode: '[secret]', language: 'en' });
     expect(JSON.parse(entries['versions.json'] as string)).toMatchObject({ app: '0.1.0', platform: process.platform });
   }, 60_000);
