@@ -10,7 +10,7 @@ import { import1mSection, recordAttemptFullPathSection, sqliteCommitSection } fr
 import { sync10mSection, syncSection } from './sync.ts';
 import { consoleSection } from './console.ts';
 import { signInSection } from './sign-in.ts';
-import type { Measurement } from './measure.ts';
+import { percentile, type Measurement } from './measure.ts';
 import type { Kysely } from 'kysely';
 import { defaultReasons } from '../../contract/index.ts';
 import { nextClient } from '../../db/queue.ts';
@@ -200,7 +200,35 @@ export const sections: BenchSection[] = [
         () => saveSiteReasons(db, flip++ % 2 === 0 ? defaultReasons.map((r) => (r.retry.kind === 'again' ? { ...r, retry: { ...r.retry, afterMinutes: r.retry.afterMinutes + 15 } } : r)) : null),
         0,
       );
-      return [first, retry, none, rulesChange];
+      // Clicks while a new list is being applied: they get in between its chunks (db/queue.ts), and
+      // used to wait for the whole recompute (one transaction, next_client_rules_change).
+      const clickTimes: number[] = [];
+      const changing = saveSiteReasons(db, defaultReasons.map((r) => (r.retry.kind === 'again' ? { ...r, retry: { ...r.retry, afterMinutes: r.retry.afterMinutes + 30 } } : r)));
+      let finished = false;
+      void changing.finally(() => (finished = true)).catch(() => undefined);
+      const started = performance.now();
+      // Bounded all the same: a recompute that never ends must fail the bench, not fill the disk.
+      while (!finished && performance.now() - started < 60_000) {
+        const at = performance.now();
+        await ctx.call('recordAttempt', { clientCode: ctx.randomClientCode(), status: 'failure', channel: 'phone' });
+        clickTimes.push(performance.now() - at);
+        // Each click its own turn of the event loop, as each comes in its own message to the database
+        // worker: a loop of promises alone would never let the recompute's next chunk in.
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+      await changing;
+      if (!finished) throw new Error('next_client_rules_click: the new list was still being applied after 60 s');
+      clickTimes.sort((a, b) => a - b);
+      const ms = (value: number) => Math.round(value * 1000) / 1000;
+      const during: Measurement & { max_ms: number; recompute_ms: number } = {
+        name: 'next_client_rules_click',
+        p50_ms: ms(percentile(clickTimes, 50)),
+        p99_ms: ms(percentile(clickTimes, 99)),
+        max_ms: ms(clickTimes.at(-1) ?? Number.NaN),
+        n: clickTimes.length,
+        recompute_ms: Math.round(performance.now() - started),
+      };
+      return [first, retry, none, rulesChange, during];
     },
   },
   {
