@@ -6,6 +6,7 @@ import { Migrator } from 'kysely/migration';
 import { createIdleCheckpointer } from './checkpoint.ts';
 import { uuidv7 } from './ids.ts';
 import { migrationProvider } from './migrations/index.ts';
+import { createSearchBacklog, type SearchBacklog } from './search-backlog.ts';
 import { withStatementCache } from './statement-cache.ts';
 import type { Database } from './schema.ts';
 
@@ -17,6 +18,11 @@ export interface LocalDatabase {
   file: string;
   /** Tells the connection a write committed (see db/checkpoint.ts); a no-op with checkpoint 'auto'. */
   noteWrite(weight?: number): void;
+  /**
+   * Clients an import wrote before their trigram index (db/search-backlog.ts). The app's connection
+   * resumes indexing them at open (what a killed desk left) and after each import.
+   */
+  searchBacklog: SearchBacklog;
   close(): Promise<void>;
 }
 
@@ -62,18 +68,37 @@ export async function openDatabase(file: string, options: OpenOptions = {}): Pro
   try {
     if (!options.readonly) await migrate(db);
     const deviceId = options.readonly ? readDeviceId(sqlite) : ensureDeviceId(sqlite, options.deviceId);
+    let noteWrite: (weight?: number) => void = () => undefined;
+    // A batch of the backlog writes about as much as an import chunk: it counts as much towards the next checkpoint.
+    const searchBacklog = createSearchBacklog(db, sqlite, { onBatch: () => noteWrite(100) });
     if (options.readonly || options.checkpoint === 'auto') {
-      return { db, sqlite, deviceId, file, noteWrite: () => undefined, close: () => db.destroy() };
+      return {
+        db,
+        sqlite,
+        deviceId,
+        file,
+        noteWrite,
+        searchBacklog,
+        close: async () => {
+          await searchBacklog.stop();
+          await db.destroy();
+        },
+      };
     }
     sqlite.pragma('wal_autocheckpoint = 0');
     const checkpointer = createIdleCheckpointer(sqlite);
+    noteWrite = checkpointer.noteWrite;
+    // What an import killed before its index caught up left, indexed in the background from now.
+    searchBacklog.kick();
     return {
       db,
       sqlite,
       deviceId,
       file,
-      noteWrite: checkpointer.noteWrite,
+      noteWrite,
+      searchBacklog,
       close: async () => {
+        await searchBacklog.stop();
         checkpointer.stop();
         await db.destroy(); // the last connection to close checkpoints and removes the WAL
       },
