@@ -280,9 +280,10 @@ export interface ClientInput {
   extra: Record<string, string>;
 }
 
-export function searchTextOf(client: ClientInput): string {
+/** `nameKey`: the name already folded (the name key), so that an import folds each name once. */
+export function searchTextOf(client: ClientInput, nameKey = foldText(client.name)): string {
   const parts = [
-    foldText(client.name),
+    nameKey,
     client.code.toLowerCase(),
     ...client.phones.flatMap(phoneSearchForms),
     client.email ? foldText(client.email) : '',
@@ -328,6 +329,7 @@ export function prepareClientUpsert(sqlite: BetterSqlite3.Database): (client: Cl
 }
 
 function clientFields(client: ClientInput, at: string) {
+  const nameKey = foldText(client.name);
   return {
     name: client.name,
     phones: JSON.stringify(client.phones),
@@ -335,8 +337,8 @@ function clientFields(client: ClientInput, at: string) {
     city: client.city,
     address: client.address,
     extra: JSON.stringify(client.extra),
-    name_key: foldText(client.name),
-    search_text: searchTextOf(client),
+    name_key: nameKey,
+    search_text: searchTextOf(client, nameKey),
     updated_at: at,
   };
 }
