@@ -4,6 +4,7 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import { createIdleCheckpointer } from './checkpoint.ts';
+import { startCheckpointThread, type CheckpointThread } from './checkpoint-thread.ts';
 import { uuidv7 } from './ids.ts';
 import { migrationProvider } from './migrations/index.ts';
 import { createSearchBacklog, type SearchBacklog } from './search-backlog.ts';
@@ -38,6 +39,11 @@ export interface OpenOptions {
   checkpoint?: 'idle' | 'auto';
   /** The device id a new base takes (a desk starting an empty base again keeps its identity). */
   deviceId?: string;
+  /**
+   * The idle checkpoints run on a thread of their own (db/checkpoint-thread.ts), not on this
+   * connection's: the database worker's, where clicks would wait for them.
+   */
+  checkpointThread?: boolean;
 }
 
 export function applyPragmas(sqlite: BetterSqlite3.Database, busyTimeoutMs = 5000): void {
@@ -65,6 +71,7 @@ export async function openDatabase(file: string, options: OpenOptions = {}): Pro
   const sqlite = new BetterSqlite3(file, { readonly: options.readonly ?? false });
   applyPragmas(sqlite, options.busyTimeoutMs);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  let elsewhere: CheckpointThread | null = null;
   try {
     if (!options.readonly) await migrate(db);
     const deviceId = options.readonly ? readDeviceId(sqlite) : ensureDeviceId(sqlite, options.deviceId);
@@ -86,7 +93,9 @@ export async function openDatabase(file: string, options: OpenOptions = {}): Pro
       };
     }
     sqlite.pragma('wal_autocheckpoint = 0');
-    const checkpointer = createIdleCheckpointer(sqlite);
+    elsewhere = options.checkpointThread ? startCheckpointThread(file) : null;
+    const thread = elsewhere;
+    const checkpointer = createIdleCheckpointer(sqlite, thread ? { runElsewhere: thread.checkpoint } : {});
     noteWrite = checkpointer.noteWrite;
     // What an import killed before its index caught up left, indexed in the background from now.
     searchBacklog.kick();
@@ -100,10 +109,12 @@ export async function openDatabase(file: string, options: OpenOptions = {}): Pro
       close: async () => {
         await searchBacklog.stop();
         checkpointer.stop();
+        await thread?.close();
         await db.destroy(); // the last connection to close checkpoints and removes the WAL
       },
     };
   } catch (error) {
+    await elsewhere?.close();
     await db.destroy();
     throw error;
   }
