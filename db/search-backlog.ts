@@ -48,7 +48,8 @@ export interface SearchBacklogOptions {
  * keeps a search during an import within the 50 ms the issue allows a click then.
  */
 export const backlogCap = 100_000;
-export const defaultBatchMs = 20;
+/** As an import chunk's (db/import.ts defaultChunkMs): what a click may wait. */
+export const defaultBatchMs = 15;
 export const defaultBatchRows = 2_000;
 
 export function createSearchBacklog(db: Kysely<Database>, sqlite: BetterSqlite3.Database, options: SearchBacklogOptions = {}): SearchBacklog {
