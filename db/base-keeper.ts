@@ -104,7 +104,7 @@ export async function openBaseKeeper(options: KeeperOptions): Promise<BaseKeeper
   }
 
   async function openSession(): Promise<Session> {
-    const local = await openDatabase(file, { ...(knownDeviceId() ? { deviceId: knownDeviceId() } : {}) });
+    const local = await openDatabase(file, { checkpointThread: true, ...(knownDeviceId() ? { deviceId: knownDeviceId() } : {}) });
     if (knownDeviceId() !== local.deviceId) writeFileSync(marker, `${local.deviceId}\n`);
     let syncHost: SyncHost | null = null;
     try {

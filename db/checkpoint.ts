@@ -27,6 +27,11 @@ export interface CheckpointerOptions {
   /** Pause before trying again after a failed checkpoint. */
   retryMs?: number;
   onError?: (error: unknown) => void;
+  /**
+   * Runs the checkpoint elsewhere (db/checkpoint-thread.ts: its own thread and connection) instead
+   * of on this connection; one at a time, a checkpoint due meanwhile runs once it is done.
+   */
+  runElsewhere?: () => Promise<void>;
 }
 
 export const checkpointDefaults = { quietMs: 1500, maxWrites: 1000, maxDelayMs: 10_000, retryMs: 5_000 } as const;
@@ -50,21 +55,51 @@ export function createIdleCheckpointer(sqlite: BetterSqlite3.Database, options: 
     return next;
   }
 
+  let running = false;
+  let dueMeanwhile = false;
+
+  function failed(error: unknown): void {
+    // Not again at the next click: once the retry pause is over.
+    writes = 0;
+    onError(error);
+    deadline = schedule(undefined, retryMs);
+  }
+
   function checkpoint(): void {
     clearTimeout(quiet);
     clearTimeout(deadline);
     clearImmediate(burst);
     quiet = deadline = burst = undefined;
     if (stopped || !sqlite.open) return;
+    if (options.runElsewhere) {
+      if (running) {
+        dueMeanwhile = true;
+        return;
+      }
+      running = true;
+      writes = 0;
+      options.runElsewhere().then(
+        () => {
+          running = false;
+          if (dueMeanwhile) {
+            dueMeanwhile = false;
+            checkpoint();
+          }
+        },
+        (error: unknown) => {
+          running = false;
+          dueMeanwhile = false;
+          if (!stopped) failed(error);
+        },
+      );
+      return;
+    }
     try {
       // PASSIVE: copies what it can without waiting for readers or blocking the sync worker's writes.
       sqlite.pragma('wal_checkpoint(PASSIVE)');
       writes = 0;
     } catch (error) {
-      // Not again at the next click: once the retry pause is over.
-      writes = 0;
-      onError(error);
-      deadline = schedule(undefined, retryMs);
+      failed(error);
     }
   }
 

@@ -103,8 +103,44 @@ const walkIndexAbove = 3000;
 /**
  * Terms of three letters or more go through the trigram index (substring, accent-insensitive);
  * a query made only of shorter terms is a prefix of the name or the code, which the b-tree answers.
+ * The search's reads are one read transaction on one held connection: an import's chunk or a batch
+ * of the search backlog (db/search-backlog.ts) cannot come between the count and the page, nor
+ * between the backlog's matches and the index's.
  */
 export async function searchClients(db: Kysely<Database>, input: SearchInput): Promise<ClientPage> {
+  return db.connection().execute(async (conn) => {
+    await sql`BEGIN`.execute(conn);
+    try {
+      return await searchInSnapshot(conn, input);
+    } finally {
+      await sql`COMMIT`.execute(conn);
+    }
+  });
+}
+
+/** LIKE on the folded search text, for each term: the trigram index's match, read row by row. */
+function textHolds(terms: readonly string[]) {
+  return sql.join(
+    terms.map((term) => sql`search_text LIKE ${`%${escapeLike(term)}%`} ESCAPE '\\'`),
+    sql` AND `,
+  );
+}
+
+/**
+ * The clients of the search backlog (written by an import, not yet in the trigram index) whose
+ * search text holds every term, or null when the backlog is empty (the index alone answers). Read
+ * once per search: the backlog is scanned by its text, ~0.4 µs a row, so it is capped during an
+ * import (db/search-backlog.ts backlogCap).
+ */
+async function backlogMatches(db: Kysely<Database>, terms: readonly string[]): Promise<number[] | null> {
+  const backlog = await sql<{ any: number }>`SELECT EXISTS (SELECT 1 FROM clients_fts_pending) AS any`.execute(db);
+  if (!backlog.rows[0]?.any) return null;
+  const rows = await sql<{ client_rowid: number }>`
+    SELECT p.client_rowid FROM clients_fts_pending p JOIN clients c ON c.rowid = p.client_rowid WHERE ${textHolds(terms)}`.execute(db);
+  return rows.rows.map((r) => r.client_rowid);
+}
+
+async function searchInSnapshot(db: Kysely<Database>, input: SearchInput): Promise<ClientPage> {
   const terms = searchTerms(input.query);
   const long = terms.filter((t) => t.length >= 3);
   const short = terms.filter((t) => t.length < 3);
@@ -128,10 +164,18 @@ export async function searchClients(db: Kysely<Database>, input: SearchInput): P
   }
 
   const match = long.map(ftsPhrase).join(' AND ');
-  const matches = sql<boolean>`IN (SELECT rowid FROM clients_fts WHERE clients_fts MATCH ${match})`;
-  // How many rows the text matches, capped, read from the trigram index alone: it is the total
-  // when nothing else filters, and an empty result needs nothing more.
-  const counted = await sql<{ n: number }>`SELECT count(*) AS n FROM (SELECT rowid FROM clients_fts WHERE clients_fts MATCH ${match} LIMIT ${limits.totalCap + 1})`.execute(db);
+  // The rowids the text matches: from the trigram index, and from the backlog when there is one
+  // (the index's entries for backlog rows are left out: they hold the text before an update).
+  const backlog = await backlogMatches(db, long);
+  const indexed = sql`SELECT rowid FROM clients_fts WHERE clients_fts MATCH ${match}`;
+  const textRows =
+    backlog === null
+      ? indexed
+      : sql`${indexed} AND rowid NOT IN (SELECT client_rowid FROM clients_fts_pending) UNION ALL SELECT value FROM json_each(${JSON.stringify(backlog)})`;
+  const matches = sql<boolean>`IN (${textRows})`;
+  // How many rows the text matches, capped, read from the trigram index (and backlog) alone: it is
+  // the total when nothing else filters, and an empty result needs nothing more.
+  const counted = await sql<{ n: number }>`SELECT count(*) AS n FROM (${textRows} LIMIT ${limits.totalCap + 1})`.execute(db);
   const textMatches = Number(counted.rows[0]?.n ?? 0);
   if (textMatches === 0) return empty;
 
@@ -196,10 +240,7 @@ async function clientRows(db: Kysely<Database>): Promise<number> {
 async function firstMatchesInNameOrder(db: Kysely<Database>, terms: readonly string[], input: SearchInput): Promise<SummaryRow[] | null> {
   const needed = input.offset + input.limit;
   const stretch = Math.min(2000, 20 * needed);
-  const likes = sql.join(
-    terms.map((term) => sql`search_text LIKE ${`%${escapeLike(term)}%`} ESCAPE '\\'`),
-    sql` AND `,
-  );
+  const likes = textHolds(terms);
   const rows = await sql<SummaryRow>`
     SELECT ${sql.raw(summaryColumns.join(', '))} FROM (
       SELECT ${sql.raw(summaryColumns.join(', '))}, search_text, name_key FROM clients ORDER BY name_key, code LIMIT ${stretch}
@@ -239,9 +280,10 @@ export interface ClientInput {
   extra: Record<string, string>;
 }
 
-export function searchTextOf(client: ClientInput): string {
+/** `nameKey`: the name already folded (the name key), so that an import folds each name once. */
+export function searchTextOf(client: ClientInput, nameKey = foldText(client.name)): string {
   const parts = [
-    foldText(client.name),
+    nameKey,
     client.code.toLowerCase(),
     ...client.phones.flatMap(phoneSearchForms),
     client.email ? foldText(client.email) : '',
@@ -287,6 +329,7 @@ export function prepareClientUpsert(sqlite: BetterSqlite3.Database): (client: Cl
 }
 
 function clientFields(client: ClientInput, at: string) {
+  const nameKey = foldText(client.name);
   return {
     name: client.name,
     phones: JSON.stringify(client.phones),
@@ -294,8 +337,8 @@ function clientFields(client: ClientInput, at: string) {
     city: client.city,
     address: client.address,
     extra: JSON.stringify(client.extra),
-    name_key: foldText(client.name),
-    search_text: searchTextOf(client),
+    name_key: nameKey,
+    search_text: searchTextOf(client, nameKey),
     updated_at: at,
   };
 }

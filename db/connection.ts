@@ -4,8 +4,10 @@ import BetterSqlite3 from 'better-sqlite3';
 import { Kysely, SqliteDialect } from 'kysely';
 import { Migrator } from 'kysely/migration';
 import { createIdleCheckpointer } from './checkpoint.ts';
+import { startCheckpointThread, type CheckpointThread } from './checkpoint-thread.ts';
 import { uuidv7 } from './ids.ts';
 import { migrationProvider } from './migrations/index.ts';
+import { createSearchBacklog, type SearchBacklog } from './search-backlog.ts';
 import { withStatementCache } from './statement-cache.ts';
 import type { Database } from './schema.ts';
 
@@ -17,6 +19,11 @@ export interface LocalDatabase {
   file: string;
   /** Tells the connection a write committed (see db/checkpoint.ts); a no-op with checkpoint 'auto'. */
   noteWrite(weight?: number): void;
+  /**
+   * Clients an import wrote before their trigram index (db/search-backlog.ts). The app's connection
+   * resumes indexing them at open (what a killed desk left) and after each import.
+   */
+  searchBacklog: SearchBacklog;
   close(): Promise<void>;
 }
 
@@ -32,6 +39,11 @@ export interface OpenOptions {
   checkpoint?: 'idle' | 'auto';
   /** The device id a new base takes (a desk starting an empty base again keeps its identity). */
   deviceId?: string;
+  /**
+   * The idle checkpoints run on a thread of their own (db/checkpoint-thread.ts), not on this
+   * connection's: the database worker's, where clicks would wait for them.
+   */
+  checkpointThread?: boolean;
 }
 
 export function applyPragmas(sqlite: BetterSqlite3.Database, busyTimeoutMs = 5000): void {
@@ -59,26 +71,50 @@ export async function openDatabase(file: string, options: OpenOptions = {}): Pro
   const sqlite = new BetterSqlite3(file, { readonly: options.readonly ?? false });
   applyPragmas(sqlite, options.busyTimeoutMs);
   const db = new Kysely<Database>({ dialect: new SqliteDialect({ database: withStatementCache(sqlite) }) });
+  let elsewhere: CheckpointThread | null = null;
   try {
     if (!options.readonly) await migrate(db);
     const deviceId = options.readonly ? readDeviceId(sqlite) : ensureDeviceId(sqlite, options.deviceId);
+    let noteWrite: (weight?: number) => void = () => undefined;
+    // A batch of the backlog writes about as much as an import chunk: it counts as much towards the next checkpoint.
+    const searchBacklog = createSearchBacklog(db, sqlite, { onBatch: () => noteWrite(100) });
     if (options.readonly || options.checkpoint === 'auto') {
-      return { db, sqlite, deviceId, file, noteWrite: () => undefined, close: () => db.destroy() };
+      return {
+        db,
+        sqlite,
+        deviceId,
+        file,
+        noteWrite,
+        searchBacklog,
+        close: async () => {
+          await searchBacklog.stop();
+          await db.destroy();
+        },
+      };
     }
     sqlite.pragma('wal_autocheckpoint = 0');
-    const checkpointer = createIdleCheckpointer(sqlite);
+    elsewhere = options.checkpointThread ? startCheckpointThread(file) : null;
+    const thread = elsewhere;
+    const checkpointer = createIdleCheckpointer(sqlite, thread ? { runElsewhere: thread.checkpoint } : {});
+    noteWrite = checkpointer.noteWrite;
+    // What an import killed before its index caught up left, indexed in the background from now.
+    searchBacklog.kick();
     return {
       db,
       sqlite,
       deviceId,
       file,
-      noteWrite: checkpointer.noteWrite,
+      noteWrite,
+      searchBacklog,
       close: async () => {
+        await searchBacklog.stop();
         checkpointer.stop();
+        await thread?.close();
         await db.destroy(); // the last connection to close checkpoints and removes the WAL
       },
     };
   } catch (error) {
+    await elsewhere?.close();
     await db.destroy();
     throw error;
   }

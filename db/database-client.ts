@@ -87,6 +87,15 @@ function defaultWorkerUrl(): URL {
 
 const stopTimeoutMs = 15_000;
 
+/**
+ * The database worker's young generation, capped: an import allocates fast (parsed lines, folded
+ * text, statement parameters), all of it short-lived, and V8 sized the young generation on this
+ * machine's memory, which is what grew the process by ~100 MB during an import (heap total ~200 MB
+ * for ~50–110 MB used). 12 MB (4 MB semi-spaces) took the import's peak from 308 to 198 MB at the
+ * same CPU per line (docs/PERFORMANCE.md). The old generation keeps V8's default.
+ */
+const databaseWorkerLimits = { maxYoungGenerationSizeMb: 12 };
+
 interface Pending {
   resolve(result: Result<unknown>): void;
 }
@@ -138,7 +147,7 @@ export async function startDatabase(options: DatabaseClientOptions): Promise<Dat
 
   /** Starts one worker; resolves once its database is open, rejects with the reason it is not. */
   function spawn(): Promise<void> {
-    const w = new Worker(options.workerUrl ?? defaultWorkerUrl(), { workerData: data, name: 'desk-database' });
+    const w = new Worker(options.workerUrl ?? defaultWorkerUrl(), { workerData: data, name: 'desk-database', resourceLimits: databaseWorkerLimits });
     worker = w;
     return new Promise<void>((resolve, reject) => {
       let started = false;

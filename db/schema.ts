@@ -137,6 +137,15 @@ export interface ClientOrderTable {
   last_status: 'success' | 'failure' | null;
 }
 
+/**
+ * Clients whose current search text the trigram index does not hold yet (migration 0015,
+ * db/search-backlog.ts), with the text it holds for them: NULL when none (imported since).
+ */
+export interface ClientsFtsPendingTable {
+  client_rowid: number;
+  indexed_text: string | null;
+}
+
 /** Pulled records this version could not read, kept for a later version (db/sync-unknown.ts). */
 export interface SyncUnknownTable {
   seq: Generated<number>;
@@ -215,6 +224,7 @@ export interface Database {
   sync_parked: SyncParkedTable;
   sync_unknown: SyncUnknownTable;
   client_order: ClientOrderTable;
+  clients_fts_pending: ClientsFtsPendingTable;
   agent_profiles: AgentProfileTable;
   agent_events: AgentEventTable;
   agent_tokens: AgentTokenTable;

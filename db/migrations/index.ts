@@ -13,6 +13,7 @@ import * as m0011 from './0011_agent_profiles.ts';
 import * as m0012 from './0012_unpadded_codes.ts';
 import * as m0013 from './0013_queue_retry.ts';
 import * as m0014 from './0014_server_sign_in.ts';
+import * as m0015 from './0015_search_backlog.ts';
 
 const migrations: Record<string, Migration> = {
   '0001_initial': m0001,
@@ -26,6 +27,7 @@ const migrations: Record<string, Migration> = {
   '0012_unpadded_codes': m0012,
   '0013_queue_retry': m0013,
   '0014_server_sign_in': m0014,
+  '0015_search_backlog': m0015,
 };
 
 /** What this version of the app knows: a base with any other migration comes from a newer version. */

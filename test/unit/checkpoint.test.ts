@@ -1,10 +1,10 @@
 // The UI's connection never checkpoints inside a click's commit; it does once writes pause.
 import { afterEach, expect, it, vi } from 'vitest';
-import { createIdleCheckpointer } from '../../db/checkpoint.ts';
+import { checkpointDefaults, createIdleCheckpointer } from '../../db/checkpoint.ts';
 import { openDatabase } from '../../db/connection.ts';
 import { openTestDesk, tempDir, type TestDesk } from '../helpers/local-db.ts';
 import { join } from 'node:path';
-import { rmSync } from 'node:fs';
+import { rmSync, statSync } from 'node:fs';
 
 let t: TestDesk | undefined;
 afterEach(async () => {
@@ -97,4 +97,26 @@ it('a failing checkpoint (disk full) is logged and tried again, never thrown fro
   vi.advanceTimersByTime(1000);
   expect(attempts).toEqual(['failed', 'ran']);
   checkpointer.stop();
+});
+
+it('the database worker’s connection checkpoints on a thread of its own: the base file takes the WAL’s pages, this connection runs no checkpoint', async () => {
+  const dir = tempDir();
+  const file = join(dir, 'desk.db');
+  const local = await openDatabase(file, { checkpointThread: true });
+  try {
+    const own = vi.spyOn(local.sqlite, 'pragma');
+    const insert = local.sqlite.prepare(`INSERT INTO meta (key, value) VALUES (?, ?)`);
+    local.sqlite.transaction(() => {
+      for (let i = 0; i < 2000; i++) insert.run(`probe-${i}`, 'x'.repeat(500));
+    })();
+    const before = statSync(file).size;
+    local.noteWrite(checkpointDefaults.maxWrites); // past the write cap: at once
+    const started = Date.now();
+    while (statSync(file).size <= before && Date.now() - started < 10_000) await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(statSync(file).size).toBeGreaterThan(before + 500_000);
+    expect(own.mock.calls.filter(([p]) => String(p).startsWith('wal_checkpoint'))).toEqual([]);
+  } finally {
+    await local.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
