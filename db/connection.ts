@@ -78,20 +78,20 @@ export async function openDatabase(file: string, options: OpenOptions = {}): Pro
     let noteWrite: (weight?: number) => void = () => undefined;
     // A batch of the backlog writes about as much as an import chunk: it counts as much towards the next checkpoint.
     const searchBacklog = createSearchBacklog(db, sqlite, { onBatch: () => noteWrite(100) });
-    if (options.readonly || options.checkpoint === 'auto') {
-      return {
-        db,
-        sqlite,
-        deviceId,
-        file,
-        noteWrite,
-        searchBacklog,
-        close: async () => {
-          await searchBacklog.stop();
-          await db.destroy();
-        },
-      };
-    }
+    const opened = (extra: { noteWrite: (weight?: number) => void; closeFirst?: () => Promise<void> }): LocalDatabase => ({
+      db,
+      sqlite,
+      deviceId,
+      file,
+      noteWrite: extra.noteWrite,
+      searchBacklog,
+      close: async () => {
+        await searchBacklog.stop();
+        await extra.closeFirst?.();
+        await db.destroy(); // the last connection to close checkpoints and removes the WAL
+      },
+    });
+    if (options.readonly || options.checkpoint === 'auto') return opened({ noteWrite });
     sqlite.pragma('wal_autocheckpoint = 0');
     elsewhere = options.checkpointThread ? startCheckpointThread(file) : null;
     const thread = elsewhere;
@@ -99,20 +99,13 @@ export async function openDatabase(file: string, options: OpenOptions = {}): Pro
     noteWrite = checkpointer.noteWrite;
     // What an import killed before its index caught up left, indexed in the background from now.
     searchBacklog.kick();
-    return {
-      db,
-      sqlite,
-      deviceId,
-      file,
+    return opened({
       noteWrite,
-      searchBacklog,
-      close: async () => {
-        await searchBacklog.stop();
+      closeFirst: async () => {
         checkpointer.stop();
         await thread?.close();
-        await db.destroy(); // the last connection to close checkpoints and removes the WAL
       },
-    };
+    });
   } catch (error) {
     await elsewhere?.close();
     await db.destroy();

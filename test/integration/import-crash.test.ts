@@ -2,10 +2,10 @@
 // the clients in the base are exactly the first lines of the file, every line reported committed
 // is there, the file passes integrity_check, and importing the same file again finishes it.
 
-import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runKilledChild } from '../helpers/killed-child.ts';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../db/connection.ts';
@@ -29,34 +29,10 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** Runs the child until it has committed at least one chunk, then kills it a random while later. */
-function importAndKill(): Promise<{ committed: number; done: boolean; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [child, file, String(lines)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const round = { committed: 0, done: false, stderr: '' };
-    let buffered = '';
-    let timer: NodeJS.Timeout | undefined;
-    const giveUp = setTimeout(() => proc.kill('SIGKILL'), 60_000);
-    proc.stdout.setEncoding('utf8');
-    proc.stderr.setEncoding('utf8');
-    proc.stderr.on('data', (text: string) => (round.stderr += text));
-    proc.stdout.on('data', (text: string) => {
-      buffered += text;
-      const got = buffered.split('\n');
-      buffered = got.pop() ?? '';
-      for (const line of got) {
-        if (line.startsWith('C ')) {
-          round.committed = Number(line.slice(2));
-          if (!timer) timer = setTimeout(() => proc.kill('SIGKILL'), Math.random() * 400);
-        } else if (line.startsWith('DONE')) round.done = true;
-      }
-    });
-    proc.on('error', reject);
-    proc.on('close', () => {
-      clearTimeout(giveUp);
-      clearTimeout(timer);
-      resolve(round);
-    });
-  });
+async function importAndKill(): Promise<{ committed: number; done: boolean; stderr: string }> {
+  const run = await runKilledChild(child, [file, String(lines)], (line) => (line.startsWith('C ') ? Math.random() * 400 : undefined), 60_000);
+  const committed = run.lines.filter((line) => line.startsWith('C ')).map((line) => Number(line.slice(2)));
+  return { committed: committed.at(-1) ?? 0, done: run.lines.some((line) => line.startsWith('DONE')), stderr: run.stderr };
 }
 
 function storedCodes(): { codes: string[]; integrity: string } {

@@ -4,17 +4,17 @@
 // started again resumes and ends with an index equal to a full rebuild: FTS5's own integrity-check,
 // the same trigram vocabulary and token positions, and the same rows for every search tried.
 
-import { spawn } from 'node:child_process';
 import { copyFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runKilledChild } from '../helpers/killed-child.ts';
 import BetterSqlite3 from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openDatabase } from '../../db/connection.ts';
 import { createDeskHandlers } from '../../db/desk.ts';
 import { tempDir } from '../helpers/local-db.ts';
 
-const child = fileURLToPath(new URL('./search-backlog-kill.child.ts', import.meta.url));
+const child = fileURLToPath(new URL('./import-crash.child.ts', import.meta.url));
 const lines = 30_000;
 
 let dir: string;
@@ -38,35 +38,14 @@ interface Round {
 }
 
 /** Runs the child; `killWhen` says, line by line, after how many ms to SIGKILL it (undefined: not yet). */
-function runChild(importLines: number, killWhen: (line: string) => number | undefined): Promise<Round> {
-  return new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [child, file, String(importLines)], { stdio: ['ignore', 'pipe', 'pipe'] });
-    const round: Round = { seen: [], backlogSeen: [], caughtUp: false, stderr: '' };
-    let buffered = '';
-    let timer: NodeJS.Timeout | undefined;
-    const giveUp = setTimeout(() => proc.kill('SIGKILL'), 120_000);
-    proc.stdout.setEncoding('utf8');
-    proc.stderr.setEncoding('utf8');
-    proc.stderr.on('data', (text: string) => (round.stderr += text));
-    proc.stdout.on('data', (text: string) => {
-      buffered += text;
-      const got = buffered.split('\n');
-      buffered = got.pop() ?? '';
-      for (const line of got) {
-        round.seen.push(line);
-        if (line.startsWith('B ')) round.backlogSeen.push(Number(line.slice(2)));
-        if (line === 'CAUGHT_UP') round.caughtUp = true;
-        const after = timer ? undefined : killWhen(line);
-        if (after !== undefined) timer = setTimeout(() => proc.kill('SIGKILL'), after);
-      }
-    });
-    proc.on('error', reject);
-    proc.on('close', () => {
-      clearTimeout(giveUp);
-      clearTimeout(timer);
-      resolve(round);
-    });
-  });
+async function runChild(importLines: number, killWhen: (line: string) => number | undefined): Promise<Round> {
+  const run = await runKilledChild(child, [file, String(importLines), '--watch-backlog'], killWhen, 120_000);
+  return {
+    seen: run.lines,
+    backlogSeen: run.lines.filter((line) => line.startsWith('B ')).map((line) => Number(line.slice(2))),
+    caughtUp: run.lines.includes('CAUGHT_UP'),
+    stderr: run.stderr,
+  };
 }
 
 /** What a killed desk left: every client indexed with its current text xor listed in the backlog. */
