@@ -20,7 +20,7 @@ import type { ClientMessage, DatabaseStartData, Maintenance, WorkerMessage } fro
 import type { DatabaseDiagnosis } from './diagnosis.ts';
 import type { EmitEvent } from './desk.ts';
 import type { Keychain } from '../sync/host.ts';
-import { proxyFromEnvironment, type ProxyResolver } from '../sync/proxy.ts';
+import { environmentProxyResolver, type ProxyResolver } from '../sync/proxy.ts';
 
 /** One operation by name with its raw (untrusted) input; the worker validates it with dispatch(). */
 export type DeskCall = <K extends OperationName>(operation: K, input: unknown) => Promise<Result<OperationOutput<K>>>;
@@ -133,7 +133,7 @@ export async function startDatabase(options: DatabaseClientOptions): Promise<Dat
       let value: boolean | string | Uint8Array;
       if (message.method === 'resolveProxy') {
         const url = String(message.arg);
-        value = options.resolveProxy ? await options.resolveProxy(url) : proxyFromEnvironment(url);
+        value = await (options.resolveProxy ?? environmentProxyResolver)(url);
       } else if (message.method === 'isEncryptionAvailable') value = chain ? await chain.isEncryptionAvailable() : false;
       else if (!chain) throw new Error('no keychain');
       else if (message.method === 'encryptString') value = new Uint8Array(await chain.encryptString(String(message.arg)));

@@ -111,6 +111,7 @@ export async function startDesktopApp(env: DesktopEnvironment): Promise<DesktopA
   const appContents = () => (mainWindow && !mainWindow.isDestroyed() ? mainWindow.webContents : null);
   const emit = logEvents(withSystemNotices(createEmitter(appContents), (notice) => new Notification(notice).show()), log);
   let database: DatabaseClient;
+  const systemProxy = (url: string) => session.defaultSession.resolveProxy(url);
   mkdirSync(databaseDirectory(process.platform, process.env, userDataDir), { recursive: true });
   const dataDir = moveBaseIfNeeded(userDataDir, databaseDirectory(process.platform, process.env, userDataDir), databaseFileName, log).dir;
   const databaseFile = join(dataDir, databaseFileName);
@@ -121,7 +122,7 @@ export async function startDesktopApp(env: DesktopEnvironment): Promise<DesktopA
       sync: { appVersion: app.getVersion(), allowPlainHttp: policy.policy.allowPlainHttp === true },
       keychain: safeStorage,
       // Chromium knows the system's proxy (Internet options, PAC, macOS, GNOME); the workers' fetch does not.
-      resolveProxy: (url) => session.defaultSession.resolveProxy(url),
+      resolveProxy: systemProxy,
       systemNotices: true,
     });
     log.info(`database: opened ${databaseFile} (device ${database.deviceId})${database.problem() ? `; problem: ${database.problem()?.kind}` : ''}`);
@@ -185,7 +186,7 @@ export async function startDesktopApp(env: DesktopEnvironment): Promise<DesktopA
     return result;
   };
   const versions = { app: app.getVersion(), electron: runtime.electron, chrome: runtime.chrome, node: runtime.node, packaged: String(app.isPackaged) };
-  diagnosticSources = () => ({ log, policy, database, call: guarded, versions, resolveProxy: (url) => session.defaultSession.resolveProxy(url) });
+  diagnosticSources = () => ({ log, policy, database, call: guarded, versions, resolveProxy: systemProxy });
   if (policy.exportDiagnostics) {
     // The command line's export: no window, the zip, then quit with a status IT's script can test.
     let code = 0;

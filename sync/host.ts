@@ -17,7 +17,7 @@ import { normaliseLogin } from '../contract/sign-in.ts';
 import type { SchedulerTiming, SyncTarget } from '../sync/scheduler.ts';
 import type { MeResponse } from '../contract/sync-protocol.ts';
 import type { HostMessage, WorkerMessage, WorkerStartData } from '../sync/worker-messages.ts';
-import { fetchAlong, proxyFromEnvironment, type ProxyResolver } from '../sync/proxy.ts';
+import { environmentProxyResolver, fetchAlong, type ProxyResolver } from '../sync/proxy.ts';
 
 export interface SyncHostContext {
   local: LocalDatabase;
@@ -109,7 +109,7 @@ export async function startSyncHost(ctx: SyncHostContext, options: SyncHostOptio
 
   /** The route to an address, in PAC form; DIRECT when it cannot be known (logged: IT reads why). */
   async function routeTo(url: string): Promise<string> {
-    const resolve = ctx.resolveProxy ?? (async (u: string) => proxyFromEnvironment(u));
+    const resolve = ctx.resolveProxy ?? environmentProxyResolver;
     let timer: NodeJS.Timeout | undefined;
     try {
       const timeout = new Promise<never>((_, reject) => {
@@ -124,10 +124,8 @@ export async function startSyncHost(ctx: SyncHostContext, options: SyncHostOptio
     }
   }
 
-  /** The fetch for one request of the host's own (enrolment, sign-in) to that server. */
-  async function fetchFor(serverUrl: string): Promise<typeof fetch> {
-    return options.fetch ?? fetchAlong(await routeTo(serverUrl));
-  }
+  /** The fetch for the host's own requests (enrolment, sign-in) along a route. */
+  const fetchOn = (rules: string): typeof fetch => options.fetch ?? fetchAlong(rules);
 
   let target = await currentTarget();
   /** The route the sync worker fetches along, for the target's server. */
@@ -154,9 +152,8 @@ export async function startSyncHost(ctx: SyncHostContext, options: SyncHostOptio
   const routeTimer = setInterval(() => void refreshRoute(), proxyRefreshMs);
   routeTimer.unref();
 
-  /** A new server: the worker hears its route before the target, so that its first run takes it. */
-  async function retarget(next: SyncTarget): Promise<void> {
-    const rules = await routeTo(next.serverUrl);
+  /** A new server, with the route its enrolment took: the worker hears it before the target, so that its first run takes it. */
+  function retarget(next: SyncTarget, rules: string): void {
     logRoute(next.serverUrl, rules);
     proxyRules = rules;
     target = next;
@@ -269,14 +266,15 @@ export async function startSyncHost(ctx: SyncHostContext, options: SyncHostOptio
       if (code && token?.trim()) throw new DeskError('sync.enrolmentOrToken');
       let effective: string | null;
       let me: Pick<MeResponse, 'agentId' | 'agentName'>;
+      const route = await routeTo(serverUrl);
       if (code) {
         // The exchange spends the code: its answer names the agent, so it is saved without a second request.
-        const enrolled = await exchangeEnrolmentCode(serverUrl, code, { fetch: await fetchFor(serverUrl), deviceId: local.deviceId, allowPlainHttp: options.allowPlainHttp === true });
+        const enrolled = await exchangeEnrolmentCode(serverUrl, code, { fetch: fetchOn(route), deviceId: local.deviceId, allowPlainHttp: options.allowPlainHttp === true });
         if (enrolled.kind === 'device') {
           // A device code: the desk holds its own credential, and agents sign in against the server.
           const sealed = await seal(enrolled.deviceToken);
           await saveDeviceEnrolment(local.db, { serverUrl, sealedToken: sealed.token!, tokenStorage: sealed.tokenStorage, signIn: enrolled.signIn }, new Date());
-          await retarget({ serverUrl, token: enrolled.deviceToken, agentTokens: await agentTokens() });
+          retarget({ serverUrl, token: enrolled.deviceToken, agentTokens: await agentTokens() }, route);
           return settings();
         }
         effective = enrolled.token;
@@ -285,11 +283,11 @@ export async function startSyncHost(ctx: SyncHostContext, options: SyncHostOptio
         // No new token: keep the one already stored (moving to another address of the same server).
         effective = token?.trim() || (token === null ? null : await reveal(await readSyncConfig(local.db)));
         if (!effective) throw new DeskError('sync.tokenRequired');
-        me = await fetchTokenAgent(serverUrl, effective, { fetch: await fetchFor(serverUrl), deviceId: local.deviceId, allowPlainHttp: options.allowPlainHttp === true });
+        me = await fetchTokenAgent(serverUrl, effective, { fetch: fetchOn(route), deviceId: local.deviceId, allowPlainHttp: options.allowPlainHttp === true });
       }
       const sealed = await seal(effective);
       await saveEnrolment(local.db, { serverUrl, sealedToken: sealed.token!, tokenStorage: sealed.tokenStorage, agent: me });
-      await retarget({ serverUrl, token: effective });
+      retarget({ serverUrl, token: effective }, route);
       return settings();
     },
     nudge: () => post({ type: 'nudge' }),
@@ -298,7 +296,7 @@ export async function startSyncHost(ctx: SyncHostContext, options: SyncHostOptio
       if (!rules || !target) throw new DeskError('sync.notConfigured');
       // Back at a locked session: the same secret unlocks, against the verifier; the token stays.
       if (await lockedOnLogin(local.db, login)) return offlineSignIn(local.db, { login, secret }, at, { unlock: true });
-      const outcome = await requestSignIn(target.serverUrl, target.token, { login, secret }, { fetch: await fetchFor(target.serverUrl), deviceId: local.deviceId, allowPlainHttp: options.allowPlainHttp === true });
+      const outcome = await requestSignIn(target.serverUrl, target.token, { login, secret }, { fetch: fetchOn(proxyRules), deviceId: local.deviceId, allowPlainHttp: options.allowPlainHttp === true });
       if (outcome.ok) {
         const sealed = await seal(outcome.answer.token);
         await recordOnlineSignIn(local.db, { ...outcome.answer, sealedToken: sealed.token!, tokenStorage: sealed.tokenStorage }, secret, at);

@@ -88,6 +88,9 @@ export function proxyFromEnvironment(url: string, env: NodeJS.ProcessEnv = proce
   return `${keyword} ${proxy.host}; DIRECT`;
 }
 
+/** Where no Electron answers (the web bridge, a test): the environment's route. */
+export const environmentProxyResolver: ProxyResolver = async (url) => proxyFromEnvironment(url);
+
 /** Errors that mean the proxy itself could not be reached: the next route is tried, as Chromium does. */
 const unreachableProxyCodes = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'UND_ERR_CONNECT_TIMEOUT']);
 
