@@ -79,19 +79,17 @@ export async function recomputeStep(db: Kysely<Database>, chunk = recomputeChunk
   return writeTransaction(db, async (trx) => {
     const mark = await getMeta(trx, recomputeKey);
     if (mark === null) return false;
-    const after = Number(mark);
-    const last = await sql<{ last: number | null }>`
-      SELECT max(rowid) AS last FROM (
-        SELECT rowid FROM clients WHERE rowid > ${after} AND (last_status = 'failure' OR retry_at IS NOT NULL) ORDER BY rowid LIMIT ${chunk}
-      )`.execute(trx);
-    const upTo = last.rows[0]?.last ?? null;
-    if (upTo === null) {
+    const touched = await sql<{ id: number }>`
+      UPDATE clients SET attempt_count = attempt_count
+      WHERE rowid IN (
+        SELECT rowid FROM clients WHERE rowid > ${Number(mark)} AND (last_status = 'failure' OR retry_at IS NOT NULL) ORDER BY rowid LIMIT ${chunk}
+      )
+      RETURNING rowid AS id`.execute(trx);
+    if (touched.rows.length === 0) {
       await setMeta(trx, { [recomputeKey]: null });
       return false;
     }
-    await sql`UPDATE clients SET attempt_count = attempt_count
-      WHERE rowid > ${after} AND rowid <= ${upTo} AND (last_status = 'failure' OR retry_at IS NOT NULL)`.execute(trx);
-    await setMeta(trx, { [recomputeKey]: String(upTo) });
+    await setMeta(trx, { [recomputeKey]: String(Math.max(...touched.rows.map((r) => r.id))) });
     return true;
   });
 }
