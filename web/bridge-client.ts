@@ -30,23 +30,27 @@ function isResult(value: unknown): value is Result<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as { ok?: unknown }).ok === 'boolean';
 }
 
-async function call(operation: OperationName, input: unknown): Promise<Result<unknown>> {
+/** One POST to the local server: its Result, refusals (403, 413, 400) included, so the UI shows their words. */
+async function post(path: string, contentType: string, body: string | Blob): Promise<Result<unknown>> {
   let response: Response;
   try {
-    response = await fetch(`/desk/api/${operation}`, {
+    response = await fetch(path, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json', 'X-Desk-Secret': secret },
-      body: JSON.stringify(input ?? {}),
+      headers: { 'Content-Type': contentType, 'X-Desk-Secret': secret },
+      body,
       credentials: 'same-origin',
       cache: 'no-store',
     });
   } catch (error) {
     return { ok: false, error: errorPayload('bridge.unreachable', { details: String(error) }) };
   }
-  // Refusals (403, 413, 400) carry a Result too, so the UI shows their words like any other error.
-  const body: unknown = await response.json().catch(() => null);
-  if (isResult(body)) return body;
+  const answer: unknown = await response.json().catch(() => null);
+  if (isResult(answer)) return answer;
   return { ok: false, error: errorPayload('bridge.unreachable', { details: `HTTP ${response.status}` }) };
+}
+
+function call(operation: OperationName, input: unknown): Promise<Result<unknown>> {
+  return post(`/desk/api/${operation}`, 'application/json', JSON.stringify(input ?? {}));
 }
 
 const api = Object.fromEntries(
@@ -80,22 +84,8 @@ function on<E extends DeskEventName>(event: E, listener: (payload: DeskEvents[E]
  * The file goes to the local server as the request body, streamed by the browser (never read whole
  * in the page); the server keeps it on disk for the database worker and answers with the report.
  */
-async function importFile(file: Blob, importId: string): Promise<Result<unknown>> {
-  let response: Response;
-  try {
-    response = await fetch(`/desk/import?importId=${encodeURIComponent(importId)}`, {
-      method: 'POST',
-      headers: { 'Content-Type': 'application/octet-stream', 'X-Desk-Secret': secret },
-      body: file,
-      credentials: 'same-origin',
-      cache: 'no-store',
-    });
-  } catch (error) {
-    return { ok: false, error: errorPayload('bridge.unreachable', { details: String(error) }) };
-  }
-  const body: unknown = await response.json().catch(() => null);
-  if (isResult(body)) return body;
-  return { ok: false, error: errorPayload('bridge.unreachable', { details: `HTTP ${response.status}` }) };
+function importFile(file: Blob, importId: string): Promise<Result<unknown>> {
+  return post(`/desk/import?importId=${encodeURIComponent(importId)}`, 'application/octet-stream', file);
 }
 
 const bridge: DeskBridge = { api, on, importFile: importFile as DeskBridge['importFile'], shell: 'web' };
