@@ -22,22 +22,15 @@ export async function applyNewAttempts(trx: Kysely<Database>, inserted: readonly
     else {
       entry.n += 1;
       entry.attempts.push(r);
-      if (isLater({ id: r.id, occurred_at: r.occurredAt }, { id: entry.latest.id, occurred_at: entry.latest.occurredAt })) {
-        entry.latest = r;
-      }
+      if (isLater(ruleKey(r), ruleKey(entry.latest))) entry.latest = r;
     }
   }
   // A stable order (by code): the rows are locked in it, whatever the caller's order.
   const entries = [...perClient.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-  // Every SET reads the row as it was, so "later than the current status" is judged against the
-  // status before these attempts.
   for (let i = 0; i < entries.length; i += 1000) {
     const part = entries.slice(i, i + 1000);
-    const later = sql`(clients.last_attempt_id IS NULL OR clients.last_attempt_at IS NULL
-      OR v.occurred_at > clients.last_attempt_at
-      OR (v.occurred_at = clients.last_attempt_at AND v.id > clients.last_attempt_id))`;
     if (streak) {
-      await updateWithStreaks(trx, part, later, streak);
+      await updateWithStreaks(trx, part, streak);
       continue;
     }
     const values = sql.join(
@@ -48,16 +41,27 @@ export async function applyNewAttempts(trx: Kysely<Database>, inserted: readonly
     );
     await sql`
       WITH v(code, n, id, occurred_at, status, agent_id, agent_name) AS (VALUES ${values})
-      UPDATE clients SET
+      UPDATE clients SET ${statusColumns}
+      FROM v WHERE clients.code = v.code`.execute(trx);
+  }
+}
+
+/**
+ * v's attempt is later than the client's status. Every SET reads the row as it was, so "later than
+ * the current status" is judged against the status before these attempts.
+ */
+const later = sql`(clients.last_attempt_id IS NULL OR clients.last_attempt_at IS NULL
+      OR v.occurred_at > clients.last_attempt_at
+      OR (v.occurred_at = clients.last_attempt_at AND v.id > clients.last_attempt_id))`;
+
+/** The count, and the status moved to v's attempt when it is later: the SET of both UPDATEs below. */
+const statusColumns = sql`
         attempt_count = clients.attempt_count + v.n,
         last_status = CASE WHEN ${later} THEN v.status ELSE clients.last_status END,
         last_attempt_at = CASE WHEN ${later} THEN v.occurred_at ELSE clients.last_attempt_at END,
         last_attempt_id = CASE WHEN ${later} THEN v.id ELSE clients.last_attempt_id END,
         last_agent_id = CASE WHEN ${later} THEN v.agent_id ELSE clients.last_agent_id END,
-        last_agent_name = CASE WHEN ${later} THEN v.agent_name ELSE clients.last_agent_name END
-      FROM v WHERE clients.code = v.code`.execute(trx);
-  }
-}
+        last_agent_name = CASE WHEN ${later} THEN v.agent_name ELSE clients.last_agent_name END`;
 
 /**
  * The server's figure of its own (the desk has no such column): the failures in a row at the head of
@@ -71,10 +75,10 @@ export interface FailureStreakOptions {
 
 type ClientEntry = [string, { n: number; latest: AttemptRecord; attempts: AttemptRecord[] }];
 
-async function updateWithStreaks(trx: Kysely<Database>, part: ClientEntry[], later: RawBuilder<unknown>, streak: FailureStreakOptions): Promise<void> {
+async function updateWithStreaks(trx: Kysely<Database>, part: ClientEntry[], streak: FailureStreakOptions): Promise<void> {
   const values = sql.join(
     part.map(([code, { n, latest, attempts }]) => {
-      const ordered = [...attempts].sort((x, y) => (isLater(ordered_(x), ordered_(y)) ? 1 : isLater(ordered_(y), ordered_(x)) ? -1 : 0));
+      const ordered = [...attempts].sort((x, y) => (isLater(ruleKey(x), ruleKey(y)) ? 1 : isLater(ruleKey(y), ruleKey(x)) ? -1 : 0));
       const first = ordered[0]!;
       // Failures after the last new success; reset: a new success ends whatever streak was stored.
       let tail = 0;
@@ -97,13 +101,7 @@ async function updateWithStreaks(trx: Kysely<Database>, part: ClientEntry[], lat
       OR (v.first_at = clients.last_attempt_at AND v.first_id > clients.last_attempt_id))`;
   await sql`
     WITH v(code, n, id, occurred_at, status, agent_id, agent_name, first_id, first_at, tail, reset) AS (VALUES ${values})
-    UPDATE clients SET
-      attempt_count = clients.attempt_count + v.n,
-      last_status = CASE WHEN ${later} THEN v.status ELSE clients.last_status END,
-      last_attempt_at = CASE WHEN ${later} THEN v.occurred_at ELSE clients.last_attempt_at END,
-      last_attempt_id = CASE WHEN ${later} THEN v.id ELSE clients.last_attempt_id END,
-      last_agent_id = CASE WHEN ${later} THEN v.agent_id ELSE clients.last_agent_id END,
-      last_agent_name = CASE WHEN ${later} THEN v.agent_name ELSE clients.last_agent_name END,
+    UPDATE clients SET ${statusColumns},
       failure_streak = CASE
         WHEN ${carried} THEN CASE WHEN v.reset = 1 THEN v.tail
           ELSE (CASE WHEN clients.last_attempt_id IS NULL THEN 0 ELSE clients.failure_streak END) + v.tail END
@@ -111,7 +109,8 @@ async function updateWithStreaks(trx: Kysely<Database>, part: ClientEntry[], lat
     FROM v WHERE clients.code = v.code`.execute(trx);
 }
 
-const ordered_ = (a: AttemptRecord) => ({ id: a.id, occurred_at: a.occurredAt });
+/** An attempt as the status rule compares them. */
+const ruleKey = (a: AttemptRecord) => ({ id: a.id, occurred_at: a.occurredAt });
 
 /** Full recomputation from the history: after a void, or whenever the fast path cannot tell. */
 export async function recomputeClientStatus(trx: Kysely<Database>, clientCode: string): Promise<void> {
