@@ -129,14 +129,13 @@ export async function startSyncHost(ctx: SyncHostContext, options: SyncHostOptio
 
   let target = await currentTarget();
   /** The route the sync worker fetches along, for the target's server. */
-  let proxyRules = target ? await routeTo(target.serverUrl) : 'DIRECT';
+  let proxyRules = 'DIRECT';
   let lastProxyLog: string | null = null;
   function logRoute(serverUrl: string, rules: string): void {
     const line = `${new URL(serverUrl).origin} via ${rules}`;
     if (line !== lastProxyLog) console.info(`[sync] route to the server: ${line}`);
     lastProxyLog = line;
   }
-  if (target) logRoute(target.serverUrl, proxyRules);
 
   /** Asks the route again (network change, new server, the periodic refresh) and tells the worker if it moved. */
   async function refreshRoute(): Promise<void> {
@@ -247,6 +246,7 @@ export async function startSyncHost(ctx: SyncHostContext, options: SyncHostOptio
     state: async () => lastState ?? fallbackState(),
     syncNow: async () => {
       if (!target) throw new DeskError('sync.notConfigured');
+      await started;
       if (!worker) throw new DeskError('sync.unavailable', { details: 'worker' });
       const id = nextRequest++;
       return new Promise<SyncState>((resolve, reject) => {
@@ -325,7 +325,20 @@ export async function startSyncHost(ctx: SyncHostContext, options: SyncHostOptio
     },
   };
 
-  spawn();
+  // The sync worker starts once the route to its server is known, without holding up the desk's
+  // start: a PAC script may take its time (up to the timeout), the desk opens meanwhile.
+  const started = (async () => {
+    const initial = target;
+    if (initial) {
+      const rules = await routeTo(initial.serverUrl);
+      // A configure meanwhile has set the route of its own server.
+      if (target === initial) {
+        proxyRules = rules;
+        logRoute(initial.serverUrl, rules);
+      }
+    }
+    if (!stopping) spawn();
+  })();
 
   return {
     control,
@@ -338,6 +351,7 @@ export async function startSyncHost(ctx: SyncHostContext, options: SyncHostOptio
       if (stopping) return;
       stopping = true;
       clearInterval(routeTimer);
+      await started;
       const w = worker;
       if (!w) return;
       const done = new Promise<void>((resolve) => (stopped = resolve));
