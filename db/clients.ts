@@ -167,16 +167,21 @@ async function searchInSnapshot(db: Kysely<Database>, input: SearchInput): Promi
   // The rowids the text matches: from the trigram index, and from the backlog when there is one
   // (the index's entries for backlog rows are left out: they hold the text before an update).
   const backlog = await backlogMatches(db, long);
-  const indexed = sql`SELECT rowid FROM clients_fts WHERE clients_fts MATCH ${match}`;
+  const indexed = sql`SELECT rowid AS match_rowid FROM clients_fts WHERE clients_fts MATCH ${match}`;
   const textRows =
     backlog === null
       ? indexed
       : sql`${indexed} AND rowid NOT IN (SELECT client_rowid FROM clients_fts_pending) UNION ALL SELECT value FROM json_each(${JSON.stringify(backlog)})`;
-  const matches = sql<boolean>`IN (${textRows})`;
-  // How many rows the text matches, capped, read from the trigram index (and backlog) alone: it is
-  // the total when nothing else filters, and an empty result needs nothing more.
-  const counted = await sql<{ n: number }>`SELECT count(*) AS n FROM (${textRows} LIMIT ${limits.totalCap + 1})`.execute(db);
-  const textMatches = Number(counted.rows[0]?.n ?? 0);
+  // The matches read once, as rowids (capped as the total is): their number is the total when
+  // nothing else filters, and when they are few (a name, a code: the usual search) the order and
+  // the page take this list instead of running the trigram match again (1–2.5 ms a run on 100k
+  // clients: half of a name search). Many matches keep the subquery, for the walk below.
+  const matchRowids = (await sql<{ match_rowid: number }>`SELECT match_rowid FROM (${textRows}) LIMIT ${limits.totalCap + 1}`.execute(db)).rows;
+  const textMatches = matchRowids.length;
+  const matches =
+    textMatches <= walkIndexAbove
+      ? sql<boolean>`IN (SELECT value FROM json_each(${JSON.stringify(matchRowids.map((r) => r.match_rowid))}))`
+      : sql<boolean>`IN (${textRows})`;
   if (textMatches === 0) return empty;
 
   // A fragment found in a tenth of the clients or more ("exemple", the e-mail domain of most):
