@@ -8,6 +8,7 @@ import { parse as parseRecord } from 'csv-parse/sync';
 import { DeskError, foldText, type ErrorCode, type ImportEncoding } from '../contract/index.ts';
 import { isStorableText, unstorableCharacter } from '../contract/text.ts';
 import type { ClientInput } from './clients.ts';
+import { SeenCodes } from './seen-codes.ts';
 
 /** Longest accepted value per field; a longer one rejects the line rather than being cut. */
 export const csvLimits = {
@@ -381,7 +382,7 @@ function isBlank(fields: string[]): boolean {
 
 type Built = { client: ClientInput } | { rejected: LineRejection } | { brokenQuoting: true };
 
-function buildClient(fields: string[], map: ColumnMap, multiLine: boolean, seen: Map<string, number>, line: number): Built {
+function buildClient(fields: string[], map: ColumnMap, multiLine: boolean, seen: SeenCodes, line: number): Built {
   if (fields.length !== map.count) {
     // Excel adds empty trailing cells after a column that once held data: harmless.
     const trailingBlank = fields.length > map.count && fields.slice(map.count).every((f) => f.trim() === '');
@@ -428,9 +429,8 @@ function buildClient(fields: string[], map: ColumnMap, multiLine: boolean, seen:
   if (failed) return { rejected: failed };
   if (name.length > csvLimits.name) return { rejected: { code: 'import.line.tooLong', params: { column: label(map.single.name) } } };
 
-  const first = seen.get(code);
+  const first = seen.firstSeen(code, line);
   if (first !== undefined) return { rejected: { code: 'import.line.duplicateCode', params: { first } } };
-  seen.set(code, line);
 
   const phones = [...new Set(map.phones.map((i) => cell(i)).filter(Boolean))];
   const extra: Record<string, string> = {};
@@ -466,7 +466,7 @@ class RecordParser {
   private head = 0;
   private delimiter = ';';
   private map: ColumnMap | null = null;
-  private readonly seen = new Map<string, number>();
+  private readonly seen = new SeenCodes();
 
   private reject(out: ParsedLine[], line: PhysicalLine, rejected: LineRejection): void {
     out.push({ line: line.number, linesRead: line.linesRead, bytesRead: line.bytesRead, rejected });
