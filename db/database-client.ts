@@ -4,6 +4,7 @@
 // Like Signal Desktop's ts/sql/main.ts: one typed channel; nothing here touches SQLite.
 
 import { Worker } from 'node:worker_threads';
+import type { HeapInfo } from 'node:v8';
 import {
   errorPayload,
   type BackupSummary,
@@ -63,6 +64,8 @@ export interface DatabaseClient {
   setOnline(online: boolean): void;
   /** The worker thread's id (changes on a restart), null while none runs. */
   threadId(): number | null;
+  /** The database worker's V8 heap (its share of the process's memory, SQLite's own pages aside); null while none runs. */
+  heapStatistics(): Promise<HeapInfo | null>;
   /** Ends the worker at once, as a crash would (tests, and a stuck worker at quit). */
   kill(): Promise<void>;
   /** Stops the sync worker, closes the database (WAL checkpointed) and ends the thread. */
@@ -251,6 +254,7 @@ export async function startDatabase(options: DatabaseClientOptions): Promise<Dat
     problem: () => problem,
     setOnline: (online) => worker?.postMessage({ type: 'online', online } satisfies ClientMessage),
     threadId: () => worker?.threadId ?? null,
+    heapStatistics: async () => (worker ? worker.getHeapStatistics() : null),
     kill: async () => {
       await worker?.terminate();
     },

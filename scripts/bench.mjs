@@ -35,6 +35,18 @@ await build({
   logLevel: 'warning',
 });
 
+// import_1m's measuring process, shaped as the app's main (test/bench/import-child.ts).
+await build({
+  entryPoints: [here('../test/bench/import-child.ts')],
+  outfile: here('../test/bench/import-child.bundle.mjs'),
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node24',
+  packages: 'external',
+  logLevel: 'warning',
+});
+
 // The console reads its stylesheet and icon next to its module, as in the server's package
 // (server/bundle.mjs copies them into dist/assets): the same beside this bundle.
 cpSync(here('../server/console/assets'), here('../test/bench/assets'), { recursive: true });
