@@ -6,7 +6,7 @@
 //
 // The backlog is a table of the base (clients_fts_pending), not a position in memory: what a killed
 // desk had not indexed is still listed at the next start, which resumes it. Each batch is one short
-// transaction (at most `batchMs` of work, as an import chunk), so a click waits for one batch at
+// transaction (`batchMs` of inserts, then their commit), so a click waits for one batch at
 // most, and the event loop is given back between two batches. A search stays right meanwhile: it
 // reads the index for the other clients and scans the backlog's rows by their search text
 // (db/clients.ts), which is why the backlog is bounded during an import (`backlogCap`).
@@ -48,8 +48,13 @@ export interface SearchBacklogOptions {
  * keeps a search during an import within the 50 ms the issue allows a click then.
  */
 export const backlogCap = 100_000;
-/** As an import chunk's (db/import.ts defaultChunkMs): what a click may wait. */
-export const defaultBatchMs = 15;
+/**
+ * Milliseconds of inserts per batch; its COMMIT then flushes them into a new FTS5 segment and does
+ * FTS5's merges, which took 3–4× the inserts' time at 15 ms (40 of 100 commits 20–67 ms during the
+ * bench's import, the clicks' slowest waits): at 5 ms, click p99 during import_1m --quick 50–53 ms
+ * against 63–67 ms, lines/s within the runs' noise (docs/PERFORMANCE.md).
+ */
+export const defaultBatchMs = 5;
 export const defaultBatchRows = 2_000;
 
 export function createSearchBacklog(db: Kysely<Database>, sqlite: BetterSqlite3.Database, options: SearchBacklogOptions = {}): SearchBacklog {
