@@ -320,15 +320,28 @@ export async function upsertClient(db: Kysely<Database>, client: ClientInput, at
  * Same columns, same rule; call inside the import's transaction, on the same connection.
  */
 export function prepareClientUpsert(sqlite: BetterSqlite3.Database): (client: ClientInput, at: string) => UpsertOutcome {
+  const upsertRow = prepareClientRowUpsert(sqlite);
+  return (client, at) => upsertRow(clientRow(client, at));
+}
+
+/** A client's row as the import writes it: its text folded, its lists as JSON. */
+export type ClientRow = { code: string } & ReturnType<typeof clientFields>;
+
+export function clientRow(client: ClientInput, at: string): ClientRow {
+  return { code: client.code, ...clientFields(client, at) };
+}
+
+/** The import's statements for a row already built (the bench's floor of an import runs them alone). */
+export function prepareClientRowUpsert(sqlite: BetterSqlite3.Database): (row: ClientRow) => UpsertOutcome {
   const exists = sqlite.prepare('SELECT 1 FROM clients WHERE code = ?').pluck();
   const updated = ['name', 'phones', 'email', 'city', 'address', 'extra', 'name_key', 'search_text', 'updated_at'] as const;
   const upsert = sqlite.prepare(
     `INSERT INTO clients (code, ${updated.join(', ')}, created_at) VALUES (@code, ${updated.map((c) => `@${c}`).join(', ')}, @updated_at)
      ON CONFLICT (code) DO UPDATE SET ${updated.map((c) => `${c} = excluded.${c}`).join(', ')}`,
   );
-  return (client, at) => {
-    const existed = exists.get(client.code) !== undefined;
-    upsert.run({ code: client.code, ...clientFields(client, at) });
+  return (row) => {
+    const existed = exists.get(row.code) !== undefined;
+    upsert.run(row);
     return existed ? 'updated' : 'inserted';
   };
 }

@@ -170,6 +170,29 @@ export interface ImportMeasurement {
   main_lag_max_ms: number;
 }
 
+/**
+ * The floor import_1m competes with, in the same run (measured in its own process, as import_1m:
+ * test/bench/import-child.ts measureImportFloor): the import's own statements on rows already
+ * parsed and folded, into a copy of the same base, with nothing else running.
+ */
+export const importSqlFloorSection: BenchSection = {
+  name: 'import_sql_floor',
+  outsideRss: true,
+  description: "reference, not the app: import_1m's lines as rows already built, through the import's own upsert statements, 2,000 a transaction, no parsing, no clicks, trigram index deferred (its floor)",
+  run: async (ctx) => [await runImportChild(['floor', ctx.file, String(Math.round(1_000_000 * ctx.scale))])],
+};
+
+/** Runs test/bench/import-child.ts with these arguments; its last line of output is the measurement. */
+async function runImportChild(args: string[]): Promise<Measurement> {
+  const child = spawn(process.execPath, [fileURLToPath(importChildUrl()), ...args], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let out = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  const line = out.trim().split('\n').at(-1) ?? '';
+  if (code !== 0 || !line.startsWith('{')) throw new Error(`the bench's import process failed (exit ${code}): ${out.slice(-500)}`);
+  return JSON.parse(line) as Measurement;
+}
+
 /** The measuring process (test/bench/import-child.ts), bundled beside run.bundle.mjs by scripts/bench.mjs, or from source. */
 function importChildUrl(): URL {
   const here = import.meta.url;
@@ -189,13 +212,7 @@ export const import1mSection: BenchSection = {
     await writeClientsFile(csv, lines, 20);
     writeFileSync(codes, JSON.stringify(Array.from({ length: 5000 }, () => ctx.randomClientCode())));
     try {
-      const child = spawn(process.execPath, [fileURLToPath(importChildUrl()), ctx.file, csv, String(lines), codes], { stdio: ['ignore', 'pipe', 'inherit'] });
-      let out = '';
-      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
-      const [code] = (await once(child, 'exit')) as [number | null];
-      const line = out.trim().split('\n').at(-1) ?? '';
-      if (code !== 0 || !line.startsWith('{')) throw new Error(`import_1m's process failed (exit ${code}): ${out.slice(-500)}`);
-      return [JSON.parse(line) as Measurement];
+      return [await runImportChild(['import', ctx.file, csv, String(lines), codes])];
     } finally {
       rmSync(csv, { force: true });
       rmSync(codes, { force: true });

@@ -106,9 +106,15 @@ async function main(): Promise<void> {
     sql && click
       ? { name: 'record_attempt_vs_sql', p50_ratio: Math.round((click.p50_ms / sql.p50_ms) * 100) / 100, p99_ratio: Math.round((click.p99_ms / sql.p99_ms) * 100) / 100 }
       : null;
+  // The import against its floor, same run: how much of the schema's own write speed it reaches.
+  const floor = results.find((m) => m.name === 'import_sql_floor') as unknown as { lines_per_s: number } | undefined;
+  const imported = results.find((m) => m.name === 'import_1m') as unknown as { lines_per_s: number } | undefined;
+  const importOverFloor =
+    floor && imported ? { name: 'import_1m_vs_sql_floor', lines_ratio: Math.round((imported.lines_per_s / floor.lines_per_s) * 100) / 100 } : null;
   if (json) {
     if (ratio) process.stdout.write(`${JSON.stringify(ratio)}\n`);
     if (overSql) process.stdout.write(`${JSON.stringify(overSql)}\n`);
+    if (importOverFloor) process.stdout.write(`${JSON.stringify(importOverFloor)}\n`);
     process.stdout.write(`${JSON.stringify({ name: 'rss_mb', value: rssMb })}\n`);
     return;
   }

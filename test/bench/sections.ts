@@ -6,7 +6,7 @@ import type BetterSqlite3 from 'better-sqlite3';
 import { closeSync, fdatasyncSync, openSync, rmSync, writeSync } from 'node:fs';
 import { dispatch, type DeskHandlers, type OperationName } from '../../contract/index.ts';
 import type { LocalDatabase } from '../../db/connection.ts';
-import { import1mSection, recordAttemptFullPathSection, sqliteCommitSection } from './desk-path.ts';
+import { import1mSection, importSqlFloorSection, recordAttemptFullPathSection, sqliteCommitSection } from './desk-path.ts';
 import { sync10mSection, syncSection } from './sync.ts';
 import { consoleSection } from './console.ts';
 import { signInSection } from './sign-in.ts';
@@ -286,7 +286,8 @@ export const sections: BenchSection[] = [
   signInSection,
   // The supervision console on PostgreSQL (its own 1M-client, 10M-attempt server database).
   consoleSection,
-  // Last: it adds 1,000,000 clients to this run's copy of the base.
+  // Its floor, on a copy of the base, then (last: it adds 1,000,000 clients to this run's copy of the base) the import.
+  importSqlFloorSection,
   import1mSection,
 ];
 
