@@ -10,46 +10,21 @@ import { build } from 'esbuild';
 
 const here = (path) => fileURLToPath(new URL(path, import.meta.url));
 const entry = here('../test/bench/run.ts');
-const bundle = here('../test/bench/run.bundle.mjs');
+const bundleFile = here('../test/bench/run.bundle.mjs');
 
-await build({
-  entryPoints: [entry],
-  outfile: bundle,
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node24',
-  packages: 'external',
-  logLevel: 'warning',
-});
+/** Bundled to plain JavaScript, packages left to node_modules, as the app's own build does. */
+const bundle = (entryPoint, outfile) =>
+  build({ entryPoints: [entryPoint], outfile, bundle: true, platform: 'node', format: 'esm', target: 'node24', packages: 'external', logLevel: 'warning' });
 
+await bundle(entry, bundleFile);
 // The database worker thread, bundled the same way (test/bench/desk-path.ts starts it from here).
-await build({
-  entryPoints: [here('../db/database-worker.ts')],
-  outfile: here('../test/bench/database-worker.bundle.mjs'),
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node24',
-  packages: 'external',
-  logLevel: 'warning',
-});
-
+await bundle(here('../db/database-worker.ts'), here('../test/bench/database-worker.bundle.mjs'));
 // import_1m's measuring process, shaped as the app's main (test/bench/import-child.ts).
-await build({
-  entryPoints: [here('../test/bench/import-child.ts')],
-  outfile: here('../test/bench/import-child.bundle.mjs'),
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node24',
-  packages: 'external',
-  logLevel: 'warning',
-});
+await bundle(here('../test/bench/import-child.ts'), here('../test/bench/import-child.bundle.mjs'));
 
 // The console reads its stylesheet and icon next to its module, as in the server's package
 // (server/bundle.mjs copies them into dist/assets): the same beside this bundle.
 cpSync(here('../server/console/assets'), here('../test/bench/assets'), { recursive: true });
 
-const run = spawnSync(process.execPath, [bundle, ...process.argv.slice(2)], { stdio: 'inherit' });
+const run = spawnSync(process.execPath, [bundleFile, ...process.argv.slice(2)], { stdio: 'inherit' });
 process.exit(run.status ?? 1);
