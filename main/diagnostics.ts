@@ -1,5 +1,6 @@
 // "Exporter un diagnostic…" (Aide) and `--export-diagnostics FILE`: one zip for support with the
-// logs, the versions, the base's integrity and counts, the sync state and the policy in force.
+// logs, the versions, the base's integrity and counts, the sync state, the policy in force and the
+// process's memory.
 // No client data goes in: the log never holds any (main/log.ts), the base gives only its
 // quick_check, schema and counts (db/diagnosis.ts), dead letters only their number, and the
 // policy's enrolment code is blanked.
@@ -15,7 +16,7 @@ import { policyForReport, type PolicyInForce } from './policy.ts';
 export interface DiagnosticSources {
   log: DeskLog;
   policy: PolicyInForce;
-  database: Pick<DatabaseClient, 'maintain' | 'deviceId' | 'problem'> | null;
+  database: Pick<DatabaseClient, 'maintain' | 'deviceId' | 'problem' | 'heapStatistics'> | null;
   call: DeskCall | null;
   versions: Record<string, string | undefined>;
   /** The route to the server through the system's proxy (session.resolveProxy), as sync follows it. */
@@ -50,6 +51,15 @@ export async function collectDiagnostics(sources: DiagnosticSources): Promise<Zi
         }
       : { error: 'database not opened' },
   );
+  // "The desk takes 400 MB": how much is the window's process, main's heap, the database worker's heap.
+  const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
+  const usage = process.memoryUsage();
+  const workerHeap = database ? await settle(() => database.heapStatistics()) : null;
+  entries['memory.json'] = json({
+    rssMb: mb(usage.rss),
+    mainHeapMb: mb(usage.heapTotal),
+    databaseWorkerHeapMb: workerHeap && 'total_heap_size' in workerHeap ? mb(workerHeap.total_heap_size) : workerHeap,
+  });
   if (call) {
     const settings = await settle(async () => {
       const answer = await call('getSyncSettings', {});

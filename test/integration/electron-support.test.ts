@@ -165,6 +165,11 @@ describe('a desk under a site policy, as logged', () => {
     expect(JSON.parse(entries['sync.json'] as string)).toMatchObject({ state: { deadLetters: 0, pending: 0 }, settings: { hasToken: true }, route: 'PROXY proxy.corp.invalid:8080; DIRECT' });
     expect(JSON.parse(entries['policy.json'] as string).policy).toMatchObject({ enrolmentCode: '[secret]', language: 'en' });
     expect(JSON.parse(entries['versions.json'] as string)).toMatchObject({ app: '0.1.0', platform: process.platform });
+    // The worker's heap is read from the running database worker: a few MB at least, never the whole process.
+    const memory = JSON.parse(entries['memory.json'] as string);
+    expect(memory.databaseWorkerHeapMb).toBeGreaterThan(1);
+    expect(memory.databaseWorkerHeapMb).toBeLessThan(memory.rssMb);
+    expect(memory.mainHeapMb).toBeGreaterThan(1);
   }, 60_000);
 });
 
@@ -173,7 +178,7 @@ function checkDiagnostic(file: string, secrets: string[]): Record<string, string
   expect(existsSync(file), file).toBe(true);
   expect(existsSync(`${file}.part`)).toBe(false);
   const entries = Object.fromEntries(Object.entries(unzipSync(readFileSync(file))).map(([name, bytes]) => [name, strFromU8(bytes)]));
-  expect(Object.keys(entries)).toEqual(expect.arrayContaining(['versions.json', 'policy.json', 'database.json', 'sync.json', 'logs/desk.log']));
+  expect(Object.keys(entries)).toEqual(expect.arrayContaining(['versions.json', 'policy.json', 'database.json', 'sync.json', 'memory.json', 'logs/desk.log']));
   const all = Object.values(entries).join('\n');
   for (const secret of secrets) expect(all, secret).not.toContain(secret);
   return entries;
