@@ -22,10 +22,6 @@ import type { AppPage } from '../../main/app-page.ts';
 import { registerDeskIpc } from '../../main/ipc.ts';
 import type { BenchContext, BenchSection, Measurement } from './sections.ts';
 
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
-}
-
 /** The worker as the bench runs it: bundled next to run.bundle.mjs by scripts/bench.mjs, or from source. */
 function workerUrl(): URL {
   const here = import.meta.url;

@@ -14,10 +14,7 @@ import { applyPragmas } from '../../db/connection.ts';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { demoClient, seededRandom } from '../../db/demo.ts';
 import { click, startMainSide, type ImportMeasurement } from './desk-path.ts';
-
-function percentile(sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1))] ?? Number.NaN;
-}
+import { percentile } from './measure.ts';
 
 async function measureImport(base: string, csv: string, lines: number, codesFile: string): Promise<ImportMeasurement> {
   const codes = JSON.parse(readFileSync(codesFile, 'utf8')) as string[];
