@@ -80,12 +80,13 @@ async function chunkTransaction<T>(local: ImportingDatabase, statements: ChunkSt
   });
 }
 
-interface ChunkStatements {
+export interface ChunkStatements {
   defer: BetterSqlite3.Statement<[]>;
   undefer: BetterSqlite3.Statement<[]>;
 }
 
-function prepareChunkStatements(sqlite: LocalDatabase['sqlite']): ChunkStatements {
+/** The deferral row's two statements (the bench's floor of an import runs its chunks with them too). */
+export function prepareChunkStatements(sqlite: LocalDatabase['sqlite']): ChunkStatements {
   return {
     defer: sqlite.prepare<[]>('INSERT INTO clients_fts_deferral (deferring) VALUES (1)'),
     undefer: sqlite.prepare<[]>('DELETE FROM clients_fts_deferral'),

@@ -5,14 +5,16 @@
 // holds a connection to the base and the other sections' heap (~190 MB before any import).
 // It also measures the import's floor (import_sql_floor), in a process of its own for the same reason.
 //   node import-child.bundle.mjs import <base> <clients.csv> <lines in it> <codes.json>   → one JSON line on stdout
-//   node import-child.bundle.mjs floor <base> <lines>
+//   node import-child.bundle.mjs floor <base> <clients.csv>
 
-import { readFileSync, rmSync } from 'node:fs';
+import { createReadStream, readFileSync, rmSync } from 'node:fs';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import BetterSqlite3 from 'better-sqlite3';
 import { clientRow, prepareClientRowUpsert, type ClientRow } from '../../db/clients.ts';
 import { applyPragmas } from '../../db/connection.ts';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { demoClient, seededRandom } from '../../db/demo.ts';
+import { parseClientsCsvBatches } from '../../db/csv-clients.ts';
+import { seededRandom } from '../../db/demo.ts';
+import { prepareChunkStatements } from '../../db/import.ts';
 import { click, startMainSide, type ImportMeasurement } from './desk-path.ts';
 import { percentile } from './measure.ts';
 
@@ -82,11 +84,12 @@ interface FloorMeasurement {
 }
 
 /**
- * The import's own statements (db/clients.ts prepareClientRowUpsert, as db/import.ts's chunks run them:
- * trigram index deferred, synchronous=NORMAL), 2,000 rows a transaction, on import_1m's lines already
- * parsed and folded, into a copy of the base: what the schema's writes cost alone on this disk.
+ * The import's own statements (db/clients.ts prepareClientRowUpsert, under db/import.ts's deferral of
+ * the trigram index, synchronous=NORMAL), 2,000 rows a transaction, on import_1m's own file read and
+ * parsed beforehand by the import's parser, into a copy of the base: what the schema's writes cost
+ * alone on this disk.
  */
-async function measureImportFloor(base: string, lines: number): Promise<FloorMeasurement> {
+async function measureImportFloor(base: string, csv: string): Promise<FloorMeasurement> {
   const copy = `${base}.import-floor.db`;
   const source = new BetterSqlite3(base, { readonly: true });
   try {
@@ -99,30 +102,32 @@ async function measureImportFloor(base: string, lines: number): Promise<FloorMea
     applyPragmas(sqlite);
     sqlite.pragma('synchronous = NORMAL');
     const upsert = prepareClientRowUpsert(sqlite);
-    // As test/bench/desk-path.ts writes import_1m's file: one line in 20 updates a client of the base.
-    const existing = Array.from({ length: Math.ceil(lines / 20) }, (_, k) => demoClient(k).code);
+    const deferral = prepareChunkStatements(sqlite);
     const at = '2026-12-01T09:00:00.000Z';
-    const cities = ['Paris', 'Lyon', 'Dakar', 'Bamako', 'Abidjan', 'Lille', 'Nantes'];
     const perTransaction = 2000;
+    let rows: ClientRow[] = [];
+    let written = 0;
     let seconds = 0;
-    for (let start = 0; start < lines; start += perTransaction) {
-      // The rows are built before the clock starts: the floor is the writes alone.
-      const rows: ClientRow[] = [];
-      for (let i = start; i < Math.min(lines, start + perTransaction); i++) {
-        const phone = `06 ${String(10 + (i % 90)).padStart(2, '0')} ${String(i % 100).padStart(2, '0')} ${String((i * 7) % 100).padStart(2, '0')} ${String((i * 13) % 100).padStart(2, '0')}`;
-        const code = i % 20 === 0 ? existing[i / 20]! : `IMP${String(i).padStart(8, '0')}`;
-        const client = { code, name: `DUPONT-${i % 997} Société Gaëlle`, phones: [phone], email: `client${i}@exemple.fr`, city: cities[i % cities.length]!, address: null, extra: {} };
-        rows.push(clientRow(client, at));
-      }
+    // Only the transaction is timed: the rows were read, parsed and folded before it.
+    const write = () => {
       const started = performance.now();
       sqlite.exec('BEGIN IMMEDIATE');
-      sqlite.exec('INSERT INTO clients_fts_deferral (deferring) VALUES (1)');
+      deferral.defer.run();
       for (const row of rows) upsert(row);
-      sqlite.exec('DELETE FROM clients_fts_deferral');
+      deferral.undefer.run();
       sqlite.exec('COMMIT');
       seconds += (performance.now() - started) / 1000;
+      written += rows.length;
+      rows = [];
+    };
+    for await (const batch of parseClientsCsvBatches(createReadStream(csv))) {
+      for (const entry of batch.entries) {
+        if ('client' in entry) rows.push(clientRow(entry.client, at));
+        if (rows.length === perTransaction) write();
+      }
     }
-    return { name: 'import_sql_floor', lines_per_s: Math.round(lines / seconds), us_per_line: Math.round((seconds * 1e6) / lines), n: lines, rows_per_transaction: perTransaction };
+    if (rows.length > 0) write();
+    return { name: 'import_sql_floor', lines_per_s: Math.round(written / seconds), us_per_line: Math.round((seconds * 1e6) / written), n: written, rows_per_transaction: perTransaction };
   } finally {
     sqlite.close();
     for (const suffix of ['', '-wal', '-shm']) rmSync(`${copy}${suffix}`, { force: true });
@@ -134,10 +139,10 @@ let measured: ImportMeasurement | FloorMeasurement;
 if (command === 'import' && args.length === 4 && Number(args[2]) > 0) {
   const [base, csv, lines, codes] = args as [string, string, string, string];
   measured = await measureImport(base, csv, Number(lines), codes);
-} else if (command === 'floor' && args.length === 2 && Number(args[1]) > 0) {
-  measured = await measureImportFloor(args[0]!, Number(args[1]));
+} else if (command === 'floor' && args.length === 2) {
+  measured = await measureImportFloor(args[0]!, args[1]!);
 } else {
-  console.error('usage: import-child import <base> <clients.csv> <lines in it> <codes.json> | floor <base> <lines>');
+  console.error('usage: import-child import <base> <clients.csv> <lines in it> <codes.json> | floor <base> <clients.csv>');
   process.exit(2);
 }
 process.stdout.write(`${JSON.stringify(measured)}\n`);
